@@ -1,0 +1,25 @@
+// Internet checksums: IPv4 header and UDP over IPv4/IPv6 (pseudo-header).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace pktparse {
+
+// One's-complement sum of bytes folded to 16 bits, not inverted, added to
+// `initial` (so sums over pieces can be chained).
+std::uint32_t ones_sum(std::span<const std::uint8_t> bytes, std::uint32_t initial = 0) noexcept;
+std::uint16_t fold(std::uint32_t sum) noexcept;
+
+// Writes the checksum of the IPv4 header at ip (its IHL bytes) into it.
+void set_ipv4_checksum(std::uint8_t* ip) noexcept;
+bool ipv4_checksum_ok(const std::uint8_t* ip) noexcept;
+
+// Writes the UDP checksum of the datagram whose UDP header is at udp (length
+// taken from the UDP length field) under the given IP header (version from its
+// first nibble). A computed 0 is sent as 0xFFFF (RFC 768).
+void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept;
+bool udp_checksum_ok(const std::uint8_t* ip, const std::uint8_t* udp) noexcept;
+
+}  // namespace pktparse

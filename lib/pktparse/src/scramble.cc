@@ -1,0 +1,186 @@
+// Scramble and descramble: choose the bytes (TS/RTP rules) and apply the
+// suite's keystream, specialised per suite at compile time.
+#include "pktparse/scramble.h"
+
+#include <openssl/evp.h>
+
+#include "pktparse/bytes.h"
+
+namespace pktparse {
+
+namespace {
+
+enum class Dir { scramble, descramble };
+
+// Keystream of the xor suites, continued across the pieces of one datagram.
+class XorStream {
+ public:
+  explicit XorStream(const PreparedKey& key) noexcept : pattern_(key.pattern()) {}
+  void apply(std::uint8_t* p, std::size_t n) noexcept { pos_ = fastxor::xor_pattern(p, n, pattern_, pos_); }
+
+ private:
+  const fastxor::Pattern& pattern_;
+  std::size_t pos_ = 0;
+};
+
+// AES-CTR and AES-GCM through one keyed EVP context; per datagram only the IV
+// is set. CTR's counter block is channel_id | seq | j with j from 0, which is
+// OpenSSL's 128-bit big-endian counter starting at channel_id | seq | 0.
+class EvpStream {
+ public:
+  EvpStream(const PreparedKey& key, const KcHeader& hdr, Dir dir) noexcept : ctx_(key.cipher()) {
+    std::uint8_t iv[16] = {};
+    store_be32(iv, hdr.channel_id);
+    store_be64(iv + 4, hdr.seq);
+    ok_ = EVP_CipherInit_ex(ctx_, nullptr, nullptr, nullptr, iv, dir == Dir::scramble ? 1 : 0) == 1;
+  }
+  void aad(const std::uint8_t* p, std::size_t n) noexcept {
+    int outl = 0;
+    if (n) ok_ &= EVP_CipherUpdate(ctx_, nullptr, &outl, p, static_cast<int>(n)) == 1;
+  }
+  void apply(std::uint8_t* p, std::size_t n) noexcept {
+    int outl = 0;
+    ok_ &= EVP_CipherUpdate(ctx_, p, &outl, p, static_cast<int>(n)) == 1;
+  }
+  bool ok() const noexcept { return ok_; }
+  Status make_tag(std::uint8_t* tag) noexcept {
+    int outl = 0;
+    std::uint8_t none[16];
+    ok_ &= EVP_CipherFinal_ex(ctx_, none, &outl) == 1;
+    ok_ &= EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTagLen), tag) == 1;
+    return ok_ ? Status::ok : Status::crypto_error;
+  }
+  Status check_tag(const std::uint8_t* tag) noexcept {
+    if (!ok_) return Status::crypto_error;
+    std::uint8_t expected[kGcmTagLen];
+    std::memcpy(expected, tag, kGcmTagLen);
+    if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagLen), expected) != 1)
+      return Status::crypto_error;
+    int outl = 0;
+    std::uint8_t none[16];
+    return EVP_CipherFinal_ex(ctx_, none, &outl) == 1 ? Status::ok : Status::gcm_auth_failed;
+  }
+
+ private:
+  EVP_CIPHER_CTX* ctx_;
+  bool ok_;
+};
+
+// Applies the keystream to the TS packets of region that are (or are to be)
+// scrambled, setting or resetting their scrambling bits.
+template <Dir dir, class Stream>
+Status apply_ts(Stream& ks, std::uint8_t* r, std::size_t n, const PidSet* clear_pids, std::uint8_t tsc) noexcept {
+  for (std::uint8_t* pkt = r; pkt < r + n; pkt += kTsPacketLen) {
+    const std::uint8_t bits = ts_scrambling(pkt);
+    if constexpr (dir == Dir::scramble) {
+      if (bits != 0) return Status::ts_already_scrambled;
+    } else {
+      if (bits == 0) continue;
+    }
+    std::size_t off;
+    if (const Status s = ts_payload_offset(pkt, off); s != Status::ok) return s;
+    if constexpr (dir == Dir::scramble) {
+      if (off == kTsPacketLen || clear_pids->contains(ts_pid(pkt))) continue;
+      ts_set_scrambling(pkt, tsc);
+    } else {
+      ts_set_scrambling(pkt, 0);
+    }
+    ks.apply(pkt + off, kTsPacketLen - off);
+  }
+  return Status::ok;
+}
+
+// `body` is the part after any RTP header; the whole of it or its TS payloads
+// get the keystream.
+template <Dir dir, class Stream>
+Status apply_body(Stream& ks, const KcHeader& hdr, std::uint8_t* body, std::size_t n,
+                  const PidSet* clear_pids) noexcept {
+  if (hdr.flags & kFlagTs) {
+    const std::uint8_t tsc = (hdr.key_id & 1) ? 0x3 : 0x2;
+    return apply_ts<dir>(ks, body, n, clear_pids, tsc);
+  }
+  ks.apply(body, n);
+  return Status::ok;
+}
+
+// The whole datagram's crypto for one suite family. header points at the
+// encoded keycast header, region at the payload region of region_len bytes.
+template <Dir dir>
+Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* header, std::uint8_t* region,
+                 std::size_t region_len, std::size_t rtp_len, const PidSet* clear_pids) noexcept {
+  std::uint8_t* body = region + rtp_len;
+  const std::size_t body_len = region_len - rtp_len;
+  switch (key.suite()) {
+    case Suite::xor_pattern:
+    case Suite::xor_inv: {
+      XorStream ks(key);
+      return apply_body<dir>(ks, hdr, body, body_len, clear_pids);
+    }
+    case Suite::aes128_ctr:
+    case Suite::aes256_ctr: {
+      EvpStream ks(key, hdr, dir);
+      const Status s = apply_body<dir>(ks, hdr, body, body_len, clear_pids);
+      if (s != Status::ok) return s;
+      return ks.ok() ? Status::ok : Status::crypto_error;
+    }
+    case Suite::aes128_gcm: {
+      EvpStream ks(key, hdr, dir);
+      ks.aad(header, hdr.hdr_len);
+      ks.aad(region, rtp_len);
+      ks.apply(body, body_len);
+      if constexpr (dir == Dir::scramble)
+        return ks.make_tag(region + region_len);
+      else
+        return ks.check_tag(region + region_len);
+    }
+  }
+  return Status::key_not_prepared;
+}
+
+}  // namespace
+
+Status scramble(PreparedKey& key, const ChannelRules& rules, KcHeader& hdr, std::uint8_t* hdr_out,
+                std::uint8_t* payload, std::size_t len) noexcept {
+  if (!key.ready()) return Status::key_not_prepared;
+  hdr.type = MsgType::data;
+  hdr.suite = key.suite();
+  hdr.key_id = key.key_id();
+  hdr.flags = 0;
+  if (hdr.key_id == 0) return Status::kc_zero_key;
+  if (hdr.channel_id == 0) return Status::kc_zero_channel;
+
+  std::size_t rtp_len = 0;
+  if (rules.rtp && rtp_header_len({payload, len}, rtp_len) == Status::ok) hdr.flags |= kFlagRtp;
+  if (rules.ts && !suite_is_gcm(hdr.suite) && whole_ts_packets({payload + rtp_len, len - rtp_len}))
+    hdr.flags |= kFlagTs;
+
+  hdr.hdr_len = header_len(hdr);
+  if (hdr.hdr_len + len + suite_trailer_len(hdr.suite) > kMaxUdpPayload) return Status::payload_too_long;
+  encode_header(hdr, hdr_out);
+  return run_suite<Dir::scramble>(key, hdr, hdr_out, payload, len, rtp_len, &rules.clear_pids);
+}
+
+Status descramble(PreparedKey& key, const KcHeader& hdr, std::span<std::uint8_t> udp_payload,
+                  std::span<std::uint8_t>& clear) noexcept {
+  if (hdr.type != MsgType::data) return Status::kc_bad_type;
+  if (!key.ready()) return Status::key_not_prepared;
+  if (key.suite() != hdr.suite) return Status::key_suite_mismatch;
+  if (udp_payload.size() < hdr.hdr_len) return Status::kc_hdr_len_beyond_datagram;
+  const std::size_t trailer = suite_trailer_len(hdr.suite);
+  if (udp_payload.size() - hdr.hdr_len < trailer) return Status::payload_too_short;
+  std::uint8_t* region = udp_payload.data() + hdr.hdr_len;
+  const std::size_t region_len = udp_payload.size() - hdr.hdr_len - trailer;
+
+  std::size_t rtp_len = 0;
+  if (hdr.flags & kFlagRtp) {
+    if (const Status s = rtp_header_len({region, region_len}, rtp_len); s != Status::ok) return s;
+  }
+  if ((hdr.flags & kFlagTs) && !whole_ts_packets({region + rtp_len, region_len - rtp_len}))
+    return Status::ts_not_whole_packets;
+
+  const Status s = run_suite<Dir::descramble>(key, hdr, udp_payload.data(), region, region_len, rtp_len, nullptr);
+  if (s == Status::ok) clear = udp_payload.subspan(hdr.hdr_len, region_len);
+  return s;
+}
+
+}  // namespace pktparse

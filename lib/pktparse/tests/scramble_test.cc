@@ -1,0 +1,333 @@
+// Scramble/descramble: round trips for every suite and layout, the TS and RTP
+// rules of wire-format.md section 4, and every rejection.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "pktparse/scramble.h"
+
+namespace pktparse {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+constexpr Suite kAllSuites[] = {Suite::xor_pattern, Suite::xor_inv, Suite::aes128_ctr, Suite::aes256_ctr,
+                                Suite::aes128_gcm};
+
+Bytes key_material(Suite s) {
+  Bytes k(s == Suite::aes256_ctr ? 32 : s == Suite::xor_pattern ? 37 : s == Suite::xor_inv ? 13 : 16);
+  std::iota(k.begin(), k.end(), std::uint8_t{0x31});
+  return k;
+}
+
+void prepare(PreparedKey& key, Suite s, std::uint32_t key_id = 5) {
+  ASSERT_EQ(key.prepare(s, key_id, key_material(s)), Status::ok);
+}
+
+Bytes ts_packet(std::uint16_t pid, std::uint8_t afc = 1, std::uint8_t af_len = 0, std::uint8_t fill = 0) {
+  Bytes p(kTsPacketLen);
+  std::iota(p.begin(), p.end(), fill);
+  p[0] = kTsSync;
+  p[1] = static_cast<std::uint8_t>(pid >> 8);
+  p[2] = static_cast<std::uint8_t>(pid);
+  p[3] = static_cast<std::uint8_t>(afc << 4 | 0x7);
+  if (afc & 2) p[4] = af_len;
+  return p;
+}
+
+Bytes rtp_header(std::uint8_t csrc = 0, bool ext = false) {
+  Bytes h(kRtpFixedLen + 4u * csrc + (ext ? 8u : 0u), 0xC5);
+  const std::uint8_t fixed[kRtpFixedLen] = {static_cast<std::uint8_t>(0x80 | (ext ? 0x10 : 0) | csrc), 33, 0, 7, 0, 1,
+                                            0x5F, 0x90, 1, 2, 3, 4};
+  std::copy(std::begin(fixed), std::end(fixed), h.begin());
+  if (ext) {
+    const std::uint8_t e[4] = {0xBE, 0xDE, 0x00, 0x01};  // one 32-bit word of extension follows
+    std::copy(std::begin(e), std::end(e), h.end() - 8);
+  }
+  return h;
+}
+
+struct Scrambled {
+  Status status;
+  Bytes dgram;  // whole scrambled UDP payload
+  KcHeader hdr;
+};
+
+Scrambled do_scramble(PreparedKey& key, const ChannelRules& rules, const Bytes& clear, std::uint64_t seq = 1) {
+  KcHeader h;
+  h.channel_id = 42;
+  h.seq = seq;
+  const std::size_t hlen = header_len(h);
+  Bytes buf(hlen + clear.size() + kGcmTagLen);
+  std::copy(clear.begin(), clear.end(), buf.begin() + static_cast<std::ptrdiff_t>(hlen));
+  const Status s = scramble(key, rules, h, buf.data(), buf.data() + hlen, clear.size());
+  buf.resize(hlen + clear.size() + suite_trailer_len(key.suite()));
+  return {s, buf, h};
+}
+
+Status do_descramble(PreparedKey& key, Bytes dgram, Bytes& clear) {
+  KcHeader h;
+  if (const Status s = parse_header(dgram, h); s != Status::ok) return s;
+  std::span<std::uint8_t> out;
+  const Status s = descramble(key, h, dgram, out);
+  clear.assign(out.begin(), out.end());
+  return s;
+}
+
+Bytes concat(std::initializer_list<Bytes> parts) {
+  Bytes out;
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+class EverySuite : public ::testing::TestWithParam<Suite> {};
+
+TEST_P(EverySuite, RoundTripsEveryLayout) {
+  PreparedKey key;
+  prepare(key, GetParam());
+  const Bytes ts = concat({ts_packet(0x100), ts_packet(0x0), ts_packet(0x101, 3, 20), ts_packet(0x1FFF),
+                           ts_packet(0x102, 2, 183), ts_packet(0x103, 3, 183), ts_packet(0x104, 1, 0, 9)});
+  Bytes raw(1000);
+  std::iota(raw.begin(), raw.end(), std::uint8_t{7});
+  struct Layout {
+    const char* name;
+    bool ts, rtp;
+    Bytes payload;
+  };
+  const Layout layouts[] = {
+      {"empty", false, false, {}},
+      {"one byte", false, false, {0x42}},
+      {"raw", false, false, raw},
+      {"ts", true, false, ts},
+      {"rtp raw", false, true, concat({rtp_header(2, true), raw})},
+      {"rtp ts", true, true, concat({rtp_header(), ts})},
+      {"ts rules, raw payload", true, false, raw},
+      {"rtp rules, not rtp", false, true, Bytes(40, 0x00)},
+  };
+  for (const auto& l : layouts) {
+    ChannelRules rules;
+    rules.ts = l.ts;
+    rules.rtp = l.rtp;
+    const Scrambled s = do_scramble(key, rules, l.payload);
+    ASSERT_EQ(s.status, Status::ok) << l.name;
+    Bytes clear;
+    ASSERT_EQ(do_descramble(key, s.dgram, clear), Status::ok) << l.name;
+    EXPECT_EQ(clear, l.payload) << l.name;
+  }
+}
+
+TEST_P(EverySuite, SeqChangesTheCiphertextOfAesSuitesOnly) {
+  PreparedKey key;
+  prepare(key, GetParam());
+  const Bytes clear(300, 0xAB);
+  const Scrambled a = do_scramble(key, {}, clear, 1);
+  const Scrambled b = do_scramble(key, {}, clear, 2);
+  const Bytes ra(a.dgram.begin() + 24, a.dgram.end()), rb(b.dgram.begin() + 24, b.dgram.end());
+  EXPECT_NE(ra, Bytes(clear.begin(), clear.end()));
+  if (suite_is_xor(GetParam())) {
+    EXPECT_EQ(ra, rb);
+  } else {
+    EXPECT_NE(ra, rb);
+  }
+}
+
+TEST_P(EverySuite, DescrambleWithAnotherSuiteKeyIsRefused) {
+  PreparedKey key, other;
+  prepare(key, GetParam());
+  prepare(other, GetParam() == Suite::xor_pattern ? Suite::aes128_ctr : Suite::xor_pattern);
+  const Scrambled s = do_scramble(key, {}, Bytes(100, 1));
+  Bytes clear;
+  EXPECT_EQ(do_descramble(other, s.dgram, clear), Status::key_suite_mismatch);
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, EverySuite, ::testing::ValuesIn(kAllSuites),
+                         [](const ::testing::TestParamInfo<Suite>& p) {
+                           std::string n(suite_name(p.param));
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+
+TEST(ScrambleTs, FollowsTheTsRules) {
+  PreparedKey key;
+  prepare(key, Suite::xor_pattern, 6);  // even key: scrambled packets get 10
+  ChannelRules rules;
+  rules.ts = true;
+  rules.clear_pids.add(0x1000);
+  const Bytes in = concat({ts_packet(0x100), ts_packet(0x10), ts_packet(0x1FFF), ts_packet(0x1000),
+                           ts_packet(0x101, 2, 183), ts_packet(0x102, 3, 10), ts_packet(0x103, 3, 183)});
+  const Scrambled s = do_scramble(key, rules, in);
+  ASSERT_EQ(s.status, Status::ok);
+  EXPECT_EQ(s.hdr.flags, kFlagTs);
+  const std::uint8_t* out = s.dgram.data() + 24;
+  auto pkt = [&](int i) { return out + i * 188; };
+  auto same_as_input = [&](int i) { return std::equal(pkt(i), pkt(i) + 188, in.begin() + i * 188); };
+  EXPECT_EQ(ts_scrambling(pkt(0)), 2);
+  EXPECT_TRUE(std::equal(pkt(0), pkt(0) + 3, in.begin()));      // sync and PID stay
+  EXPECT_FALSE(std::equal(pkt(0) + 4, pkt(0) + 188, in.begin() + 4));
+  EXPECT_TRUE(same_as_input(1)) << "PSI PID stays clear";
+  EXPECT_TRUE(same_as_input(2)) << "null PID stays clear";
+  EXPECT_TRUE(same_as_input(3)) << "channel clear PID stays clear";
+  EXPECT_TRUE(same_as_input(4)) << "no payload stays clear";
+  EXPECT_EQ(ts_scrambling(pkt(5)), 2);
+  EXPECT_TRUE(std::equal(pkt(5), pkt(5) + 15, in.begin() + 5 * 188 + 0) == false);
+  EXPECT_TRUE(std::equal(pkt(5) + 4, pkt(5) + 15, in.begin() + 5 * 188 + 4)) << "adaptation field stays clear";
+  EXPECT_TRUE(same_as_input(6)) << "adaptation field filling the packet: no payload";
+
+  // One continuous keystream over the scrambled payload bytes only.
+  const Bytes k = key_material(Suite::xor_pattern);
+  std::size_t i = 0;
+  for (const auto& [p, off] : {std::pair{0, 4}, std::pair{5, 15}})
+    for (int b = off; b < 188; ++b, ++i)
+      ASSERT_EQ(pkt(p)[b] ^ in[static_cast<std::size_t>(p * 188 + b)], k[i % k.size()]) << p << ":" << b;
+}
+
+TEST(ScrambleTs, OddKeySetsScramblingBits11) {
+  PreparedKey key;
+  prepare(key, Suite::aes128_ctr, 7);
+  ChannelRules rules;
+  rules.ts = true;
+  const Scrambled s = do_scramble(key, rules, ts_packet(0x100));
+  ASSERT_EQ(s.status, Status::ok);
+  EXPECT_EQ(ts_scrambling(s.dgram.data() + 24), 3);
+}
+
+TEST(ScrambleTs, DropsInputThatIsAlreadyScrambled) {
+  PreparedKey key;
+  prepare(key, Suite::xor_pattern);
+  ChannelRules rules;
+  rules.ts = true;
+  Bytes in = concat({ts_packet(0x100), ts_packet(0x101)});
+  in[188 + 3] |= 0x80;
+  EXPECT_EQ(do_scramble(key, rules, in).status, Status::ts_already_scrambled);
+}
+
+TEST(ScrambleTs, DropsAdaptationFieldOverrun) {
+  PreparedKey key;
+  prepare(key, Suite::xor_pattern);
+  ChannelRules rules;
+  rules.ts = true;
+  EXPECT_EQ(do_scramble(key, rules, ts_packet(0x100, 3, 184)).status, Status::ts_bad_adaptation_field);
+}
+
+TEST(ScrambleTs, NotWholePacketsAreScrambledWhole) {
+  PreparedKey key;
+  prepare(key, Suite::xor_pattern);
+  ChannelRules rules;
+  rules.ts = true;
+  Bytes bad_sync = concat({ts_packet(0x100), ts_packet(0x100)});
+  bad_sync[188] = 0x46;
+  Bytes short_packet = ts_packet(0x100);
+  short_packet.pop_back();
+  for (const Bytes& in : {short_packet, bad_sync}) {
+    const Scrambled s = do_scramble(key, rules, in);
+    ASSERT_EQ(s.status, Status::ok);
+    EXPECT_EQ(s.hdr.flags, 0);
+    EXPECT_NE(s.dgram[24], kTsSync ^ 0) << "first byte scrambled too";
+  }
+}
+
+TEST(ScrambleTs, GcmNeverSetsTs) {
+  PreparedKey key;
+  prepare(key, Suite::aes128_gcm);
+  ChannelRules rules;
+  rules.ts = true;
+  const Scrambled s = do_scramble(key, rules, ts_packet(0x100));
+  ASSERT_EQ(s.status, Status::ok);
+  EXPECT_EQ(s.hdr.flags, 0);
+}
+
+TEST(ScrambleRtp, KeepsTheRtpHeaderClear) {
+  PreparedKey key;
+  prepare(key, Suite::aes128_ctr);
+  ChannelRules rules;
+  rules.rtp = true;
+  const Bytes rtp = rtp_header(1, true);
+  const Bytes in = concat({rtp, Bytes(100, 0)});
+  const Scrambled s = do_scramble(key, rules, in);
+  ASSERT_EQ(s.status, Status::ok);
+  EXPECT_EQ(s.hdr.flags, kFlagRtp);
+  EXPECT_TRUE(std::equal(rtp.begin(), rtp.end(), s.dgram.begin() + 24));
+  EXPECT_NE(Bytes(s.dgram.begin() + 24 + static_cast<std::ptrdiff_t>(rtp.size()), s.dgram.end()), Bytes(100, 0));
+}
+
+TEST(Descramble, RejectsMalformedPayloadRegions) {
+  PreparedKey gcm, xr;
+  prepare(gcm, Suite::aes128_gcm);
+  prepare(xr, Suite::xor_pattern);
+  Bytes clear;
+
+  Scrambled g = do_scramble(gcm, {}, Bytes(10, 1));
+  g.dgram.resize(24 + 15);
+  EXPECT_EQ(do_descramble(gcm, g.dgram, clear), Status::payload_too_short);
+
+  ChannelRules ts;
+  ts.ts = true;
+  Scrambled t = do_scramble(xr, ts, ts_packet(0x100));
+  t.dgram.pop_back();
+  EXPECT_EQ(do_descramble(xr, t.dgram, clear), Status::ts_not_whole_packets);
+
+  ChannelRules rtp;
+  rtp.rtp = true;
+  Scrambled r = do_scramble(xr, rtp, rtp_header());
+  r.dgram[24] = 0x40;
+  EXPECT_EQ(do_descramble(xr, r.dgram, clear), Status::rtp_bad_version);
+  r.dgram.resize(24 + 11);
+  EXPECT_EQ(do_descramble(xr, r.dgram, clear), Status::rtp_truncated);
+
+  Scrambled a = do_scramble(xr, ts, ts_packet(0x100, 3, 20));
+  a.dgram[24 + 4] = 200;  // adaptation field length overruns, scrambled packet
+  EXPECT_EQ(do_descramble(xr, a.dgram, clear), Status::ts_bad_adaptation_field);
+}
+
+TEST(Descramble, RefusesNoticesAndUnpreparedKeys) {
+  PreparedKey key, none;
+  prepare(key, Suite::xor_pattern);
+  const KcHeader n = make_key_notice(1, Suite::xor_pattern, 1, 2, 10);
+  Bytes b(header_len(n));
+  encode_header(n, b.data());
+  Bytes clear;
+  EXPECT_EQ(do_descramble(key, b, clear), Status::kc_bad_type);
+  const Scrambled s = do_scramble(key, {}, Bytes(10, 1));
+  EXPECT_EQ(do_descramble(none, s.dgram, clear), Status::key_not_prepared);
+  EXPECT_EQ(do_scramble(none, {}, Bytes(10, 1)).status, Status::key_not_prepared);
+}
+
+TEST(Scramble, RefusesOversizeDatagrams) {
+  PreparedKey key;
+  prepare(key, Suite::aes128_gcm);
+  EXPECT_EQ(do_scramble(key, {}, Bytes(kMaxUdpPayload - 24 - 16 + 1)).status, Status::payload_too_long);
+  EXPECT_EQ(do_scramble(key, {}, Bytes(kMaxUdpPayload - 24 - 16)).status, Status::ok);
+}
+
+TEST(PreparedKey, RejectsKeyLengthsOutsideTheSuite) {
+  PreparedKey key;
+  const struct {
+    Suite s;
+    std::size_t len;
+    bool ok;
+  } cases[] = {
+      {Suite::xor_pattern, 0, false},   {Suite::xor_pattern, 1, true},   {Suite::xor_pattern, 1024, true},
+      {Suite::xor_pattern, 1025, false}, {Suite::xor_inv, 512, true},    {Suite::xor_inv, 513, false},
+      {Suite::aes128_ctr, 15, false},   {Suite::aes128_ctr, 16, true},   {Suite::aes128_ctr, 32, false},
+      {Suite::aes256_ctr, 32, true},    {Suite::aes256_ctr, 16, false},  {Suite::aes128_gcm, 16, true},
+      {Suite::aes128_gcm, 12, false},
+  };
+  for (const auto& c : cases) {
+    const Bytes m(c.len, 0x11);
+    EXPECT_EQ(key.prepare(c.s, 1, m) == Status::ok, c.ok) << suite_name(c.s) << " " << c.len;
+    EXPECT_EQ(key.ready(), c.ok);
+  }
+}
+
+TEST(PreparedKey, WipeMakesItUnready) {
+  PreparedKey key;
+  prepare(key, Suite::xor_pattern);
+  key.wipe();
+  EXPECT_FALSE(key.ready());
+  EXPECT_TRUE(key.pattern().empty());
+}
+
+}  // namespace
+}  // namespace pktparse
