@@ -1,1 +1,118 @@
-// placeholder
+// Internet checksums (RFC 1071): the one's-complement sum, the IPv4 header
+// checksum and the UDP checksum over the IPv4/IPv6 pseudo-header.
+//
+// Values returned by ones_sum() and fold() are 16-bit sums in network order,
+// not inverted; the checksum written to the wire is ~fold(...). When sums over
+// pieces are chained through `initial`, every piece but the last must have an
+// even length (an odd piece would shift the byte lanes of the next one).
+// The header-writing functions trust the length fields they read (IHL, UDP
+// length): callers pass headers that parse_frame()/parse_ip() accepted or
+// that they built themselves.
+#include "pktparse/checksum.h"
+
+#include <bit>
+#include <cstring>
+
+#include "pktparse/bytes.h"
+
+namespace pktparse {
+namespace {
+
+constexpr std::uint8_t kProtoUdp = 17;
+
+inline std::uint64_t add_carry(std::uint64_t acc, std::uint64_t w) noexcept {
+  acc += w;
+  return acc + (acc < w ? 1 : 0);  // end-around carry
+}
+
+// Sums in native byte order (RFC 1071 section 2(B): the sum is byte-order
+// independent up to a final swap), 8 bytes at a time.
+std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
+  std::uint64_t acc = 0;
+  while (n >= 32) {
+    std::uint64_t w[4];
+    std::memcpy(w, p, sizeof w);
+    acc = add_carry(acc, w[0]);
+    acc = add_carry(acc, w[1]);
+    acc = add_carry(acc, w[2]);
+    acc = add_carry(acc, w[3]);
+    p += 32;
+    n -= 32;
+  }
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    acc = add_carry(acc, w);
+    p += 8;
+    n -= 8;
+  }
+  if (n > 0) {
+    // Zero-padded tail keeps the byte lanes, so an odd last byte lands in the
+    // high half of its 16-bit word in network order.
+    std::uint8_t tail[8] = {};
+    std::memcpy(tail, p, n);
+    std::uint64_t w;
+    std::memcpy(&w, tail, sizeof w);
+    acc = add_carry(acc, w);
+  }
+  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+  return fold(static_cast<std::uint32_t>(acc));
+}
+
+std::uint32_t pseudo_header_sum(const std::uint8_t* ip, std::uint16_t udp_len) noexcept {
+  // Both pseudo-headers reduce to addresses + protocol + UDP length: the zero
+  // bytes add nothing and the IPv6 32-bit length has a zero upper half.
+  std::span<const std::uint8_t> addrs = (ip[0] >> 4) == 6
+      ? std::span<const std::uint8_t>(ip + 8, 32)
+      : std::span<const std::uint8_t>(ip + 12, 8);
+  return ones_sum(addrs, std::uint32_t{kProtoUdp} + udp_len);
+}
+
+std::uint16_t udp_sum(const std::uint8_t* ip, const std::uint8_t* udp) noexcept {
+  const std::uint16_t len = load_be16(udp + 4);
+  return fold(ones_sum({udp, len}, pseudo_header_sum(ip, len)));
+}
+
+}  // namespace
+
+std::uint16_t fold(std::uint32_t sum) noexcept {
+  sum = (sum & 0xFFFFu) + (sum >> 16);
+  sum = (sum & 0xFFFFu) + (sum >> 16);
+  return static_cast<std::uint16_t>(sum);
+}
+
+std::uint32_t ones_sum(std::span<const std::uint8_t> bytes, std::uint32_t initial) noexcept {
+  std::uint16_t s = native_sum(bytes.data(), bytes.size());
+  if constexpr (std::endian::native == std::endian::little) {
+    s = static_cast<std::uint16_t>((s >> 8) | (s << 8));
+  }
+  return fold(fold(initial) + std::uint32_t{s});
+}
+
+void set_ipv4_checksum(std::uint8_t* ip) noexcept {
+  const std::size_t ihl = (ip[0] & 0x0Fu) * 4u;
+  store_be16(ip + 10, 0);
+  store_be16(ip + 10, static_cast<std::uint16_t>(~fold(ones_sum({ip, ihl}))));
+}
+
+bool ipv4_checksum_ok(const std::uint8_t* ip) noexcept {
+  const std::size_t ihl = (ip[0] & 0x0Fu) * 4u;
+  return fold(ones_sum({ip, ihl})) == 0xFFFF;
+}
+
+void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {
+  store_be16(udp + 6, 0);
+  auto sum = static_cast<std::uint16_t>(~udp_sum(ip, udp));
+  store_be16(udp + 6, sum == 0 ? 0xFFFF : sum);
+}
+
+bool udp_checksum_ok(const std::uint8_t* ip, const std::uint8_t* udp) noexcept {
+  if (load_be16(udp + 6) == 0) {
+    // "No checksum": allowed over IPv4 (RFC 768), not over IPv6 (RFC 8200 8.1).
+    return (ip[0] >> 4) != 6;
+  }
+  return udp_sum(ip, udp) == 0xFFFF;
+}
+
+}  // namespace pktparse

@@ -1,0 +1,228 @@
+// Internet checksum: known answers, the fast sum against a byte-wise
+// reference, and UDP over IPv4/IPv6 computed and verified both ways.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "pktparse/checksum.h"
+
+namespace pktparse {
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes hex(const char* s) {
+  Bytes b;
+  auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+  for (; *s != '\0'; ++s) {
+    if (*s == ' ') continue;
+    b.push_back(static_cast<std::uint8_t>(nibble(s[0]) * 16 + nibble(s[1])));
+    ++s;
+  }
+  return b;
+}
+
+std::uint16_t be16(const std::uint8_t* p) { return static_cast<std::uint16_t>((p[0] << 8) | p[1]); }
+
+// RFC 1071 taken literally: 16-bit big-endian words, odd byte padded.
+std::uint16_t reference_sum(const Bytes& b) {
+  std::uint64_t s = 0;
+  for (std::size_t i = 0; i < b.size(); i += 2) {
+    s += std::uint64_t{b[i]} << 8;
+    if (i + 1 < b.size()) s += b[i + 1];
+  }
+  while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+  return static_cast<std::uint16_t>(s);
+}
+
+// Explicit pseudo-header + UDP datagram, as the RFCs draw them.
+std::uint16_t reference_udp_checksum(const Bytes& ip, Bytes udp) {
+  udp[6] = udp[7] = 0;
+  Bytes all;
+  const auto len = static_cast<std::uint16_t>(udp.size());
+  if (ip[0] >> 4 == 4) {
+    all.insert(all.end(), ip.begin() + 12, ip.begin() + 20);
+    all.insert(all.end(), {0, 17, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)});
+  } else {
+    all.insert(all.end(), ip.begin() + 8, ip.begin() + 40);
+    all.insert(all.end(), {0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)});
+    all.insert(all.end(), {0, 0, 0, 17});
+  }
+  all.insert(all.end(), udp.begin(), udp.end());
+  const auto c = static_cast<std::uint16_t>(~reference_sum(all));
+  return c == 0 ? 0xFFFF : c;
+}
+
+const char* const kIpv4Header = "4500 0073 0000 4000 4011 b861 c0a8 0001 c0a8 00c7";
+const char* const kIpv6Header =
+    "6000 0000 0019 1140 20010db8000000000000000000000001 ff3e0000000000000000000000001234";
+// 1024 -> 53, length 25, checksum zeroed; payload "keycast-checksum" + 0x7f.
+const char* const kUdp = "0400 0035 0019 0000 6b6579636173742d636865636b73756d 7f";
+
+TEST(OnesSum, Rfc1071Example) {
+  const Bytes b = hex("0001 f203 f4f5 f6f7");
+  EXPECT_EQ(ones_sum(b), 0xddf2u);
+  EXPECT_EQ(static_cast<std::uint16_t>(~fold(ones_sum(b))), 0x220d);
+}
+
+TEST(OnesSum, EmptyAndInitial) {
+  EXPECT_EQ(ones_sum({}), 0u);
+  EXPECT_EQ(ones_sum({}, 0x1234), 0x1234u);
+  EXPECT_EQ(ones_sum({}, 0x12345), 0x2346u);
+  EXPECT_EQ(ones_sum({}, 0xFFFFFFFF), 0xFFFFu);
+  const Bytes b = hex("ffff ffff ff");
+  EXPECT_EQ(ones_sum(b, 0xFFFFFFFF), 0xFF00u);  // 0xffff + 0xffff + 0xff00 + 0xffff
+}
+
+TEST(OnesSum, OddLength) {
+  EXPECT_EQ(ones_sum(hex("ab")), 0xab00u);
+  EXPECT_EQ(ones_sum(hex("0102 03")), 0x0402u);
+  EXPECT_EQ(ones_sum(hex("0001 f203 f4f5 f6f7 01")), fold(0xddf2 + 0x0100));
+}
+
+TEST(OnesSum, MatchesReferenceAtEveryLengthAndAlignment) {
+  std::mt19937 rng(1071);
+  Bytes big(1600);
+  for (auto& x : big) x = static_cast<std::uint8_t>(rng());
+  for (std::size_t align = 0; align < 8; ++align) {
+    for (std::size_t len = 0; len + align <= 300; ++len) {
+      const Bytes piece(big.begin() + align, big.begin() + align + len);
+      ASSERT_EQ(ones_sum({big.data() + align, len}), reference_sum(piece)) << align << " " << len;
+    }
+  }
+  EXPECT_EQ(ones_sum(big), reference_sum(big));
+  const Bytes ones(1501, 0xFF);  // carries at every step
+  EXPECT_EQ(ones_sum(ones), reference_sum(ones));
+}
+
+TEST(OnesSum, ChainedEvenPieces) {
+  std::mt19937 rng(768);
+  Bytes b(333);
+  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+  const std::span<const std::uint8_t> all(b);
+  for (std::size_t cut = 0; cut <= b.size(); cut += 2) {
+    EXPECT_EQ(ones_sum(all.subspan(cut), ones_sum(all.first(cut))), ones_sum(all)) << cut;
+  }
+}
+
+TEST(Fold, Carries) {
+  EXPECT_EQ(fold(0), 0);
+  EXPECT_EQ(fold(0xFFFF), 0xFFFF);
+  EXPECT_EQ(fold(0x10000), 0x0001);
+  EXPECT_EQ(fold(0x2ddf0), 0xddf2);
+  EXPECT_EQ(fold(0x1FFFE), 0xFFFF);
+  EXPECT_EQ(fold(0xFFFFFFFF), 0xFFFF);
+  EXPECT_EQ(fold(0xFFFF0001), 0x0001);
+}
+
+TEST(Ipv4Checksum, KnownHeader) {
+  Bytes ip = hex(kIpv4Header);
+  EXPECT_TRUE(ipv4_checksum_ok(ip.data()));
+  ip[10] = 0;
+  ip[11] = 0;
+  EXPECT_FALSE(ipv4_checksum_ok(ip.data()));
+  set_ipv4_checksum(ip.data());
+  EXPECT_EQ(be16(ip.data() + 10), 0xb861);
+  set_ipv4_checksum(ip.data());  // idempotent: ignores the old value
+  EXPECT_EQ(be16(ip.data() + 10), 0xb861);
+}
+
+TEST(Ipv4Checksum, DetectsEveryBitFlip) {
+  const Bytes good = hex(kIpv4Header);
+  for (std::size_t bit = 0; bit < good.size() * 8; ++bit) {
+    Bytes ip = good;
+    ip[bit / 8] ^= static_cast<std::uint8_t>(1u << (bit % 8));
+    if (bit / 8 == 0 && (ip[0] & 0x0F) != 5) continue;  // IHL changed: other bytes
+    EXPECT_FALSE(ipv4_checksum_ok(ip.data())) << bit;
+  }
+}
+
+TEST(Ipv4Checksum, WithOptions) {
+  Bytes ip = hex("4700 0020 1234 0000 4011 0000 0a00 0001 0a00 0002 0101 0101 9404 0000");
+  set_ipv4_checksum(ip.data());
+  EXPECT_EQ(be16(ip.data() + 10), static_cast<std::uint16_t>(~reference_sum(
+                                      [&] { Bytes z = ip; z[10] = z[11] = 0; return z; }())));
+  EXPECT_TRUE(ipv4_checksum_ok(ip.data()));
+  ip[27] ^= 1;  // inside the options
+  EXPECT_FALSE(ipv4_checksum_ok(ip.data()));
+}
+
+TEST(UdpChecksum, Ipv4KnownAnswer) {
+  const Bytes ip = hex(kIpv4Header);
+  Bytes udp = hex(kUdp);
+  EXPECT_EQ(reference_udp_checksum(ip, udp), 0x9657);
+  set_udp_checksum(ip.data(), udp.data());
+  EXPECT_EQ(be16(udp.data() + 6), 0x9657);
+  EXPECT_TRUE(udp_checksum_ok(ip.data(), udp.data()));
+  udp[8] ^= 0x20;
+  EXPECT_FALSE(udp_checksum_ok(ip.data(), udp.data()));
+}
+
+TEST(UdpChecksum, Ipv6KnownAnswer) {
+  const Bytes ip = hex(kIpv6Header);
+  Bytes udp = hex(kUdp);
+  EXPECT_EQ(reference_udp_checksum(ip, udp), 0xd943);
+  set_udp_checksum(ip.data(), udp.data());
+  EXPECT_EQ(be16(udp.data() + 6), 0xd943);
+  EXPECT_TRUE(udp_checksum_ok(ip.data(), udp.data()));
+  udp.back() ^= 0x01;  // the odd trailing byte counts
+  EXPECT_FALSE(udp_checksum_ok(ip.data(), udp.data()));
+}
+
+TEST(UdpChecksum, PseudoHeaderCounts) {
+  for (const char* h : {kIpv4Header, kIpv6Header}) {
+    Bytes ip = hex(h);
+    Bytes udp = hex(kUdp);
+    set_udp_checksum(ip.data(), udp.data());
+    ASSERT_TRUE(udp_checksum_ok(ip.data(), udp.data()));
+    Bytes other = ip;
+    other.back() ^= 0x01;  // destination address
+    EXPECT_FALSE(udp_checksum_ok(other.data(), udp.data())) << h;
+  }
+}
+
+TEST(UdpChecksum, RandomDatagramsBothWays) {
+  std::mt19937 rng(17);
+  for (const char* h : {kIpv4Header, kIpv6Header}) {
+    const Bytes ip = hex(h);
+    for (std::size_t n = 0; n < 80; ++n) {
+      Bytes udp(8 + n);
+      for (auto& x : udp) x = static_cast<std::uint8_t>(rng());
+      udp[4] = static_cast<std::uint8_t>(udp.size() >> 8);
+      udp[5] = static_cast<std::uint8_t>(udp.size());
+      set_udp_checksum(ip.data(), udp.data());
+      ASSERT_EQ(be16(udp.data() + 6), reference_udp_checksum(ip, udp)) << h << " " << n;
+      ASSERT_TRUE(udp_checksum_ok(ip.data(), udp.data()));
+      std::size_t at = rng() % udp.size();
+      if (at == 4 || at == 5) at = 0;  // keep the length field in bounds
+      udp[at] ^= 0x10;
+      ASSERT_FALSE(udp_checksum_ok(ip.data(), udp.data())) << h << " " << n;
+    }
+  }
+}
+
+TEST(UdpChecksum, ZeroIsSentAsFfff) {
+  for (const char* h : {kIpv4Header, kIpv6Header}) {
+    const Bytes ip = hex(h);
+    Bytes udp = hex("0400 0035 000a 0000 0000");
+    // With the payload word equal to the checksum it would get, the sum is
+    // 0xFFFF and the computed checksum 0.
+    const std::uint16_t word = reference_udp_checksum(ip, udp);
+    udp[8] = static_cast<std::uint8_t>(word >> 8);
+    udp[9] = static_cast<std::uint8_t>(word);
+    set_udp_checksum(ip.data(), udp.data());
+    EXPECT_EQ(be16(udp.data() + 6), 0xFFFF) << h;
+    EXPECT_TRUE(udp_checksum_ok(ip.data(), udp.data())) << h;
+  }
+}
+
+TEST(UdpChecksum, ZeroMeansNoneOnlyOverIpv4) {
+  Bytes udp = hex(kUdp);  // checksum field 0
+  EXPECT_TRUE(udp_checksum_ok(hex(kIpv4Header).data(), udp.data()));
+  EXPECT_FALSE(udp_checksum_ok(hex(kIpv6Header).data(), udp.data()));
+}
+
+}  // namespace
+}  // namespace pktparse
