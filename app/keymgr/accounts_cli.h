@@ -1,0 +1,25 @@
+// `keycast-keymgr accounts`: lists usage per hour, peer and channel from a
+// state directory, as CSV or JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace keymgr {
+
+struct AccountsQuery {
+  std::string state_dir;
+  std::optional<std::string> peer;
+  std::optional<std::uint32_t> channel;
+  std::string from;  // Unix ms or YYYY-MM-DDTHH:MM[:SS]Z; empty: unbounded
+  std::string to;
+  std::string format = "csv";
+};
+
+int list_accounts(const AccountsQuery& q);
+
+// Unix ms from "1764000000000" or "2026-11-25T12:00Z" / "2026-11-25T12:00:00Z".
+std::optional<std::uint64_t> parse_time_ms(const std::string& text);
+
+}  // namespace keymgr

@@ -1,0 +1,76 @@
+// Key lifecycle arithmetic of a channel.
+#include "key_schedule.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace keymgr {
+
+ChannelView classify(std::span<const KeyTimes> keys, std::uint64_t now, std::uint32_t grace_ms) noexcept {
+  ChannelView v;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const KeyTimes& k = keys[i];
+    if (k.not_before_ms <= now && now < k.end_ms() &&
+        (!v.current || k.not_before_ms >= keys[*v.current].not_before_ms))
+      v.current = i;
+  }
+  if (v.current) {
+    const std::size_t c = *v.current;
+    if (c + 1 < keys.size() && keys[c + 1].key_id == keys[c].key_id + 1 && keys[c + 1].not_before_ms > now)
+      v.next = c + 1;
+    if (c > 0 && now < keys[c].not_before_ms + grace_ms) v.previous = c - 1;
+  } else {
+    // A gap: nothing current. The last key to have started stays previous
+    // for grace after its end; a key yet to start is next.
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].not_before_ms > now) {
+        if (!v.next) v.next = i;
+      } else if (now < keys[i].end_ms() + grace_ms) {
+        v.previous = i;
+      }
+    }
+  }
+  return v;
+}
+
+std::vector<std::uint32_t> keys_to_expire(std::span<const KeyTimes> keys, const ChannelView& v, std::uint64_t now,
+                                          std::uint32_t grace_ms) {
+  std::vector<std::uint32_t> out;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (i == v.current || i == v.next || i == v.previous) continue;
+    const KeyTimes& k = keys[i];
+    if (k.not_before_ms > now) continue;  // a future key beyond next: keep
+    const bool superseded = v.current && i < *v.current;
+    if (superseded || now >= k.end_ms() + grace_ms) out.push_back(k.key_id);
+  }
+  return out;
+}
+
+namespace {
+std::uint64_t next_key_due_at(const KeyTimes& cur, double threshold_x) noexcept {
+  const auto lead = static_cast<std::uint64_t>(std::llround(threshold_x * cur.lifetime_ms));
+  const std::uint64_t end = cur.end_ms();
+  return end > lead ? end - lead : 0;
+}
+}  // namespace
+
+Due key_due(std::span<const KeyTimes> keys, const ChannelView& v, std::uint64_t now, double threshold_x) noexcept {
+  if (!v.current) return v.next ? Due::nothing : Due::current;
+  if (v.next) return Due::nothing;
+  return now >= next_key_due_at(keys[*v.current], threshold_x) ? Due::next : Due::nothing;
+}
+
+std::uint64_t next_due_ms(std::span<const KeyTimes> keys, const ChannelView& v, std::uint64_t now,
+                          double threshold_x) noexcept {
+  if (key_due(keys, v, now, threshold_x) != Due::nothing) return now;
+  if (v.current && v.next) return keys[*v.next].not_before_ms + 0;  // next becomes current then
+  if (v.current) return std::max(now, next_key_due_at(keys[*v.current], threshold_x));
+  return v.next ? keys[*v.next].not_before_ms : now;
+}
+
+std::uint32_t remaining_ms(const KeyTimes& k, std::uint64_t now) noexcept {
+  if (k.not_before_ms > now) return k.lifetime_ms;
+  return now >= k.end_ms() ? 0 : static_cast<std::uint32_t>(k.end_ms() - now);
+}
+
+}  // namespace keymgr

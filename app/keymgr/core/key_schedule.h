@@ -1,0 +1,51 @@
+// Where each key of a channel stands at a given time (current, next,
+// previous-within-grace, or due to expire), and what the key manager must make
+// next for a channel whose keys it originates. Pure time arithmetic.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace keymgr {
+
+struct KeyTimes {
+  std::uint32_t key_id = 0;
+  std::uint64_t not_before_ms = 0;  // Unix ms at which it becomes current
+  std::uint32_t lifetime_ms = 0;
+  std::uint64_t end_ms() const noexcept { return not_before_ms + lifetime_ms; }
+};
+
+// Indices into the span given to classify(); nullopt where there is none.
+struct ChannelView {
+  std::optional<std::size_t> current;   // latest key that has started and not ended
+  std::optional<std::size_t> next;      // the key after current, not started yet
+  std::optional<std::size_t> previous;  // the key before current, within grace of the switch
+};
+
+// keys: a channel's live keys in rising key_id order.
+ChannelView classify(std::span<const KeyTimes> keys, std::uint64_t now_ms, std::uint32_t grace_ms) noexcept;
+
+// Keys that are none of current, next or previous-within-grace, and have
+// ended (or were superseded) more than grace_ms ago: to be expired and wiped.
+std::vector<std::uint32_t> keys_to_expire(std::span<const KeyTimes> keys, const ChannelView& v,
+                                          std::uint64_t now_ms, std::uint32_t grace_ms);
+
+enum class Due { nothing, current, next };
+
+// For a channel of origin keymgr: a current key when there is none; the next
+// key once the current one's remaining time is at or below threshold_x of its
+// lifetime.
+Due key_due(std::span<const KeyTimes> keys, const ChannelView& v, std::uint64_t now_ms, double threshold_x) noexcept;
+
+// When key_due() will next say something other than nothing, if the keys stay
+// as they are (for timers). now_ms when something is due already.
+std::uint64_t next_due_ms(std::span<const KeyTimes> keys, const ChannelView& v, std::uint64_t now_ms,
+                          double threshold_x) noexcept;
+
+// Remaining effective time of a key at now (0 once ended); for a key not yet
+// started, its whole lifetime (keymgr-protocol.md key_record.remaining_ms).
+std::uint32_t remaining_ms(const KeyTimes& k, std::uint64_t now_ms) noexcept;
+
+}  // namespace keymgr

@@ -1,0 +1,37 @@
+// keycast-keymgr: the key manager. Serves keys (default), prepares a state
+// directory (init), or lists accounts (accounts).
+#include <CLI/CLI.hpp>
+
+#include "accounts_cli.h"
+#include "serve.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"keycast-keymgr: makes, keeps and serves keycast keys (keymgr-protocol.md), keeps accounts"};
+  app.require_subcommand(0, 1);
+  std::string config, state_dir;
+  app.add_option("--config", config, "TOML configuration (see config/keymgr-lab.toml)")->check(CLI::ExistingFile);
+  app.add_option("--state-dir", state_dir, "state directory: keys.db, KEK (mode 0700)");
+
+  auto* init = app.add_subcommand("init", "create the state directory (0700) and the KEK file (0600) where missing");
+  std::string init_config, init_state;
+  init->add_option("--config", init_config, "TOML configuration")->required()->check(CLI::ExistingFile);
+  init->add_option("--state-dir", init_state, "state directory")->required();
+
+  auto* accounts = app.add_subcommand("accounts", "list key requests, packets and bytes per hour, peer and channel");
+  keymgr::AccountsQuery q;
+  accounts->add_option("--state-dir", q.state_dir, "state directory of the key manager")->required();
+  accounts->add_option("--peer", q.peer, "only this peer");
+  accounts->add_option("--channel", q.channel, "only this channel");
+  accounts->add_option("--from", q.from, "from this time: Unix ms or YYYY-MM-DDTHH:MM[:SS]Z");
+  accounts->add_option("--to", q.to, "up to this time (exclusive), same forms");
+  accounts->add_option("--format", q.format, "csv (default) or json")->check(CLI::IsMember({"csv", "json"}));
+
+  CLI11_PARSE(app, argc, argv);
+  if (*init) return keymgr::init_state(init_config, init_state);
+  if (*accounts) return keymgr::list_accounts(q);
+  if (config.empty() || state_dir.empty()) {
+    std::cerr << "keycast-keymgr: serving needs --config FILE and --state-dir DIR (see --help)\n";
+    return 2;
+  }
+  return keymgr::serve(config, state_dir);
+}

@@ -1,0 +1,143 @@
+// Start-up, the event loop and shutdown of the key manager.
+#include "serve.h"
+
+#include <sys/stat.h>
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "config/keymgr_config.h"
+#include "server/listener.h"
+#include "service/key_service.h"
+#include "store/kek.h"
+#include "store/key_store.h"
+
+namespace keymgr {
+
+namespace {
+
+std::uint64_t unix_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+void print_counters(const ServiceCounters& c) {
+  static const char* kTypes[] = {"", "hello", "key_request", "key_generate", "key_push",
+                                 "subscribe", "key_delivery", "usage_report", "heartbeat"};
+  std::cerr << "keycast-keymgr: requests";
+  for (std::size_t i = 1; i < c.requests.size(); ++i) std::cerr << ' ' << kTypes[i] << '=' << c.requests[i];
+  std::cerr << "; errors";
+  for (std::size_t i = 1; i < c.errors.size(); ++i)
+    std::cerr << ' ' << kmproto::error_code_name(static_cast<kmproto::ErrorCode>(i)) << '=' << c.errors[i];
+  std::cerr << "; keys made=" << c.keys_made << " pushed=" << c.keys_pushed << " expired=" << c.keys_expired
+            << "; hello refused=" << c.hello_refused << "; store failures=" << c.store_failures << "\n";
+}
+
+std::optional<KeymgrConfig> load_config(const std::string& file) {
+  try {
+    return load_keymgr_config(file);
+  } catch (const tomlcheck::ConfigError& e) {
+    std::cerr << "keycast-keymgr: " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+int init_state(const std::string& config_file, const std::string& state_dir) {
+  const auto config = load_config(config_file);
+  if (!config) return 2;
+  std::error_code ec;
+  if (!std::filesystem::exists(state_dir)) {
+    std::filesystem::create_directories(state_dir, ec);
+    if (ec || ::chmod(state_dir.c_str(), 0700) != 0) {
+      std::cerr << "keycast-keymgr init: cannot create " << state_dir << ": " << ec.message() << "\n";
+      return 1;
+    }
+  }
+  const std::filesystem::path kek = kek_path(config->server, state_dir);
+  if (!std::filesystem::exists(kek)) {
+    const auto r = store::create_kek_file(kek.string());
+    if (!r) {
+      std::cerr << "keycast-keymgr init: " << r.message() << "\n";
+      return 1;
+    }
+    std::cout << "keycast-keymgr init: created KEK " << kek.string() << "\n";
+  }
+  return 0;
+}
+
+int serve(const std::string& config_file, const std::string& state_dir) {
+  const auto config = load_config(config_file);
+  if (!config) return 2;
+  auto kek = store::Kek::load(kek_path(config->server, state_dir).string());
+  if (!kek) {
+    std::cerr << "keycast-keymgr: " << kek.message() << "\n";
+    return 1;
+  }
+  auto store = store::KeyStore::open(state_dir, *kek);
+  if (!store) {
+    std::cerr << "keycast-keymgr: " << store.message() << "\n";
+    return 1;
+  }
+
+  KeyService service(*config, *store, unix_ms);
+  if (std::string why; !service.load(&why)) {
+    std::cerr << "keycast-keymgr: cannot read keys: " << why << "\n";
+    return 1;
+  }
+  service.tick();
+
+  asio::io_context io;
+  ConnectionLimits limits;
+  limits.idle_timeout = std::chrono::milliseconds(config->server.idle_timeout_ms);
+  limits.max_connections = config->server.max_connections;
+
+  std::unique_ptr<asio::ssl::context> tls;
+  std::optional<Listener> listener;
+  try {
+    if (!config->server.lab)
+      tls = make_server_tls(config->tls->cert.string(), config->tls->key.string(), config->tls->ca.string());
+    asio::ip::tcp::resolver resolver(io);
+    const auto& at = config->server.listen;
+    const auto endpoints = resolver.resolve(at.host, std::to_string(at.port), asio::ip::resolver_base::passive);
+    listener.emplace(io, endpoints.begin()->endpoint(), service, limits, tls.get());
+  } catch (const std::exception& e) {
+    std::cerr << "keycast-keymgr: cannot listen on " << to_string(config->server.listen) << ": " << e.what() << "\n";
+    return 1;
+  }
+  listener->start();
+  std::cout << "keycast-keymgr: listening on " << config->server.listen.host << ":" << listener->port() << " ("
+            << (config->server.lab ? "lab, plaintext" : "TLS 1.3, client certificates") << ", "
+            << to_string(config->server.role) << ")" << std::endl;
+
+  asio::steady_timer ticker(io);
+  std::function<void()> schedule = [&] {
+    ticker.expires_after(std::chrono::milliseconds(50));
+    ticker.async_wait([&](const asio::error_code& ec) {
+      if (ec) return;
+      service.tick();
+      schedule();
+    });
+  };
+  schedule();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code&, int sig) {
+    std::cerr << "keycast-keymgr: signal " << sig << ", stopping\n";
+    listener->stop();
+    ticker.cancel();
+    io.stop();
+  });
+  io.run();
+  service.flush_accounting();
+  print_counters(service.counters());
+  return 0;
+}
+
+}  // namespace keymgr

@@ -1,0 +1,25 @@
+// The seam between connections (bytes, TLS, timers) and the key manager's
+// logic: one call per complete frame, answers appended to `out`.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "kmproto/frame.h"
+#include "peer.h"
+
+namespace keymgr {
+
+enum class After { keep_open, close };
+
+class RequestHandler {
+ public:
+  virtual ~RequestHandler() = default;
+  // A frame that decoded. Answers (and ERROR frames) are appended to out.
+  virtual After handle(Peer& peer, const kmproto::Frame& frame, std::vector<std::uint8_t>& out) = 0;
+  // A stream that does not decode (kmproto status): ERROR bad_message, then close.
+  virtual void malformed(Peer& peer, kmproto::Status why, std::vector<std::uint8_t>& out) = 0;
+  virtual void closed(Peer& peer) = 0;
+};
+
+}  // namespace keymgr

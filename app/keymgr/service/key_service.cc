@@ -1,0 +1,388 @@
+// KeyService: one method per message type, plus the key schedule tick.
+#include "key_service.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "kmproto/key_record.h"
+
+namespace keymgr {
+
+namespace {
+
+using kmproto::ErrorCode;
+using kmproto::MessageType;
+using kmproto::ParamType;
+
+bool contains(const std::vector<std::uint32_t>& v, std::uint32_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+void log_line(const std::string& s) { std::fprintf(stderr, "keymgr: %s\n", s.c_str()); }
+
+std::string channel_text(std::uint32_t ch) { return "channel " + std::to_string(ch); }
+
+}  // namespace
+
+KeyService::KeyService(const KeymgrConfig& config, store::KeyStore& store, Clock clock)
+    : config_(config),
+      store_(store),
+      clock_(std::move(clock)),
+      limiter_(config.server.request_rate, config.server.request_burst) {}
+
+bool KeyService::load(std::string* why) {
+  std::vector<std::uint32_t> ids;
+  for (const auto& c : config_.channels) ids.push_back(c.id);
+  const auto r = live_.load(store_, ids);
+  if (!r && why) *why = r.message();
+  return r.ok();
+}
+
+After KeyService::error(std::vector<std::uint8_t>& out, ErrorCode code, const std::string& text, After after) {
+  ++counters_.errors[static_cast<std::size_t>(code)];
+  kmproto::FrameBuilder b(out);
+  b.begin(MessageType::error);
+  b.add_u16(ParamType::error_code, static_cast<std::uint16_t>(code));
+  b.add_string(ParamType::error_text, text);
+  (void)b.finish();
+  return after;
+}
+
+void KeyService::malformed(Peer& peer, kmproto::Status why, std::vector<std::uint8_t>& out) {
+  log_line("closing " + peer.address + ": " + kmproto::status_text(why));
+  error(out, ErrorCode::bad_message, kmproto::status_text(why), After::close);
+}
+
+void KeyService::closed(Peer&) {}
+
+After KeyService::handle(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+  const auto type = static_cast<std::uint16_t>(f.type);
+  if (type < counters_.requests.size()) ++counters_.requests[type];
+  if (f.type == MessageType::hello) return hello(peer, f, out);
+  if (!peer.authenticated) return error(out, ErrorCode::unauthenticated, "HELLO first", After::close);
+  if (f.type == MessageType::heartbeat) return After::keep_open;
+  if (!limiter_.allow(peer.peer_id, clock_()))
+    return error(out, ErrorCode::rate_limited, "peer " + peer.peer_id + " over its request rate");
+  switch (f.type) {
+    case MessageType::key_request: return key_request(peer, f, out);
+    case MessageType::key_generate: return key_generate(peer, f, out);
+    case MessageType::key_push: return key_push(peer, f, out);
+    case MessageType::usage_report: return usage_report(peer, f, out);
+    default:
+      return error(out, ErrorCode::bad_message, "message type " + std::to_string(type) + " not accepted here",
+                   After::close);
+  }
+}
+
+After KeyService::hello(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+  if (peer.authenticated) return error(out, ErrorCode::bad_message, "second HELLO", After::close);
+  std::uint8_t role = 0;
+  std::string_view id;
+  if (f.read_u8(ParamType::role, role) != kmproto::Status::ok ||
+      f.read_string(ParamType::peer_id, id) != kmproto::Status::ok || id.empty() || id.size() > 64)
+    return error(out, ErrorCode::bad_message, "HELLO needs role and peer_id (1..64 bytes)", After::close);
+
+  auto refuse = [&](const std::string& why) {
+    ++counters_.hello_refused;
+    log_line("refused HELLO from " + peer.address + ": " + why);
+    return error(out, ErrorCode::unauthenticated, why, After::close);
+  };
+  const PeerConfig* pc = config_.find_peer(id);
+  if (!pc) return refuse("unknown peer " + std::string(id));
+  if (static_cast<std::uint8_t>(pc->role) != role) return refuse("peer " + pc->id + " has another role");
+  if (config_.server.lab) {
+    std::string_view token;
+    if (f.read_string(ParamType::auth_token, token) != kmproto::Status::ok || token.size() != pc->token.size() ||
+        CRYPTO_memcmp(token.data(), pc->token.data(), token.size()) != 0)
+      return refuse("wrong or missing auth_token for peer " + pc->id);
+  }
+  if (peer.tls && peer.cert_cn != pc->id) return refuse("certificate CN does not match peer_id " + pc->id);
+  if (!peer.tls && !config_.server.lab) return refuse("plaintext connection outside lab mode");
+
+  peer.authenticated = true;
+  peer.peer_id = pc->id;
+  peer.role = static_cast<kmproto::Role>(role);
+  kmproto::FrameBuilder b(out);
+  b.begin(kmproto::answer_of(MessageType::hello));
+  b.add_u64(ParamType::server_time_ms, clock_());
+  (void)b.finish();
+  return After::keep_open;
+}
+
+void KeyService::add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, const LiveKey& k,
+                            kmproto::KeyState state, std::uint64_t now) {
+  kmproto::KeyRecord r;
+  r.channel_id = channel_id;
+  r.key_id = k.times.key_id;
+  r.suite = k.suite;
+  r.state = state;
+  r.lifetime_ms = k.times.lifetime_ms;
+  r.remaining_ms = state == kmproto::KeyState::previous ? 0 : remaining_ms(k.times, now);
+  r.not_before_ms = k.times.not_before_ms > now ? k.times.not_before_ms : 0;
+  (void)r.set_material(k.material.view());
+  b.add_key_record(r);
+}
+
+After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+  std::uint32_t channel_id = 0;
+  if (f.read_u32(ParamType::channel_id, channel_id) != kmproto::Status::ok || channel_id == 0)
+    return error(out, ErrorCode::bad_message, "KEY_REQUEST needs a non-zero channel_id", After::close);
+  const PeerConfig* pc = config_.find_peer(peer.peer_id);
+  if (!config_.find_channel(channel_id)) return error(out, ErrorCode::unknown_channel, channel_text(channel_id) + " is not configured");
+  if (!contains(pc->channels, channel_id)) {
+    log_line("refused KEY_REQUEST: peer " + peer.peer_id + " is not entitled to " + channel_text(channel_id));
+    return error(out, ErrorCode::not_entitled,
+                 "peer " + peer.peer_id + " is not entitled to " + channel_text(channel_id));
+  }
+
+  const std::uint64_t now = clock_();
+  const std::vector<KeyTimes> times = live_.times(channel_id);
+  const ChannelView v = classify(times, now, config_.server.grace_ms);
+  const auto& keys = live_.of(channel_id);
+  kmproto::FrameBuilder b(out);
+  std::vector<std::uint32_t> served;
+
+  std::uint32_t key_id = 0;
+  if (const kmproto::Status s = f.read_u32(ParamType::key_id, key_id); s == kmproto::Status::ok) {
+    const auto it = std::find_if(keys.begin(), keys.end(), [&](const LiveKey& k) { return k.times.key_id == key_id; });
+    if (key_id == 0 || it == keys.end())
+      return error(out, ErrorCode::unknown_key, "no key " + std::to_string(key_id) + " on " + channel_text(channel_id));
+    const auto i = static_cast<std::size_t>(it - keys.begin());
+    const kmproto::KeyState state = i == v.current ? kmproto::KeyState::current
+                                    : (i == v.next || it->times.not_before_ms > now) ? kmproto::KeyState::next
+                                                                                      : kmproto::KeyState::previous;
+    b.begin(kmproto::answer_of(MessageType::key_request));
+    add_record(b, channel_id, *it, state, now);
+    served.push_back(key_id);
+  } else if (s != kmproto::Status::param_missing) {
+    return error(out, ErrorCode::bad_message, "key_id must be a u32", After::close);
+  } else {
+    if (!v.current && !v.next) return error(out, ErrorCode::unknown_key, "no key yet on " + channel_text(channel_id));
+    b.begin(kmproto::answer_of(MessageType::key_request));
+    if (v.current) {
+      add_record(b, channel_id, keys[*v.current], kmproto::KeyState::current, now);
+      served.push_back(keys[*v.current].times.key_id);
+    }
+    if (v.next) {
+      add_record(b, channel_id, keys[*v.next], kmproto::KeyState::next, now);
+      served.push_back(keys[*v.next].times.key_id);
+    }
+  }
+  if (b.finish() != kmproto::Status::ok) return error(out, ErrorCode::internal, "answer too long");
+  pending_accounting_.push_back(store::RequestsOp{peer.peer_id, channel_id, 1, now});
+  if (peer.role == kmproto::Role::receiver)  // receivers are charged the bytes sent under the keys they fetched
+    for (const std::uint32_t id : served) pending_accounting_.push_back(store::FetchOp{peer.peer_id, channel_id, id, now});
+  return After::keep_open;
+}
+
+const ChannelConfig* KeyService::fed_channel(const Peer& peer, std::uint32_t channel_id,
+                                             std::vector<std::uint8_t>& out) {
+  const ChannelConfig* ch = config_.find_channel(channel_id);
+  if (!ch) {
+    error(out, ErrorCode::unknown_channel, channel_text(channel_id) + " is not configured");
+    return nullptr;
+  }
+  const PeerConfig* pc = config_.find_peer(peer.peer_id);
+  if (pc->role != PeerRole::gateway || !contains(pc->feeds, channel_id)) {
+    error(out, ErrorCode::not_entitled, "peer " + peer.peer_id + " may not feed " + channel_text(channel_id));
+    return nullptr;
+  }
+  if (ch->origin != KeyOrigin::gateway) {
+    error(out, ErrorCode::not_entitled, channel_text(channel_id) + " keys are made by the key manager");
+    return nullptr;
+  }
+  return ch;
+}
+
+bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t not_before_ms,
+                           std::span<const std::uint8_t> material, std::vector<std::uint8_t>& out) {
+  store::StoredKey k;
+  k.channel_id = ch.id;
+  k.key_id = key_id;
+  k.suite = static_cast<std::uint8_t>(ch.suite);
+  k.key_length = static_cast<std::uint16_t>(material.size());
+  k.lifetime_ms = ch.lifetime_ms;
+  k.not_before_ms = not_before_ms;
+  k.created_ms = clock_();
+  k.material.assign(material);
+  const auto r = store_.put_key(k);
+  if (!r) {
+    ++counters_.store_failures;
+    log_line("store: " + r.message());
+    const bool conflict = r.error() == store::StoreError::conflict;
+    error(out, conflict ? ErrorCode::bad_message : ErrorCode::unavailable,
+          conflict ? "key " + std::to_string(key_id) + " of " + channel_text(ch.id) + " exists with other content"
+                   : "key store cannot be written");
+    return false;
+  }
+  // An idempotent repeat keeps the first not_before; reread what is stored.
+  const auto row = store_.get_key(ch.id, key_id);
+  LiveKey live;
+  live.times = {key_id, row ? row->key.not_before_ms : not_before_ms, ch.lifetime_ms};
+  live.suite = k.suite;
+  live.material = k.material;
+  live_.insert(ch.id, std::move(live));
+  return true;
+}
+
+bool KeyService::make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, std::vector<std::uint8_t>* out) {
+  std::vector<std::uint8_t> scratch;
+  std::vector<std::uint8_t>& err = out ? *out : scratch;
+  const auto max_id = store_.max_key_id(ch.id);
+  if (!max_id) {
+    ++counters_.store_failures;
+    log_line("store: " + max_id.message());
+    error(err, ErrorCode::unavailable, "key store cannot be read");
+    return false;
+  }
+  store::KeyMaterial m;
+  m.len = ch.key_length;
+  if (RAND_priv_bytes(m.bytes.data(), ch.key_length) != 1) {
+    error(err, ErrorCode::internal, "random generator failed");
+    return false;
+  }
+  const std::uint32_t key_id = *max_id + 1;
+  if (!store_key(ch, key_id, not_before_ms, m.view(), err)) return false;
+  ++counters_.keys_made;
+  log_line(channel_text(ch.id) + ": made key " + std::to_string(key_id) + " (" +
+           std::string(pktparse::suite_name(ch.suite)) + "), current from " + std::to_string(not_before_ms));
+  return true;
+}
+
+After KeyService::key_generate(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+  if (config_.server.role == ServerRole::replica) return error(out, ErrorCode::not_master, "this key manager is a replica");
+  std::uint32_t channel_id = 0, lifetime = 0;
+  std::uint8_t which = 0, suite = 0;
+  std::uint16_t key_length = 0;
+  if (f.read_u32(ParamType::channel_id, channel_id) != kmproto::Status::ok ||
+      f.read_u8(ParamType::which, which) != kmproto::Status::ok ||
+      f.read_u8(ParamType::suite, suite) != kmproto::Status::ok ||
+      f.read_u16(ParamType::key_length, key_length) != kmproto::Status::ok ||
+      f.read_u32(ParamType::lifetime_ms, lifetime) != kmproto::Status::ok || (which != 1 && which != 2))
+    return error(out, ErrorCode::bad_message,
+                 "KEY_GENERATE needs channel_id, which (1|2), suite, key_length and lifetime_ms", After::close);
+  const ChannelConfig* ch = fed_channel(peer, channel_id, out);
+  if (!ch) return After::keep_open;
+  if (suite != static_cast<std::uint8_t>(ch->suite) || key_length != ch->key_length || lifetime != ch->lifetime_ms)
+    return error(out, ErrorCode::bad_message,
+                 "KEY_GENERATE parameters differ from " + channel_text(channel_id) + "'s suite, key_length or lifetime");
+
+  const std::uint64_t now = clock_();
+  auto view = [&] { return classify(live_.times(channel_id), now, config_.server.grace_ms); };
+  ChannelView v = view();
+  if (which == static_cast<std::uint8_t>(kmproto::Which::current)) {
+    if (!make_key(*ch, now, &out)) return After::keep_open;
+  } else if (!v.next) {
+    if (!v.current) return error(out, ErrorCode::unknown_key, "no current key on " + channel_text(channel_id));
+    if (!make_key(*ch, live_.of(channel_id)[*v.current].times.end_ms(), &out)) return After::keep_open;
+  }
+  v = view();
+  const auto& keys = live_.of(channel_id);
+  const bool cur = which == static_cast<std::uint8_t>(kmproto::Which::current);
+  const std::size_t i = cur ? keys.size() - 1 : *v.next;
+  kmproto::FrameBuilder b(out);
+  b.begin(kmproto::answer_of(MessageType::key_generate));
+  add_record(b, channel_id, keys[i], cur ? kmproto::KeyState::current : kmproto::KeyState::next, now);
+  (void)b.finish();
+  return After::keep_open;
+}
+
+After KeyService::key_push(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+  if (config_.server.role == ServerRole::replica) return error(out, ErrorCode::not_master, "this key manager is a replica");
+  kmproto::KeyRecordIterator it(f);
+  kmproto::KeyRecord r;
+  std::size_t n = 0;
+  const std::uint64_t now = clock_();
+  while (it.next(r)) {
+    ++n;
+    const ChannelConfig* ch = fed_channel(peer, r.channel_id, out);
+    if (!ch) return After::keep_open;
+    if (r.key_id == 0 || r.suite != static_cast<std::uint8_t>(ch->suite) || r.key_length() != ch->key_length ||
+        r.lifetime_ms != ch->lifetime_ms)
+      return error(out, ErrorCode::bad_message,
+                   "pushed key " + std::to_string(r.key_id) + " does not fit " + channel_text(ch->id));
+    std::uint64_t not_before = r.not_before_ms;
+    if (not_before == 0) {  // already current: it started lifetime - remaining ago
+      const std::uint64_t elapsed = r.lifetime_ms > r.remaining_ms ? r.lifetime_ms - r.remaining_ms : 0;
+      not_before = now > elapsed ? now - elapsed : 0;
+    }
+    if (!store_key(*ch, r.key_id, not_before, r.material(), out)) return After::keep_open;
+    ++counters_.keys_pushed;
+    log_line(channel_text(ch->id) + ": key " + std::to_string(r.key_id) + " pushed by " + peer.peer_id);
+  }
+  if (it.status() != kmproto::Status::ok || n == 0)
+    return error(out, ErrorCode::bad_message, "KEY_PUSH needs well-formed key_records", After::close);
+  kmproto::FrameBuilder b(out);
+  b.begin(kmproto::answer_of(MessageType::key_push));
+  (void)b.finish();
+  return After::keep_open;
+}
+
+After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+  std::uint32_t channel_id = 0, key_id = 0;
+  std::uint64_t packets = 0, bytes = 0;
+  if (f.read_u32(ParamType::channel_id, channel_id) != kmproto::Status::ok ||
+      f.read_u32(ParamType::key_id, key_id) != kmproto::Status::ok ||
+      f.read_u64(ParamType::packets, packets) != kmproto::Status::ok ||
+      f.read_u64(ParamType::bytes, bytes) != kmproto::Status::ok)
+    return error(out, ErrorCode::bad_message, "USAGE_REPORT needs channel_id, key_id, packets and bytes", After::close);
+  const PeerConfig* pc = config_.find_peer(peer.peer_id);
+  if (!config_.find_channel(channel_id)) return error(out, ErrorCode::unknown_channel, channel_text(channel_id) + " is not configured");
+  if (pc->role != PeerRole::gateway || !(contains(pc->feeds, channel_id) || contains(pc->channels, channel_id)))
+    return error(out, ErrorCode::not_entitled, "peer " + peer.peer_id + " may not report usage of " + channel_text(channel_id));
+  const auto r = store_.add_usage(peer.peer_id, channel_id, key_id, packets, bytes, clock_());
+  if (!r) {
+    ++counters_.store_failures;
+    log_line("store: " + r.message());
+    return error(out, ErrorCode::unavailable, "key store cannot be written");
+  }
+  kmproto::FrameBuilder b(out);
+  b.begin(kmproto::answer_of(MessageType::usage_report));
+  (void)b.finish();
+  return After::keep_open;
+}
+
+void KeyService::flush_accounting() {
+  if (pending_accounting_.empty()) return;
+  const auto r = store_.apply(pending_accounting_);
+  if (r) {
+    pending_accounting_.clear();
+    return;
+  }
+  ++counters_.store_failures;
+  log_line("store: accounting kept in memory until the store can be written: " + r.message());
+}
+
+std::uint64_t KeyService::tick() {
+  const std::uint64_t now = clock_();
+  for (const ChannelConfig& ch : config_.channels) {
+    if (config_.server.role == ServerRole::master && ch.origin == KeyOrigin::keymgr) {
+      for (int round = 0; round < 2; ++round) {
+        const std::vector<KeyTimes> times = live_.times(ch.id);
+        const ChannelView v = classify(times, now, config_.server.grace_ms);
+        const Due due = key_due(times, v, now, ch.threshold_x);
+        if (due == Due::nothing) break;
+        const std::uint64_t start = due == Due::current ? now : times[*v.current].end_ms();
+        if (!make_key(ch, start, nullptr)) break;
+      }
+    }
+    const std::vector<KeyTimes> times = live_.times(ch.id);
+    const ChannelView v = classify(times, now, config_.server.grace_ms);
+    for (const std::uint32_t id : keys_to_expire(times, v, now, config_.server.grace_ms)) {
+      const auto r = store_.expire_key(ch.id, id);
+      if (!r) {
+        ++counters_.store_failures;
+        break;
+      }
+      live_.erase(ch.id, id);
+      ++counters_.keys_expired;
+    }
+  }
+  flush_accounting();
+  return now + 50;
+}
+
+}  // namespace keymgr

@@ -1,0 +1,73 @@
+// The key manager's request handling: authenticates peers (HELLO), answers
+// KEY_REQUEST from the live keys for entitled peers, makes and accepts keys
+// (KEY_GENERATE, KEY_PUSH) for the gateways that feed a channel, records
+// usage and accounting, and on a master makes each channel's next key by
+// itself when the channel's keys originate here (tick()).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "config/keymgr_config.h"
+#include "kmproto/frame_builder.h"
+#include "live_keys.h"
+#include "rate_limiter.h"
+#include "server/request_handler.h"
+#include "service_counters.h"
+#include "store/key_store.h"
+
+namespace keymgr {
+
+using Clock = std::function<std::uint64_t()>;  // Unix ms
+
+class KeyService : public RequestHandler {
+ public:
+  KeyService(const KeymgrConfig& config, store::KeyStore& store, Clock clock);
+
+  // Loads the live keys from the store; false (and why in *why) if it cannot.
+  bool load(std::string* why);
+  // Makes due keys (master, origin keymgr), expires old ones and flushes
+  // batched accounting. Returns the Unix ms by which it wants to run again.
+  std::uint64_t tick();
+
+  After handle(Peer& peer, const kmproto::Frame& frame, std::vector<std::uint8_t>& out) override;
+  void malformed(Peer& peer, kmproto::Status why, std::vector<std::uint8_t>& out) override;
+  void closed(Peer& peer) override;
+
+  // Writes batched accounting (request counts, key fetches) in one
+  // transaction. Called after each burst of frames and by tick().
+  void flush_accounting();
+
+  const ServiceCounters& counters() const noexcept { return counters_; }
+
+ private:
+  After hello(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+  After key_request(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+  After key_generate(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+  After key_push(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+  After usage_report(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+
+  // A channel the peer may feed (gateway, listed in feeds, origin gateway).
+  const ChannelConfig* fed_channel(const Peer& peer, std::uint32_t channel_id, std::vector<std::uint8_t>& out);
+  // Stores a key and adds it to the live keys; false with an ERROR written.
+  bool store_key(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t not_before_ms,
+                 std::span<const std::uint8_t> material, std::vector<std::uint8_t>& out);
+  // Makes a fresh key (OpenSSL DRBG) for the channel starting at not_before_ms.
+  bool make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, std::vector<std::uint8_t>* out);
+  void add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, const LiveKey& k, kmproto::KeyState state,
+                  std::uint64_t now);
+  After error(std::vector<std::uint8_t>& out, kmproto::ErrorCode code, const std::string& text,
+              After after = After::keep_open);
+
+  const KeymgrConfig& config_;
+  store::KeyStore& store_;
+  Clock clock_;
+  LiveKeys live_;
+  RateLimiter limiter_;
+  std::vector<store::AccountingOp> pending_accounting_;
+  ServiceCounters counters_;
+};
+
+}  // namespace keymgr

@@ -1,0 +1,63 @@
+// One SQL statement sums three sources per (hour, peer, channel): requests
+// served, usage a gateway reported, and usage under keys a receiver fetched.
+// A peer is not charged as a receiver for usage it reported itself.
+#include "store/accounts_query.h"
+
+#include <limits>
+
+namespace keymgr::store {
+namespace {
+
+constexpr const char* kAccounts = R"sql(
+WITH src(hour_ms, peer_id, channel_id, requests, packets, bytes) AS (
+  SELECT hour_ms, peer_id, channel_id, requests, 0, 0 FROM request_counts
+  UNION ALL
+  SELECT hour_ms, gateway_id, channel_id, 0, packets, bytes FROM usage
+  UNION ALL
+  SELECT u.hour_ms, f.peer_id, u.channel_id, 0, u.packets, u.bytes
+    FROM usage AS u
+    JOIN key_fetches AS f ON f.channel_id = u.channel_id AND f.key_id = u.key_id
+   WHERE f.peer_id <> u.gateway_id
+)
+SELECT hour_ms, peer_id, channel_id, sum(requests), sum(packets), sum(bytes)
+  FROM src
+ WHERE (?1 IS NULL OR peer_id = ?1)
+   AND (?2 IS NULL OR channel_id = ?2)
+   AND (?3 IS NULL OR hour_ms > ?3 - 3600000)
+   AND (?4 IS NULL OR hour_ms < ?4)
+ GROUP BY hour_ms, peer_id, channel_id
+ ORDER BY hour_ms, peer_id, channel_id
+)sql";
+
+std::int64_t clamp_i64(std::uint64_t v) {
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  return v > static_cast<std::uint64_t>(kMax) ? kMax : static_cast<std::int64_t>(v);
+}
+
+}  // namespace
+
+Result<std::vector<AccountRow>> query_accounts(Db& db, const AccountFilter& filter) {
+  auto q = db.query(kAccounts);
+  if (!q) return q.failure();
+  if (filter.peer_id) q->bind(1, std::string_view(*filter.peer_id)); else q->bind_null(1);
+  if (filter.channel_id) q->bind(2, std::int64_t{*filter.channel_id}); else q->bind_null(2);
+  if (filter.from_ms) q->bind(3, clamp_i64(*filter.from_ms)); else q->bind_null(3);
+  if (filter.to_ms) q->bind(4, clamp_i64(*filter.to_ms)); else q->bind_null(4);
+
+  std::vector<AccountRow> rows;
+  for (;;) {
+    auto more = q->step("list accounts");
+    if (!more) return more.failure();
+    if (!*more) break;
+    AccountRow& r = rows.emplace_back();
+    r.hour_ms = q->column_int64(0);
+    r.peer_id = q->column_text(1);
+    r.channel_id = static_cast<std::uint32_t>(q->column_int64(2));
+    r.requests = static_cast<std::uint64_t>(q->column_int64(3));
+    r.packets = static_cast<std::uint64_t>(q->column_int64(4));
+    r.bytes = static_cast<std::uint64_t>(q->column_int64(5));
+  }
+  return rows;
+}
+
+}  // namespace keymgr::store

@@ -1,0 +1,104 @@
+// Loading and creating KEK files.
+#include "store/kek.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "store/private_path.h"
+
+namespace keymgr::store {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+Failure kek_error(const std::string& path, const std::string& what) {
+  return fail(StoreError::refused, "KEK file " + path + ": " + what);
+}
+
+}  // namespace
+
+Result<Kek> Kek::load(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  if (fd.get() < 0) return kek_error(path, std::strerror(errno));
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return kek_error(path, std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return kek_error(path, "not a regular file");
+  if ((st.st_mode & 077) != 0) {
+    return kek_error(path, "mode " + format_mode(st.st_mode) +
+                               " allows access by group or others (chmod 600 or 400 it)");
+  }
+  if (st.st_size != static_cast<off_t>(kSize)) {
+    return kek_error(path, "size is " + std::to_string(st.st_size) + " bytes, must be exactly " +
+                               std::to_string(kSize));
+  }
+  Kek kek;
+  std::size_t got = 0;
+  while (got < kSize) {
+    ssize_t n = ::read(fd.get(), kek.page_.data() + got, kSize - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return kek_error(path, std::strerror(errno));
+    if (n == 0) return kek_error(path, "shorter than 32 bytes when read");
+    got += static_cast<std::size_t>(n);
+  }
+  std::uint8_t extra = 0;
+  if (::read(fd.get(), &extra, 1) != 0) return kek_error(path, "longer than 32 bytes when read");
+  return kek;
+}
+
+Kek Kek::from_bytes(std::span<const std::uint8_t, kSize> bytes) {
+  Kek kek;
+  std::copy(bytes.begin(), bytes.end(), kek.page_.data());
+  return kek;
+}
+
+Kek Kek::clone() const { return from_bytes(bytes()); }
+
+Result<void> create_kek_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return kek_error(path, std::string("cannot create: ") + std::strerror(errno));
+  auto undo = [&](const std::string& what) {
+    ::close(fd.release());
+    ::unlink(path.c_str());
+    return kek_error(path, what);
+  };
+  if (fchmod(fd.get(), 0600) != 0) return undo(std::strerror(errno));
+  SecretPage key(Kek::kSize);
+  if (RAND_bytes(key.data(), static_cast<int>(Kek::kSize)) != 1) {
+    return undo("RAND_bytes failed");
+  }
+  std::size_t put = 0;
+  while (put < Kek::kSize) {
+    ssize_t n = ::write(fd.get(), key.data() + put, Kek::kSize - put);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return undo(std::strerror(errno));
+    put += static_cast<std::size_t>(n);
+  }
+  if (fsync(fd.get()) != 0) return undo(std::strerror(errno));
+  if (::close(fd.release()) != 0) {
+    ::unlink(path.c_str());
+    return kek_error(path, std::strerror(errno));
+  }
+  return {};
+}
+
+}  // namespace keymgr::store

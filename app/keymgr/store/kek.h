@@ -1,0 +1,40 @@
+// The key-encryption key (KEK): 32 bytes read from a private file, kept in a
+// SecretPage. Every key in the store is wrapped under it (key_wrap.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "store/result.h"
+#include "store/secret_page.h"
+
+namespace keymgr::store {
+
+class Kek {
+ public:
+  static constexpr std::size_t kSize = 32;
+
+  // Refused (StoreError::refused, message naming the file) if the file is
+  // missing, not a regular file, not exactly 32 bytes, or has mode & 077 != 0.
+  // Symbolic links are followed; the checks apply to the file they name.
+  static Result<Kek> load(const std::string& path);
+  // For tests and tools that hold the bytes already.
+  static Kek from_bytes(std::span<const std::uint8_t, kSize> bytes);
+
+  Kek clone() const;
+  std::span<const std::uint8_t, kSize> bytes() const noexcept {
+    return std::span<const std::uint8_t, kSize>(page_.data(), kSize);
+  }
+
+ private:
+  Kek() : page_(kSize) {}
+  SecretPage page_;
+};
+
+// Writes a new KEK of 32 bytes from OpenSSL's DRBG to path with mode 0600.
+// Fails if path exists (O_EXCL); a partly written file is removed.
+Result<void> create_kek_file(const std::string& path);
+
+}  // namespace keymgr::store

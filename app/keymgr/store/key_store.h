@@ -1,0 +1,111 @@
+// KeyStore: the key manager's durable state in <state_dir>/keys.db (SQLite,
+// WAL, synchronous=FULL). Keys are stored wrapped under the KEK; accounting
+// is kept per hour. Every write is one transaction, committed before the call
+// returns; on any SQLite failure it is rolled back and the call returns
+// StoreError::unavailable (disk full, read-only, I/O error) so the server can
+// answer `unavailable`; reads keep working and the next write may succeed.
+//
+// Replication position. Each key row carries `version`, the value of a global
+// counter (meta.version) taken when the row last changed: +1 on insert, +1
+// again when the key expires. changes_since(v) returns the rows whose version
+// is above v in version order, so a replica at v learns of every key inserted
+// or expired after v; a key inserted and expired since v arrives once, in its
+// final (expired) state, which is all a replica needs. Versions are strictly
+// increasing but have gaps (an expiry re-stamps the row and frees its old
+// number); a replica must not expect v+1 to follow v. No separate change log.
+//
+// Not thread-safe: one thread (or a mutex) per KeyStore.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "store/accounting.h"
+#include "store/kek.h"
+#include "store/key_material.h"
+#include "store/result.h"
+#include "store/sqlite_db.h"
+
+namespace keymgr::store {
+
+struct StoredKey {
+  std::uint32_t channel_id = 0;
+  std::uint32_t key_id = 0;
+  std::uint8_t suite = 0;
+  std::uint16_t key_length = 0;  // == material.len unless expired
+  std::uint32_t lifetime_ms = 0;
+  std::uint64_t not_before_ms = 0;
+  std::uint64_t created_ms = 0;
+  KeyMaterial material;
+};
+
+struct KeyRow {
+  StoredKey key;
+  std::uint64_t version = 0;
+  bool expired = false;  // material wiped (len 0)
+};
+
+class KeyStore {
+ public:
+  // Refused if state_dir is not a directory or has mode & 077, if the
+  // database's schema is unknown, or if kek is not the KEK it was created with.
+  static Result<KeyStore> open(const std::string& state_dir, const Kek& kek);
+
+  KeyStore(KeyStore&&) noexcept = default;
+  KeyStore& operator=(KeyStore&&) noexcept = default;
+
+  // Stores a new key; returns its version. The same (channel, key_id) again
+  // with the same suite, key_length, lifetime_ms and material returns the
+  // existing version (not_before_ms and created_ms of the first put are
+  // kept); different content, or a key already expired, is `conflict`.
+  Result<std::uint64_t> put_key(const StoredKey& key);
+  // not_found if absent. An expired key is returned with expired = true and
+  // no material.
+  Result<KeyRow> get_key(std::uint32_t channel_id, std::uint32_t key_id);
+  // Keys not expired, by key_id.
+  Result<std::vector<KeyRow>> keys_of_channel(std::uint32_t channel_id);
+  // Highest key_id ever stored for the channel, expired or not; 0 if none.
+  Result<std::uint32_t> max_key_id(std::uint32_t channel_id);
+  // Wipes the material and bumps the version; returns the new version. An
+  // already expired key returns its version unchanged; not_found if absent.
+  Result<std::uint64_t> expire_key(std::uint32_t channel_id, std::uint32_t key_id);
+  // Rows with version > since, by version, at most limit of them.
+  Result<std::vector<KeyRow>> changes_since(std::uint64_t since, std::size_t limit);
+  // The highest version handed out (0 for an empty store).
+  Result<std::uint64_t> current_version();
+  // On a replica: applies a row from the master's changes_since/KEY_DELIVERY
+  // with the master's version, so current_version() is the replica's
+  // position. A version at or below current_version() is ignored (already
+  // applied).
+  Result<void> apply_replicated(const KeyRow& row);
+
+  Result<void> record_fetch(const std::string& peer_id, std::uint32_t channel_id,
+                            std::uint32_t key_id, std::uint64_t now_ms);
+  Result<void> add_requests(const std::string& peer_id, std::uint32_t channel_id,
+                            std::uint64_t now_ms, std::uint64_t n = 1);
+  Result<void> add_usage(const std::string& gateway_id, std::uint32_t channel_id,
+                         std::uint32_t key_id, std::uint64_t packets, std::uint64_t bytes,
+                         std::uint64_t now_ms);
+  // All ops in one transaction: all applied or none. `invalid` (nothing
+  // applied) if any op is out of range.
+  Result<void> apply(std::span<const AccountingOp> ops);
+  Result<std::vector<AccountRow>> accounts(const AccountFilter& filter);
+
+  // The SQLite connection, for tests and diagnostics only.
+  sqlite3* native_handle() const noexcept { return db_.handle(); }
+
+ private:
+  KeyStore(Db db, Kek kek) : db_(std::move(db)), kek_(std::move(kek)) {}
+  Result<std::uint64_t> next_version();
+  Result<std::optional<std::uint64_t>> find_same(const StoredKey& key);
+  Result<std::optional<std::uint64_t>> expired_version(std::uint32_t channel_id, std::uint32_t key_id);
+  Result<std::vector<KeyRow>> read_rows(Query& q, std::string_view what);
+
+  Db db_;
+  Kek kek_;
+};
+
+}  // namespace keymgr::store

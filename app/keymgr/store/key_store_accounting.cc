@@ -1,0 +1,132 @@
+// KeyStore: accounting updates (per-hour upserts) and the accounts listing.
+#include "store/key_store.h"
+
+#include <sqlite3.h>
+
+#include <limits>
+#include <type_traits>
+
+#include "store/accounts_query.h"
+#include "store/transaction.h"
+
+namespace keymgr::store {
+namespace {
+
+constexpr std::uint64_t kMaxInt64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+constexpr std::size_t kMaxPeerId = 64;  // keymgr-protocol.md, peer_id
+
+std::int64_t hour_of(std::uint64_t now_ms) {
+  return static_cast<std::int64_t>(now_ms) / kHourMs * kHourMs;
+}
+
+bool peer_ok(const std::string& p) { return !p.empty() && p.size() <= kMaxPeerId; }
+
+const char* validate(const FetchOp& op) {
+  if (!peer_ok(op.peer_id)) return "fetch: peer_id must be 1..64 bytes";
+  if (op.channel_id == 0 || op.key_id == 0) return "fetch: channel_id and key_id must be non-zero";
+  if (op.now_ms > kMaxInt64) return "fetch: time out of range";
+  return nullptr;
+}
+
+const char* validate(const RequestsOp& op) {
+  if (!peer_ok(op.peer_id)) return "requests: peer_id must be 1..64 bytes";
+  if (op.channel_id == 0) return "requests: channel_id must be non-zero";
+  if (op.now_ms > kMaxInt64 || op.n > kMaxInt64) return "requests: value out of range";
+  return nullptr;
+}
+
+const char* validate(const UsageOp& op) {
+  if (!peer_ok(op.gateway_id)) return "usage: gateway_id must be 1..64 bytes";
+  if (op.channel_id == 0 || op.key_id == 0) return "usage: channel_id and key_id must be non-zero";
+  if (op.now_ms > kMaxInt64 || op.packets > kMaxInt64 || op.bytes > kMaxInt64) {
+    return "usage: value out of range";
+  }
+  return nullptr;
+}
+
+Result<void> run(Db& db, const FetchOp& op) {
+  auto q = db.query(
+      "INSERT INTO key_fetches(peer_id, channel_id, key_id, first_ms) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(peer_id, channel_id, key_id) DO NOTHING");
+  if (!q) return q.failure();
+  q->bind(1, std::string_view(op.peer_id))
+      .bind(2, op.channel_id)
+      .bind(3, op.key_id)
+      .bind(4, static_cast<std::int64_t>(op.now_ms));
+  auto r = q->run("record fetch");
+  if (!r && r.failure().sqlite_rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+    return fail(StoreError::invalid, "record fetch: channel " + std::to_string(op.channel_id) +
+                                         " key " + std::to_string(op.key_id) + " is not stored");
+  }
+  return r;
+}
+
+Result<void> run(Db& db, const RequestsOp& op) {
+  auto q = db.query(
+      "INSERT INTO request_counts(hour_ms, peer_id, channel_id, requests) VALUES (?1, ?2, ?3, ?4) "
+      "ON CONFLICT(hour_ms, peer_id, channel_id) DO UPDATE SET requests = requests + excluded.requests");
+  if (!q) return q.failure();
+  q->bind(1, hour_of(op.now_ms))
+      .bind(2, std::string_view(op.peer_id))
+      .bind(3, op.channel_id)
+      .bind(4, static_cast<std::int64_t>(op.n));
+  return q->run("add requests");
+}
+
+Result<void> run(Db& db, const UsageOp& op) {
+  auto q = db.query(
+      "INSERT INTO usage(hour_ms, gateway_id, channel_id, key_id, packets, bytes) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT(hour_ms, gateway_id, channel_id, key_id) DO UPDATE SET "
+      "packets = packets + excluded.packets, bytes = bytes + excluded.bytes");
+  if (!q) return q.failure();
+  q->bind(1, hour_of(op.now_ms))
+      .bind(2, std::string_view(op.gateway_id))
+      .bind(3, op.channel_id)
+      .bind(4, op.key_id)
+      .bind(5, static_cast<std::int64_t>(op.packets))
+      .bind(6, static_cast<std::int64_t>(op.bytes));
+  return q->run("add usage");
+}
+
+}  // namespace
+
+Result<void> KeyStore::apply(std::span<const AccountingOp> ops) {
+  for (const AccountingOp& op : ops) {
+    const char* problem = std::visit([](const auto& o) { return validate(o); }, op);
+    if (problem != nullptr) return fail(StoreError::invalid, problem);
+  }
+  if (ops.empty()) return {};
+  auto txn = Transaction::begin(db_);
+  if (!txn) return txn.failure();
+  for (const AccountingOp& op : ops) {
+    auto r = std::visit([this](const auto& o) { return run(db_, o); }, op);
+    if (!r) return r;
+  }
+  return txn->commit();
+}
+
+Result<void> KeyStore::record_fetch(const std::string& peer_id, std::uint32_t channel_id,
+                                    std::uint32_t key_id, std::uint64_t now_ms) {
+  const AccountingOp op = FetchOp{peer_id, channel_id, key_id, now_ms};
+  return apply(std::span(&op, 1));
+}
+
+Result<void> KeyStore::add_requests(const std::string& peer_id, std::uint32_t channel_id,
+                                    std::uint64_t now_ms, std::uint64_t n) {
+  const AccountingOp op = RequestsOp{peer_id, channel_id, n, now_ms};
+  return apply(std::span(&op, 1));
+}
+
+Result<void> KeyStore::add_usage(const std::string& gateway_id, std::uint32_t channel_id,
+                                 std::uint32_t key_id, std::uint64_t packets, std::uint64_t bytes,
+                                 std::uint64_t now_ms) {
+  const AccountingOp op = UsageOp{gateway_id, channel_id, key_id, packets, bytes, now_ms};
+  return apply(std::span(&op, 1));
+}
+
+Result<std::vector<AccountRow>> KeyStore::accounts(const AccountFilter& filter) {
+  return query_accounts(db_, filter);
+}
+
+}  // namespace keymgr::store

@@ -1,0 +1,22 @@
+// The database schema of keys.db (see README.md) and its version check.
+#pragma once
+
+#include <cstdint>
+
+#include "store/kek.h"
+#include "store/result.h"
+#include "store/sqlite_db.h"
+
+namespace keymgr::store {
+
+inline constexpr std::int64_t kSchemaVersion = 1;
+
+// Sets the connection pragmas (WAL, synchronous=FULL, secure_delete,
+// foreign_keys), creates the schema in an empty database, then checks
+// schema_version and that kek is the KEK the database was created with.
+Result<void> prepare_database(Db& db, const Kek& kek);
+
+// For a read-only connection: checks schema_version only.
+Result<void> check_schema(Db& db);
+
+}  // namespace keymgr::store

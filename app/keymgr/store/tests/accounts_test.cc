@@ -1,0 +1,151 @@
+// Accounting: per-hour requests, gateway usage, receivers charged the usage
+// under the keys they fetched, filters, batches, and the read-only reader.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "store/accounts_reader.h"
+#include "store/key_store.h"
+#include "test_util.h"
+
+namespace keymgr::store {
+namespace {
+
+constexpr std::uint64_t H = 1'700'000'000'000ull / kHourMs * kHourMs;  // an hour boundary
+constexpr std::uint64_t kMin = 60'000;
+
+class Accounts : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = KeyStore::open(dir_.path(), test::test_kek());
+    ASSERT_TRUE(s.ok()) << s.message();
+    store_.emplace(std::move(*s));
+    for (std::uint32_t ch : {1u, 2u}) {
+      for (std::uint32_t id : {1u, 2u}) ASSERT_TRUE(store_->put_key(test::make_key(ch, id)).ok());
+    }
+    // Hour H: gw1 sends under 1/1; rx1 and gw1 itself fetched 1/1.
+    ASSERT_TRUE(store_->record_fetch("rx1", 1, 1, H + 1 * kMin).ok());
+    ASSERT_TRUE(store_->record_fetch("rx1", 1, 1, H + 2 * kMin).ok());  // same key again: one fetch
+    ASSERT_TRUE(store_->record_fetch("gw1", 1, 1, H + 1 * kMin).ok());
+    ASSERT_TRUE(store_->add_requests("rx1", 1, H + 1 * kMin).ok());
+    ASSERT_TRUE(store_->add_requests("rx1", 1, H + 2 * kMin, 2).ok());
+    ASSERT_TRUE(store_->add_usage("gw1", 1, 1, 10, 1000, H + 5 * kMin).ok());
+    ASSERT_TRUE(store_->add_usage("gw1", 1, 1, 5, 500, H + 59 * kMin).ok());
+    // Hour H+1: usage under 1/1 still (charged to rx1 in H+1) and under 1/2,
+    // fetched by rx2 only; channel 2 usage nobody fetched.
+    ASSERT_TRUE(store_->record_fetch("rx2", 1, 2, H + kHourMs).ok());
+    ASSERT_TRUE(store_->add_usage("gw1", 1, 1, 1, 100, H + kHourMs + kMin).ok());
+    ASSERT_TRUE(store_->add_usage("gw1", 1, 2, 2, 200, H + kHourMs + 2 * kMin).ok());
+    ASSERT_TRUE(store_->add_usage("gw1", 2, 1, 3, 300, H + kHourMs + 3 * kMin).ok());
+    ASSERT_TRUE(store_->add_requests("rx2", 1, H + kHourMs).ok());
+  }
+
+  std::vector<AccountRow> list(const AccountFilter& f) {
+    auto rows = store_->accounts(f);
+    EXPECT_TRUE(rows.ok()) << rows.message();
+    return rows.ok() ? *rows : std::vector<AccountRow>{};
+  }
+
+  test::TempDir dir_;
+  std::optional<KeyStore> store_;
+};
+
+void expect_row(const AccountRow& r, std::uint64_t hour, const char* peer, std::uint32_t channel,
+                std::uint64_t requests, std::uint64_t packets, std::uint64_t bytes) {
+  EXPECT_EQ(static_cast<std::uint64_t>(r.hour_ms), hour);
+  EXPECT_EQ(r.peer_id, peer);
+  EXPECT_EQ(r.channel_id, channel);
+  EXPECT_EQ(r.requests, requests) << peer;
+  EXPECT_EQ(r.packets, packets) << peer;
+  EXPECT_EQ(r.bytes, bytes) << peer;
+}
+
+TEST_F(Accounts, GatewayUsageAndReceiverCharges) {
+  auto rows = list({});
+  ASSERT_EQ(rows.size(), 6u);
+  expect_row(rows[0], H, "gw1", 1, 0, 15, 1500);  // not charged again for its own fetch
+  expect_row(rows[1], H, "rx1", 1, 3, 15, 1500);
+  expect_row(rows[2], H + kHourMs, "gw1", 1, 0, 3, 300);
+  expect_row(rows[3], H + kHourMs, "gw1", 2, 0, 3, 300);
+  expect_row(rows[4], H + kHourMs, "rx1", 1, 0, 1, 100);
+  expect_row(rows[5], H + kHourMs, "rx2", 1, 1, 2, 200);
+}
+
+TEST_F(Accounts, Filters) {
+  auto rx1 = list({.peer_id = "rx1"});
+  ASSERT_EQ(rx1.size(), 2u);
+  expect_row(rx1[0], H, "rx1", 1, 3, 15, 1500);
+
+  auto ch2 = list({.channel_id = 2u});
+  ASSERT_EQ(ch2.size(), 1u);
+  expect_row(ch2[0], H + kHourMs, "gw1", 2, 0, 3, 300);
+
+  // Hours overlapping [from, to).
+  auto second_hour = list({.from_ms = H + kHourMs + 30 * kMin});
+  EXPECT_EQ(second_hour.size(), 4u);
+  auto first_hour = list({.to_ms = H + kHourMs});
+  EXPECT_EQ(first_hour.size(), 2u);
+  auto inside_first = list({.from_ms = H + 10 * kMin, .to_ms = H + 20 * kMin});
+  EXPECT_EQ(inside_first.size(), 2u);
+  auto both = list({.peer_id = "gw1", .channel_id = 1u, .from_ms = H + kHourMs, .to_ms = H + 2 * kHourMs});
+  ASSERT_EQ(both.size(), 1u);
+  expect_row(both[0], H + kHourMs, "gw1", 1, 0, 3, 300);
+  EXPECT_TRUE(list({.peer_id = "nobody"}).empty());
+  EXPECT_TRUE(list({.from_ms = H + 2 * kHourMs}).empty());
+}
+
+TEST_F(Accounts, BatchIsAllOrNothing) {
+  const std::uint64_t t = H + 5 * kHourMs;
+  std::vector<AccountingOp> ops{
+      RequestsOp{"rx1", 2, 4, t},
+      FetchOp{"rx1", 2, 1, t},
+      UsageOp{"gw1", 2, 1, 7, 700, t},
+  };
+  ASSERT_TRUE(store_->apply(ops).ok());
+  auto rows = list({.from_ms = t});
+  ASSERT_EQ(rows.size(), 2u);
+  expect_row(rows[0], t, "gw1", 2, 0, 7, 700);
+  expect_row(rows[1], t, "rx1", 2, 4, 7, 700);
+
+  std::vector<AccountingOp> bad{RequestsOp{"rx1", 2, 1, t + kHourMs}, UsageOp{"", 2, 1, 1, 1, t + kHourMs}};
+  EXPECT_EQ(store_->apply(bad).error(), StoreError::invalid);
+  std::vector<AccountingOp> unknown_key{RequestsOp{"rx1", 2, 1, t + kHourMs}, FetchOp{"rx1", 2, 99, t + kHourMs}};
+  auto r = store_->apply(unknown_key);
+  EXPECT_EQ(r.error(), StoreError::invalid) << r.message();
+  EXPECT_TRUE(list({.from_ms = t + kHourMs}).empty());
+}
+
+TEST_F(Accounts, InvalidValuesRejected) {
+  EXPECT_EQ(store_->add_requests("", 1, H).error(), StoreError::invalid);
+  EXPECT_EQ(store_->add_requests(std::string(65, 'p'), 1, H).error(), StoreError::invalid);
+  EXPECT_EQ(store_->add_requests("rx1", 0, H).error(), StoreError::invalid);
+  EXPECT_EQ(store_->add_usage("gw1", 1, 0, 1, 1, H).error(), StoreError::invalid);
+  EXPECT_EQ(store_->add_usage("gw1", 1, 1, 1, ~0ull, H).error(), StoreError::invalid);
+  EXPECT_EQ(store_->record_fetch("rx1", 1, 0, H).error(), StoreError::invalid);
+}
+
+TEST_F(Accounts, ReaderSeesTheSameRowsWithoutTheKek) {
+  auto reader = AccountsReader::open(dir_.path());
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  auto rows = reader->accounts({.peer_id = "rx2"});
+  ASSERT_TRUE(rows.ok()) << rows.message();
+  ASSERT_EQ(rows->size(), 1u);
+  expect_row((*rows)[0], H + kHourMs, "rx2", 1, 1, 2, 200);
+  // Writes by the server are visible to an open reader.
+  ASSERT_TRUE(store_->add_requests("rx2", 1, H + kHourMs).ok());
+  rows = reader->accounts({.peer_id = "rx2"});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0].requests, 2u);
+}
+
+TEST(AccountsReaderOpen, RefusesOpenDirAndMissingDatabase) {
+  test::TempDir dir;
+  EXPECT_FALSE(AccountsReader::open(dir.path()).ok());
+  chmod(dir.path().c_str(), 0755);
+  auto r = AccountsReader::open(dir.path());
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.message().find("0755"), std::string::npos) << r.message();
+}
+
+}  // namespace
+}  // namespace keymgr::store
