@@ -1,0 +1,42 @@
+// Key manager configs for tests: the lab peers and channels of
+// config/keymgr-lab.toml on port 0, with settings a test may override.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace keymgr::test {
+
+struct ConfigOptions {
+  std::uint32_t lifetime_ms = 10000;     // every channel's crypto-period
+  std::string server_extra;              // more lines for [server]
+  bool lab = true;
+  std::string tls_section;               // the [tls] table when lab is false
+};
+
+inline std::string lab_config(const ConfigOptions& o = {}) {
+  const std::string life = std::to_string(o.lifetime_ms);
+  std::string s = "[server]\nlisten = \"127.0.0.1:0\"\nkek_file = \"kek\"\n";
+  s += o.lab ? "lab = true\n" : "lab = false\n";
+  s += o.server_extra;
+  s += o.tls_section;
+  auto peer = [&](const char* id, const char* role, const char* channels, const char* feeds) {
+    s += std::string("\n[[peer]]\nid = \"") + id + "\"\nrole = \"" + role + "\"\n";
+    if (o.lab) s += std::string("token = \"") + id + "-lab-token\"\n";
+    s += std::string("channels = ") + channels + "\n";
+    if (feeds) s += std::string("feeds = ") + feeds + "\n";
+  };
+  peer("gw1", "gateway", "[1, 2, 3, 4]", "[1, 2, 3, 4]");
+  peer("rx1", "receiver", "[1, 2]", nullptr);
+  peer("rx2", "receiver", "[3]", nullptr);
+  auto channel = [&](int id, const char* suite, const char* extra) {
+    s += "\n[[channel]]\nid = " + std::to_string(id) + "\nsuite = \"" + suite + "\"\nlifetime_ms = " + life + "\n" + extra;
+  };
+  channel(1, "aes128-ctr", "");
+  channel(2, "xor", "key_length = 16\n");
+  channel(3, "aes128-gcm", "");
+  channel(4, "xor-inv", "key_length = 64\norigin = \"gateway\"\n");
+  return s;
+}
+
+}  // namespace keymgr::test
