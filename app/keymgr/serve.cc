@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "config/keymgr_config.h"
+#include "replication/replica_link.h"
 #include "server/listener.h"
 #include "service/key_service.h"
 #include "store/kek.h"
@@ -112,6 +113,19 @@ int serve(const std::string& config_file, const std::string& state_dir) {
     return 1;
   }
   listener->start();
+
+  std::unique_ptr<asio::ssl::context> client_tls;
+  std::optional<ReplicaLink> replica;
+  if (config->server.role == ServerRole::replica) {
+    try {
+      if (!config->server.lab) client_tls = make_client_tls(*config->tls);
+    } catch (const std::exception& e) {
+      std::cerr << "keycast-keymgr: " << e.what() << "\n";
+      return 1;
+    }
+    replica.emplace(io, *config, service, client_tls.get());
+    replica->start();
+  }
   std::cout << "keycast-keymgr: listening on " << config->server.listen.host << ":" << listener->port() << " ("
             << (config->server.lab ? "lab, plaintext" : "TLS 1.3, client certificates") << ", "
             << to_string(config->server.role) << ")" << std::endl;

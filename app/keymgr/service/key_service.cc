@@ -56,7 +56,9 @@ void KeyService::malformed(Peer& peer, kmproto::Status why, std::vector<std::uin
   error(out, ErrorCode::bad_message, kmproto::status_text(why), After::close);
 }
 
-void KeyService::closed(Peer&) {}
+void KeyService::closed(Peer& peer) {
+  std::erase_if(subscribers_, [&](const Subscriber& s) { return s.connection_id == peer.connection_id; });
+}
 
 After KeyService::handle(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
   const auto type = static_cast<std::uint16_t>(f.type);
@@ -71,6 +73,7 @@ After KeyService::handle(Peer& peer, const kmproto::Frame& f, std::vector<std::u
     case MessageType::key_generate: return key_generate(peer, f, out);
     case MessageType::key_push: return key_push(peer, f, out);
     case MessageType::usage_report: return usage_report(peer, f, out);
+    case MessageType::subscribe: return subscribe(peer, f, out);
     default:
       return error(out, ErrorCode::bad_message, "message type " + std::to_string(type) + " not accepted here",
                    After::close);
@@ -151,6 +154,8 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
     if (key_id == 0 || it == keys.end())
       return error(out, ErrorCode::unknown_key, "no key " + std::to_string(key_id) + " on " + channel_text(channel_id));
     const auto i = static_cast<std::size_t>(it - keys.begin());
+    if (i != v.current && i != v.next && i != v.previous && it->times.not_before_ms <= now)
+      return error(out, ErrorCode::unknown_key, "key " + std::to_string(key_id) + " of " + channel_text(channel_id) + " has expired");
     const kmproto::KeyState state = i == v.current ? kmproto::KeyState::current
                                     : (i == v.next || it->times.not_before_ms > now) ? kmproto::KeyState::next
                                                                                       : kmproto::KeyState::previous;
@@ -369,6 +374,7 @@ std::uint64_t KeyService::tick() {
         if (!make_key(ch, start, nullptr)) break;
       }
     }
+    if (config_.server.role == ServerRole::replica) continue;  // the master says when keys expire
     const std::vector<KeyTimes> times = live_.times(ch.id);
     const ChannelView v = classify(times, now, config_.server.grace_ms);
     for (const std::uint32_t id : keys_to_expire(times, v, now, config_.server.grace_ms)) {
@@ -382,7 +388,123 @@ std::uint64_t KeyService::tick() {
     }
   }
   flush_accounting();
+  publish(now);
   return now + 50;
+}
+
+After KeyService::subscribe(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+  std::uint64_t since = 0;
+  if (f.read_u64(ParamType::since_version, since) != kmproto::Status::ok)
+    return error(out, ErrorCode::bad_message, "SUBSCRIBE needs since_version", After::close);
+  const PeerConfig* pc = config_.find_peer(peer.peer_id);
+  if (pc->role != PeerRole::replica && pc->role != PeerRole::gateway)
+    return error(out, ErrorCode::not_entitled, "peer " + peer.peer_id + " may not subscribe");
+  Subscriber s{peer.connection_id, peer.sink, {}, since};
+  if (pc->role == PeerRole::gateway) s.channels = pc->channels;
+  kmproto::FrameBuilder b(out);
+  b.begin(kmproto::answer_of(MessageType::subscribe));
+  (void)b.finish();
+  deliveries(s, out);
+  log_line("peer " + peer.peer_id + " subscribed since version " + std::to_string(since));
+  subscribers_.push_back(std::move(s));
+  return After::keep_open;
+}
+
+void KeyService::deliveries(Subscriber& s, std::vector<std::uint8_t>& out) {
+  const std::uint64_t now = clock_();
+  for (;;) {
+    const auto rows = store_.changes_since(s.sent_version, 1000);
+    if (!rows) {
+      ++counters_.store_failures;
+      log_line("store: " + rows.message());
+      return;
+    }
+    for (const auto& row : *rows) {
+      s.sent_version = row.version;
+      if (!s.channels.empty() && !contains(s.channels, row.key.channel_id)) continue;
+      kmproto::KeyRecord r;
+      r.channel_id = row.key.channel_id;
+      r.key_id = row.key.key_id;
+      r.suite = row.key.suite;
+      r.lifetime_ms = row.key.lifetime_ms;
+      const KeyTimes t{row.key.key_id, row.key.not_before_ms, row.key.lifetime_ms};
+      r.state = t.not_before_ms > now ? kmproto::KeyState::next
+                : now < t.end_ms()    ? kmproto::KeyState::current
+                                      : kmproto::KeyState::previous;
+      r.remaining_ms = remaining_ms(t, now);
+      r.not_before_ms = t.not_before_ms > now ? t.not_before_ms : 0;
+      if (!row.expired) (void)r.set_material(row.key.material.view());
+      kmproto::FrameBuilder b(out);
+      b.begin(MessageType::key_delivery);
+      b.add_u64(ParamType::version, row.version);
+      b.add_key_record(r);
+      (void)b.finish();
+    }
+    if (rows->size() < 1000) return;
+  }
+}
+
+void KeyService::publish(std::uint64_t now) {
+  const bool beat = now >= last_heartbeat_ms_ + 1000;
+  if (beat) last_heartbeat_ms_ = now;
+  std::erase_if(subscribers_, [](const Subscriber& s) { return s.sink.expired(); });
+  for (Subscriber& s : subscribers_) {
+    std::vector<std::uint8_t> out;
+    deliveries(s, out);
+    if (beat) {
+      kmproto::FrameBuilder b(out);
+      b.begin(MessageType::heartbeat);
+      b.add_u64(ParamType::server_time_ms, now);
+      (void)b.finish();
+    }
+    if (!out.empty())
+      if (auto sink = s.sink.lock()) sink->push(out);
+  }
+}
+
+std::uint64_t KeyService::store_version() {
+  const auto v = store_.current_version();
+  return v ? *v : 0;
+}
+
+bool KeyService::apply_delivery(std::uint64_t version, const kmproto::KeyRecord& r, std::string* why) {
+  const std::uint64_t now = clock_();
+  store::KeyRow row;
+  row.version = version;
+  row.expired = r.key_length() == 0;
+  row.key.channel_id = r.channel_id;
+  row.key.key_id = r.key_id;
+  row.key.suite = r.suite;
+  row.key.key_length = r.key_length();
+  if (row.expired) {  // the wire carries no length for a wiped key: the channel's
+    const ChannelConfig* ch = config_.find_channel(r.channel_id);
+    row.key.key_length = ch ? ch->key_length : 1;
+  }
+  row.key.lifetime_ms = r.lifetime_ms;
+  // A key already current arrives with not_before 0 and its remaining time.
+  const std::uint64_t elapsed = r.lifetime_ms > r.remaining_ms ? r.lifetime_ms - r.remaining_ms : 0;
+  row.key.not_before_ms = r.not_before_ms ? r.not_before_ms : (now > elapsed ? now - elapsed : 0);
+  row.key.created_ms = now;
+  row.key.material.assign(r.material());
+  const auto applied = store_.apply_replicated(row);
+  if (!applied) {
+    ++counters_.store_failures;
+    if (why) *why = applied.message();
+    return false;
+  }
+  if (!config_.find_channel(r.channel_id)) return true;
+  if (row.expired) {
+    live_.erase(r.channel_id, r.key_id);
+  } else if (!live_.find(r.channel_id, r.key_id)) {
+    // An earlier copy keeps the not_before it was first given.
+    const auto stored = store_.get_key(r.channel_id, r.key_id);
+    LiveKey k;
+    k.times = {r.key_id, stored ? stored->key.not_before_ms : row.key.not_before_ms, r.lifetime_ms};
+    k.suite = r.suite;
+    k.material = row.key.material;
+    live_.insert(r.channel_id, std::move(k));
+  }
+  return true;
 }
 
 }  // namespace keymgr

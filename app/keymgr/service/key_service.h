@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "config/keymgr_config.h"
 #include "kmproto/frame_builder.h"
+#include "kmproto/key_record.h"
 #include "live_keys.h"
 #include "rate_limiter.h"
 #include "server/request_handler.h"
@@ -42,12 +44,31 @@ class KeyService : public RequestHandler {
 
   const ServiceCounters& counters() const noexcept { return counters_; }
 
+  // On a replica: applies one KEY_DELIVERY from the master (a key_record
+  // without material is the master's word that the key expired). False, with
+  // why, if the store refused it; the link then reconnects and resumes.
+  bool apply_delivery(std::uint64_t version, const kmproto::KeyRecord& r, std::string* why);
+  // Replication position: the version of the last change applied or made.
+  std::uint64_t store_version();
+
  private:
   After hello(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
   After key_request(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
   After key_generate(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
   After key_push(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
   After usage_report(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+  After subscribe(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+
+  struct Subscriber {
+    std::uint64_t connection_id;
+    std::weak_ptr<FrameSink> sink;
+    std::vector<std::uint32_t> channels;  // empty: every channel (replicas)
+    std::uint64_t sent_version;
+  };
+  // Appends KEY_DELIVERY frames for the changes after s.sent_version.
+  void deliveries(Subscriber& s, std::vector<std::uint8_t>& out);
+  // Pushes new changes and heartbeats to every subscriber.
+  void publish(std::uint64_t now);
 
   // A channel the peer may feed (gateway, listed in feeds, origin gateway).
   const ChannelConfig* fed_channel(const Peer& peer, std::uint32_t channel_id, std::vector<std::uint8_t>& out);
@@ -68,6 +89,8 @@ class KeyService : public RequestHandler {
   RateLimiter limiter_;
   std::vector<store::AccountingOp> pending_accounting_;
   ServiceCounters counters_;
+  std::vector<Subscriber> subscribers_;
+  std::uint64_t last_heartbeat_ms_ = 0;
 };
 
 }  // namespace keymgr

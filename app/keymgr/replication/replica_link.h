@@ -1,0 +1,46 @@
+// A replica's link to its master: HELLO as the replica peer, SUBSCRIBE since
+// the last version applied, apply each KEY_DELIVERY durably and in order.
+// Reconnects with backoff after a drop, a master restart or 3 s of silence
+// (the master sends a HEARTBEAT every second), resuming where it stopped.
+#pragma once
+
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "config/keymgr_config.h"
+#include "service/key_service.h"
+
+namespace keymgr {
+
+// TLS 1.3 client context presenting the [tls] cert (CN = replica_peer_id) and
+// verifying the master against the [tls] CA. Throws std::runtime_error.
+std::unique_ptr<asio::ssl::context> make_client_tls(const TlsConfig& tls);
+
+class ReplicaLink {
+ public:
+  ReplicaLink(asio::io_context& io, const KeymgrConfig& config, KeyService& service, asio::ssl::context* tls);
+  void start() { connect(); }
+  bool connected() const noexcept { return connected_; }
+
+  // Called by the session.
+  void on_up();
+  void on_down(const std::string& why);
+
+ private:
+  void connect();
+
+  asio::io_context& io_;
+  const KeymgrConfig& config_;
+  KeyService& service_;
+  asio::ssl::context* tls_;
+  asio::steady_timer retry_;
+  std::chrono::milliseconds backoff_{250};
+  bool connected_ = false;
+  std::string last_error_;
+};
+
+}  // namespace keymgr
