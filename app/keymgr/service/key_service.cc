@@ -462,6 +462,31 @@ void KeyService::publish(std::uint64_t now) {
   }
 }
 
+std::vector<kmproto::KeyRecord> KeyService::channel_keys(std::uint32_t channel_id) {
+  const std::uint64_t now = clock_();
+  const std::vector<KeyTimes> times = live_.times(channel_id);
+  const ChannelView v = classify(times, now, config_.server.grace_ms);
+  const auto& keys = live_.of(channel_id);
+  std::vector<kmproto::KeyRecord> out;
+  const std::pair<std::optional<std::size_t>, kmproto::KeyState> wanted[] = {
+      {v.current, kmproto::KeyState::current}, {v.next, kmproto::KeyState::next}, {v.previous, kmproto::KeyState::previous}};
+  for (const auto& [i, state] : wanted) {
+    if (!i) continue;
+    const LiveKey& k = keys[*i];
+    kmproto::KeyRecord r;
+    r.channel_id = channel_id;
+    r.key_id = k.times.key_id;
+    r.suite = k.suite;
+    r.state = state;
+    r.lifetime_ms = k.times.lifetime_ms;
+    r.remaining_ms = state == kmproto::KeyState::previous ? 0 : remaining_ms(k.times, now);
+    r.not_before_ms = k.times.not_before_ms;  // absolute, also for a current key
+    (void)r.set_material(k.material.view());
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::uint64_t KeyService::store_version() {
   const auto v = store_.current_version();
   return v ? *v : 0;

@@ -48,6 +48,10 @@ class KeyService : public RequestHandler {
   // without material is the master's word that the key expired). False, with
   // why, if the store refused it; the link then reconnects and resumes.
   bool apply_delivery(std::uint64_t version, const kmproto::KeyRecord& r, std::string* why);
+  // A channel's current, next and previous-within-grace keys at now, as
+  // records (state set; material included). For the shared-memory publisher.
+  std::vector<kmproto::KeyRecord> channel_keys(std::uint32_t channel_id);
+
   // Replication position: the version of the last change applied or made.
   std::uint64_t store_version();
 
