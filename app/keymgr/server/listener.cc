@@ -27,16 +27,26 @@ std::unique_ptr<asio::ssl::context> make_server_tls(const std::string& cert_file
 
 Listener::Listener(asio::io_context& io, const asio::ip::tcp::endpoint& at, RequestHandler& handler,
                    const ConnectionLimits& limits, asio::ssl::context* tls)
-    : acceptor_(io, at, /*reuse_address=*/true), handler_(handler), limits_(limits), tls_(tls) {}
+    : acceptor_(io, at, /*reuse_address=*/true), retry_(io), handler_(handler), limits_(limits), tls_(tls) {}
 
 void Listener::stop() {
   asio::error_code ignored;
   acceptor_.close(ignored);
+  retry_.cancel();
 }
 
 void Listener::accept() {
   acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
+    if (ec && ec != asio::error::connection_aborted) {
+      // Out of descriptors or memory: the connection stays in the backlog and
+      // accepting again at once would fail at once, so wait a little.
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](const asio::error_code& e) {
+        if (!e && acceptor_.is_open()) accept();
+      });
+      return;
+    }
     if (!ec) {
       if (counter_->live() >= limits_.max_connections) {
         ++refused_;

@@ -36,6 +36,7 @@ class Listener {
   void accept();
 
   asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer retry_;  // accept failed (EMFILE, ENOBUFS...): wait instead of spinning
   RequestHandler& handler_;
   const ConnectionLimits& limits_;
   asio::ssl::context* tls_;

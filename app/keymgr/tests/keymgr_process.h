@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -26,8 +27,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// Runs KEYCAST_KEYMGR_BIN with args; returns its exit code, stdout+stderr in *output.
-int run_keymgr(const std::vector<std::string>& args, std::string* output);
+// Runs KEYCAST_KEYMGR_BIN with args; returns its exit code, stdout+stderr in
+// *output. Killed (128 + SIGKILL) if it runs longer than timeout.
+int run_keymgr(const std::vector<std::string>& args, std::string* output,
+               std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 class KeymgrProcess {
  public:
@@ -39,6 +42,7 @@ class KeymgrProcess {
   ~KeymgrProcess();
 
   std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::filesystem::path& state_dir() const { return state_dir_; }
   const std::filesystem::path& config_file() const { return config_; }
   // Sends sig and waits for the exit; returns the wait status.

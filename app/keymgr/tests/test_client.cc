@@ -79,7 +79,8 @@ TestClient::TestClient(std::uint16_t port, const TlsIdentity* tls) {
   }
   if (!tls) return;
   ctx_ = SSL_CTX_new(TLS_client_method());
-  SSL_CTX_set_min_proto_version(ctx_, TLS1_3_VERSION);
+  SSL_CTX_set_min_proto_version(ctx_, tls->version);
+  SSL_CTX_set_max_proto_version(ctx_, tls->version);
   SSL_CTX_load_verify_locations(ctx_, tls->ca.c_str(), nullptr);
   SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
   if (!tls->cert.empty()) {

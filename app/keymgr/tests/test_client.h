@@ -28,6 +28,7 @@ struct OwnedFrame {
 
 struct TlsIdentity {
   std::string cert, key, ca;  // PEM files; cert/key empty: no client certificate
+  int version = TLS1_3_VERSION;  // the only protocol version the client offers
 };
 
 class TestClient {
