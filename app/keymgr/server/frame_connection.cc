@@ -17,8 +17,11 @@ namespace {
 using TcpStream = asio::ip::tcp::socket;
 using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
 
-// Room for one frame of the largest size plus what usually follows it.
+// Room for one frame of the largest size plus what usually follows it; a
+// connection starts small and grows only when a frame needs the room, so
+// idle connections stay cheap.
 constexpr std::size_t kReadBuffer = kmproto::kHeaderLen + kmproto::kMaxMessageLength + 16384;
+constexpr std::size_t kSmallReadBuffer = 4096;
 
 std::string subject_cn(SSL* ssl) {
   X509* cert = SSL_get1_peer_certificate(ssl);
@@ -45,7 +48,7 @@ FrameConnection<Stream>::FrameConnection(Stream stream, Peer peer, RequestHandle
       limits_(limits),
       counter_(std::move(counter)),
       idle_(stream_.get_executor()),
-      in_(kReadBuffer) {
+      in_(kSmallReadBuffer) {
   counter_->opened();
 }
 
@@ -57,6 +60,7 @@ FrameConnection<Stream>::~FrameConnection() {
 template <class Stream>
 void FrameConnection<Stream>::start() {
   peer_.sink = this->weak_from_this();
+  last_frame_ = std::chrono::steady_clock::now();
   arm_idle_timer();
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](const asio::error_code& ec) {
@@ -79,6 +83,11 @@ void FrameConnection<Stream>::push(std::span<const std::uint8_t> frames) {
 template <class Stream>
 void FrameConnection<Stream>::read() {
   if (closed_ || reading_ || close_after_write_ || pending_.size() > limits_.max_pending_output) return;
+  if (in_len_ == 0 && in_.size() > kSmallReadBuffer) {
+    in_ = std::vector<std::uint8_t>(kSmallReadBuffer);
+  } else if (in_.size() - in_len_ < kSmallReadBuffer / 2 && in_.size() < kReadBuffer) {
+    in_.resize(kReadBuffer);
+  }
   reading_ = true;
   stream_.async_read_some(asio::buffer(in_.data() + in_len_, in_.size() - in_len_),
                           [self = this->shared_from_this()](const asio::error_code& ec, std::size_t n) {
@@ -102,7 +111,7 @@ void FrameConnection<Stream>::process() {
       close_after_write_ = true;
       break;
     }
-    arm_idle_timer();
+    if (off == 0) last_frame_ = std::chrono::steady_clock::now();
     if (handler_.handle(peer_, frame, pending_) == After::close) close_after_write_ = true;
     off += used;
   }
@@ -133,12 +142,17 @@ void FrameConnection<Stream>::flush() {
                     });
 }
 
+// One timer per connection, armed once per idle period rather than per frame:
+// when it fires it closes the connection only if no frame came since.
 template <class Stream>
 void FrameConnection<Stream>::arm_idle_timer() {
-  idle_.expires_after(limits_.idle_timeout);
+  idle_.expires_at(last_frame_ + limits_.idle_timeout);
   idle_.async_wait([weak = this->weak_from_this()](const asio::error_code& ec) {
-    if (ec) return;  // re-armed or cancelled
-    if (auto self = weak.lock()) self->shut();
+    if (ec) return;  // cancelled
+    auto self = weak.lock();
+    if (!self) return;
+    if (std::chrono::steady_clock::now() - self->last_frame_ >= self->limits_.idle_timeout) return self->shut();
+    self->arm_idle_timer();
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include <asio.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -46,6 +47,7 @@ class FrameConnection : public FrameSink, public std::enable_shared_from_this<Fr
   const ConnectionLimits& limits_;
   std::shared_ptr<ConnectionCounter> counter_;
   asio::steady_timer idle_;
+  std::chrono::steady_clock::time_point last_frame_;
   kmproto::FrameDecoder decoder_;
   std::vector<std::uint8_t> in_;
   std::size_t in_len_ = 0;
