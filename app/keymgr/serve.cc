@@ -11,9 +11,11 @@
 #include <iostream>
 
 #include "config/keymgr_config.h"
+#include "metrics/metrics.h"
 #include "replication/replica_link.h"
 #include "server/listener.h"
 #include "service/key_service.h"
+#include "shm/shm_publisher.h"
 #include "store/kek.h"
 #include "store/key_store.h"
 
@@ -37,6 +39,24 @@ void print_counters(const ServiceCounters& c) {
     std::cerr << ' ' << kmproto::error_code_name(static_cast<kmproto::ErrorCode>(i)) << '=' << c.errors[i];
   std::cerr << "; keys made=" << c.keys_made << " pushed=" << c.keys_pushed << " expired=" << c.keys_expired
             << "; hello refused=" << c.hello_refused << "; store failures=" << c.store_failures << "\n";
+}
+
+// Serves /metrics at server.metrics_listen (resolved first: civetweb wants an
+// address); null, having said why, if it cannot.
+std::unique_ptr<Metrics> start_metrics(asio::io_context& io, const ServerConfig& server) {
+  const HostPort& at = *server.metrics_listen;
+  try {
+    asio::ip::tcp::resolver resolver(io);
+    const auto ep =
+        resolver.resolve(at.host, std::to_string(at.port), asio::ip::resolver_base::passive).begin()->endpoint();
+    auto m = std::make_unique<Metrics>(to_string(HostPort{ep.address().to_string(), ep.port()}),
+                                       server.role == ServerRole::replica);
+    std::cerr << "keycast-keymgr: metrics on http://" << to_string(HostPort{at.host, m->port()}) << "/metrics\n";
+    return m;
+  } catch (const std::exception& e) {
+    std::cerr << "keycast-keymgr: cannot serve metrics on " << to_string(at) << ": " << e.what() << "\n";
+    return nullptr;
+  }
 }
 
 std::optional<KeymgrConfig> load_config(const std::string& file) {
@@ -93,6 +113,8 @@ int serve(const std::string& config_file, const std::string& state_dir) {
     return 1;
   }
   service.tick();
+  ShmPublisher shm(*config, service);
+  if (!shm.ok()) return 1;
 
   asio::io_context io;
   ConnectionLimits limits;
@@ -112,6 +134,8 @@ int serve(const std::string& config_file, const std::string& state_dir) {
     std::cerr << "keycast-keymgr: cannot listen on " << to_string(config->server.listen) << ": " << e.what() << "\n";
     return 1;
   }
+  std::unique_ptr<Metrics> metrics;
+  if (config->server.metrics_listen && !(metrics = start_metrics(io, config->server))) return 1;
   listener->start();
 
   std::unique_ptr<asio::ssl::context> client_tls;
@@ -130,12 +154,23 @@ int serve(const std::string& config_file, const std::string& state_dir) {
             << (config->server.lab ? "lab, plaintext" : "TLS 1.3, client certificates") << ", "
             << to_string(config->server.role) << ")" << std::endl;
 
+  auto update_metrics = [&] {
+    ReplicationStats r{service.store_version()};
+    if (replica) {
+      r.connected = replica->connected();
+      r.lag_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - replica->last_frame()).count();
+    }
+    metrics->update(service.counters(), {listener->live_connections(), listener->refused_connections()}, r);
+  };
+
   asio::steady_timer ticker(io);
   std::function<void()> schedule = [&] {
     ticker.expires_after(std::chrono::milliseconds(50));
     ticker.async_wait([&](const asio::error_code& ec) {
       if (ec) return;
       service.tick();
+      shm.publish();
+      if (metrics) update_metrics();
       schedule();
     });
   };

@@ -78,6 +78,7 @@ class ReplicaSession : public std::enable_shared_from_this<ReplicaSession<Stream
       if (s == kmproto::Status::need_more) break;
       if (s != kmproto::Status::ok) return down(std::string("malformed frame from master: ") + kmproto::status_text(s));
       arm_watchdog();
+      link_.on_frame();
       if (!handle(f)) return;
       off += used;
     }

@@ -25,10 +25,14 @@ class ReplicaLink {
   ReplicaLink(asio::io_context& io, const KeymgrConfig& config, KeyService& service, asio::ssl::context* tls);
   void start() { connect(); }
   bool connected() const noexcept { return connected_; }
+  // When the last frame from the master arrived (the master sends one at
+  // least every second); the link's start until the first.
+  std::chrono::steady_clock::time_point last_frame() const noexcept { return last_frame_; }
 
   // Called by the session.
   void on_up();
   void on_down(const std::string& why);
+  void on_frame() noexcept { last_frame_ = std::chrono::steady_clock::now(); }
 
  private:
   void connect();
@@ -40,6 +44,7 @@ class ReplicaLink {
   asio::steady_timer retry_;
   std::chrono::milliseconds backoff_{250};
   bool connected_ = false;
+  std::chrono::steady_clock::time_point last_frame_ = std::chrono::steady_clock::now();
   std::string last_error_;
 };
 

@@ -177,9 +177,11 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
     }
   }
   if (b.finish() != kmproto::Status::ok) return error(out, ErrorCode::internal, "answer too long");
-  pending_accounting_.push_back(store::RequestsOp{peer.peer_id, channel_id, 1, now});
+  ++pending_requests_[{now - now % store::kHourMs, peer.peer_id, channel_id}];
   if (peer.role == kmproto::Role::receiver)  // receivers are charged the bytes sent under the keys they fetched
-    for (const std::uint32_t id : served) pending_accounting_.push_back(store::FetchOp{peer.peer_id, channel_id, id, now});
+    for (const std::uint32_t id : served)
+      if (fetches_recorded_.emplace(peer.peer_id, channel_id, id).second)
+        pending_fetches_.push_back(store::FetchOp{peer.peer_id, channel_id, id, now});
   return After::keep_open;
 }
 
@@ -213,7 +215,7 @@ bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::u
   k.not_before_ms = not_before_ms;
   k.created_ms = clock_();
   k.material.assign(material);
-  const auto r = store_.put_key(k);
+  const auto r = counters_.store_write.time([&] { return store_.put_key(k); });
   if (!r) {
     ++counters_.store_failures;
     log_line("store: " + r.message());
@@ -338,7 +340,8 @@ After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, std::vector<
   if (!config_.find_channel(channel_id)) return error(out, ErrorCode::unknown_channel, channel_text(channel_id) + " is not configured");
   if (pc->role != PeerRole::gateway || !(contains(pc->feeds, channel_id) || contains(pc->channels, channel_id)))
     return error(out, ErrorCode::not_entitled, "peer " + peer.peer_id + " may not report usage of " + channel_text(channel_id));
-  const auto r = store_.add_usage(peer.peer_id, channel_id, key_id, packets, bytes, clock_());
+  const auto r = counters_.store_write.time(
+      [&] { return store_.add_usage(peer.peer_id, channel_id, key_id, packets, bytes, clock_()); });
   if (!r) {
     ++counters_.store_failures;
     log_line("store: " + r.message());
@@ -351,10 +354,14 @@ After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, std::vector<
 }
 
 void KeyService::flush_accounting() {
-  if (pending_accounting_.empty()) return;
-  const auto r = store_.apply(pending_accounting_);
+  if (pending_requests_.empty() && pending_fetches_.empty()) return;
+  std::vector<store::AccountingOp> ops(pending_fetches_.begin(), pending_fetches_.end());
+  for (const auto& [k, n] : pending_requests_)
+    ops.push_back(store::RequestsOp{std::get<1>(k), std::get<2>(k), n, std::get<0>(k)});
+  const auto r = counters_.store_write.time([&] { return store_.apply(ops); });
   if (r) {
-    pending_accounting_.clear();
+    pending_requests_.clear();
+    pending_fetches_.clear();
     return;
   }
   ++counters_.store_failures;
@@ -378,12 +385,13 @@ std::uint64_t KeyService::tick() {
     const std::vector<KeyTimes> times = live_.times(ch.id);
     const ChannelView v = classify(times, now, config_.server.grace_ms);
     for (const std::uint32_t id : keys_to_expire(times, v, now, config_.server.grace_ms)) {
-      const auto r = store_.expire_key(ch.id, id);
+      const auto r = counters_.store_write.time([&] { return store_.expire_key(ch.id, id); });
       if (!r) {
         ++counters_.store_failures;
         break;
       }
       live_.erase(ch.id, id);
+      std::erase_if(fetches_recorded_, [&](const auto& f) { return std::get<1>(f) == ch.id && std::get<2>(f) == id; });
       ++counters_.keys_expired;
     }
   }
@@ -511,7 +519,7 @@ bool KeyService::apply_delivery(std::uint64_t version, const kmproto::KeyRecord&
   row.key.not_before_ms = r.not_before_ms ? r.not_before_ms : (now > elapsed ? now - elapsed : 0);
   row.key.created_ms = now;
   row.key.material.assign(r.material());
-  const auto applied = store_.apply_replicated(row);
+  const auto applied = counters_.store_write.time([&] { return store_.apply_replicated(row); });
   if (!applied) {
     ++counters_.store_failures;
     if (why) *why = applied.message();

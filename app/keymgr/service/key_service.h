@@ -7,6 +7,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <set>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,7 +94,11 @@ class KeyService : public RequestHandler {
   Clock clock_;
   LiveKeys live_;
   RateLimiter limiter_;
-  std::vector<store::AccountingOp> pending_accounting_;
+  // Accounting not yet in the store, merged in memory: request counts per
+  // (hour, peer, channel), and each (peer, channel, key) fetch once.
+  std::map<std::tuple<std::uint64_t, std::string, std::uint32_t>, std::uint64_t> pending_requests_;
+  std::set<std::tuple<std::string, std::uint32_t, std::uint32_t>> fetches_recorded_;
+  std::vector<store::FetchOp> pending_fetches_;
   ServiceCounters counters_;
   std::vector<Subscriber> subscribers_;
   std::uint64_t last_heartbeat_ms_ = 0;
