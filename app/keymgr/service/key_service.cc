@@ -117,7 +117,7 @@ After KeyService::hello(Peer& peer, const kmproto::Frame& f, std::vector<std::ui
 
 void KeyService::add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, const LiveKey& k,
                             kmproto::KeyState state, std::uint64_t now) {
-  kmproto::KeyRecord r;
+  kmproto::KeyRecordFields r;
   r.channel_id = channel_id;
   r.key_id = k.times.key_id;
   r.suite = k.suite;
@@ -125,8 +125,7 @@ void KeyService::add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, 
   r.lifetime_ms = k.times.lifetime_ms;
   r.remaining_ms = state == kmproto::KeyState::previous ? 0 : remaining_ms(k.times, now);
   r.not_before_ms = k.times.not_before_ms > now ? k.times.not_before_ms : 0;
-  (void)r.set_material(k.material.view());
-  b.add_key_record(r);
+  b.add_key_record(r, k.material.view());
 }
 
 After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
@@ -142,11 +141,12 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
   }
 
   const std::uint64_t now = clock_();
-  const std::vector<KeyTimes> times = live_.times(channel_id);
+  const auto times = live_.times(channel_id);
   const ChannelView v = classify(times, now, config_.server.grace_ms);
   const auto& keys = live_.of(channel_id);
   kmproto::FrameBuilder b(out);
-  std::vector<std::uint32_t> served;
+  std::uint32_t served[2];
+  std::size_t n_served = 0;
 
   std::uint32_t key_id = 0;
   if (const kmproto::Status s = f.read_u32(ParamType::key_id, key_id); s == kmproto::Status::ok) {
@@ -161,7 +161,7 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
                                                                                       : kmproto::KeyState::previous;
     b.begin(kmproto::answer_of(MessageType::key_request));
     add_record(b, channel_id, *it, state, now);
-    served.push_back(key_id);
+    served[n_served++] = key_id;
   } else if (s != kmproto::Status::param_missing) {
     return error(out, ErrorCode::bad_message, "key_id must be a u32", After::close);
   } else {
@@ -169,17 +169,17 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
     b.begin(kmproto::answer_of(MessageType::key_request));
     if (v.current) {
       add_record(b, channel_id, keys[*v.current], kmproto::KeyState::current, now);
-      served.push_back(keys[*v.current].times.key_id);
+      served[n_served++] = keys[*v.current].times.key_id;
     }
     if (v.next) {
       add_record(b, channel_id, keys[*v.next], kmproto::KeyState::next, now);
-      served.push_back(keys[*v.next].times.key_id);
+      served[n_served++] = keys[*v.next].times.key_id;
     }
   }
   if (b.finish() != kmproto::Status::ok) return error(out, ErrorCode::internal, "answer too long");
   ++pending_requests_[{now - now % store::kHourMs, peer.peer_id, channel_id}];
   if (peer.role == kmproto::Role::receiver)  // receivers are charged the bytes sent under the keys they fetched
-    for (const std::uint32_t id : served)
+    for (const std::uint32_t id : std::span(served, n_served))
       if (fetches_recorded_.emplace(peer.peer_id, channel_id, id).second)
         pending_fetches_.push_back(store::FetchOp{peer.peer_id, channel_id, id, now});
   return After::keep_open;
@@ -373,7 +373,7 @@ std::uint64_t KeyService::tick() {
   for (const ChannelConfig& ch : config_.channels) {
     if (config_.server.role == ServerRole::master && ch.origin == KeyOrigin::keymgr) {
       for (int round = 0; round < 2; ++round) {
-        const std::vector<KeyTimes> times = live_.times(ch.id);
+        const auto times = live_.times(ch.id);
         const ChannelView v = classify(times, now, config_.server.grace_ms);
         const Due due = key_due(times, v, now, ch.threshold_x);
         if (due == Due::nothing) break;
@@ -382,7 +382,7 @@ std::uint64_t KeyService::tick() {
       }
     }
     if (config_.server.role == ServerRole::replica) continue;  // the master says when keys expire
-    const std::vector<KeyTimes> times = live_.times(ch.id);
+    const auto times = live_.times(ch.id);
     const ChannelView v = classify(times, now, config_.server.grace_ms);
     for (const std::uint32_t id : keys_to_expire(times, v, now, config_.server.grace_ms)) {
       const auto r = counters_.store_write.time([&] { return store_.expire_key(ch.id, id); });
@@ -472,7 +472,7 @@ void KeyService::publish(std::uint64_t now) {
 
 std::vector<kmproto::KeyRecord> KeyService::channel_keys(std::uint32_t channel_id) {
   const std::uint64_t now = clock_();
-  const std::vector<KeyTimes> times = live_.times(channel_id);
+  const auto times = live_.times(channel_id);
   const ChannelView v = classify(times, now, config_.server.grace_ms);
   const auto& keys = live_.of(channel_id);
   std::vector<kmproto::KeyRecord> out;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <vector>
 
 #include "core/key_schedule.h"
@@ -23,15 +24,20 @@ class LiveKeys {
   // Loads every configured channel's unexpired keys.
   store::Result<void> load(store::KeyStore& store, const std::vector<std::uint32_t>& channels);
 
-  std::vector<LiveKey>& of(std::uint32_t channel_id) { return keys_[channel_id]; }
-  // The times of a channel's keys, for key_schedule.
-  std::vector<KeyTimes> times(std::uint32_t channel_id);
+  std::vector<LiveKey>& of(std::uint32_t channel_id) { return keys_[channel_id].keys; }
+  // The times of a channel's keys, for key_schedule; valid until the next change.
+  std::span<const KeyTimes> times(std::uint32_t channel_id) { return keys_[channel_id].times; }
   const LiveKey* find(std::uint32_t channel_id, std::uint32_t key_id);
   void insert(std::uint32_t channel_id, LiveKey key);
   void erase(std::uint32_t channel_id, std::uint32_t key_id);
 
  private:
-  std::map<std::uint32_t, std::vector<LiveKey>> keys_;
+  struct Channel {
+    std::vector<LiveKey> keys;   // by key_id
+    std::vector<KeyTimes> times;  // keys[i].times, kept beside them
+  };
+  void sync_times(Channel& c);
+  std::map<std::uint32_t, Channel> keys_;
 };
 
 }  // namespace keymgr

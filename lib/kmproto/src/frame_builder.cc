@@ -57,8 +57,11 @@ void FrameBuilder::add_string(ParamType t, std::string_view value) {
   if (auto* p = add_param(t, value.size())) std::ranges::copy(value, p);
 }
 
-void FrameBuilder::add_key_record(const KeyRecord& r) {
-  if (auto* p = add_param(ParamType::key_record, r.encoded_len())) encode_key_record(r, p);
+void FrameBuilder::add_key_record(const KeyRecord& r) { add_key_record(r, r.material()); }
+
+void FrameBuilder::add_key_record(const KeyRecordFields& f, std::span<const std::uint8_t> material) {
+  if (auto* p = add_param(ParamType::key_record, kKeyRecordFixedLen + material.size()))
+    encode_key_record(f, material, p);
 }
 
 Status FrameBuilder::finish() {

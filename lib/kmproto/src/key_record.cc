@@ -32,17 +32,22 @@ bool KeyRecord::operator==(const KeyRecord& o) const noexcept {
          std::ranges::equal(material(), o.material());
 }
 
+std::size_t encode_key_record(const KeyRecordFields& f, std::span<const std::uint8_t> material,
+                              std::uint8_t* out) noexcept {
+  pktparse::store_be32(out, f.channel_id);
+  pktparse::store_be32(out + 4, f.key_id);
+  out[8] = f.suite;
+  out[9] = static_cast<std::uint8_t>(f.state);
+  pktparse::store_be16(out + 10, static_cast<std::uint16_t>(material.size()));
+  pktparse::store_be32(out + 12, f.lifetime_ms);
+  pktparse::store_be32(out + 16, f.remaining_ms);
+  pktparse::store_be64(out + 20, f.not_before_ms);
+  std::ranges::copy(material, out + kKeyRecordFixedLen);
+  return kKeyRecordFixedLen + material.size();
+}
+
 std::size_t encode_key_record(const KeyRecord& r, std::uint8_t* out) noexcept {
-  pktparse::store_be32(out, r.channel_id);
-  pktparse::store_be32(out + 4, r.key_id);
-  out[8] = r.suite;
-  out[9] = static_cast<std::uint8_t>(r.state);
-  pktparse::store_be16(out + 10, r.key_length());
-  pktparse::store_be32(out + 12, r.lifetime_ms);
-  pktparse::store_be32(out + 16, r.remaining_ms);
-  pktparse::store_be64(out + 20, r.not_before_ms);
-  std::ranges::copy(r.material(), out + kKeyRecordFixedLen);
-  return r.encoded_len();
+  return encode_key_record(r, r.material(), out);
 }
 
 Status decode_key_record(std::span<const std::uint8_t> value, KeyRecord& out) noexcept {

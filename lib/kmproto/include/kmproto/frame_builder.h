@@ -28,6 +28,8 @@ class FrameBuilder {
   void add_bytes(ParamType t, std::span<const std::uint8_t> value);
   void add_string(ParamType t, std::string_view value);
   void add_key_record(const KeyRecord& r);
+  // Material of at most kMaxKeyMaterialLen bytes.
+  void add_key_record(const KeyRecordFields& f, std::span<const std::uint8_t> material);
 
   // ok: the frame is complete in out. Otherwise the first error met since
   // begin() (frame_too_long, frame_not_begun), and the

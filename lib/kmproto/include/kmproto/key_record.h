@@ -19,8 +19,8 @@ inline constexpr std::size_t kMaxKeyMaterialLen = 1024;
 
 enum class KeyState : std::uint8_t { current = 1, next = 2, previous = 3 };
 
-class KeyRecord {
- public:
+// The fixed fields of a key_record, without the material.
+struct KeyRecordFields {
   std::uint32_t channel_id = 0;
   std::uint32_t key_id = 0;
   std::uint8_t suite = 0;  // as in wire-format.md
@@ -30,6 +30,10 @@ class KeyRecord {
   std::uint32_t remaining_ms = 0;
   // Unix ms at which the key becomes current; 0 if it already is.
   std::uint64_t not_before_ms = 0;
+};
+
+class KeyRecord : public KeyRecordFields {
+ public:
 
   KeyRecord() = default;
   KeyRecord(const KeyRecord&) = default;
@@ -53,6 +57,10 @@ class KeyRecord {
 
 // Writes r.encoded_len() bytes (the parameter's value) to out; returns that length.
 std::size_t encode_key_record(const KeyRecord& r, std::uint8_t* out) noexcept;
+// The same from fields and material held elsewhere (material at most 1024
+// bytes): kKeyRecordFixedLen + material.size() bytes.
+std::size_t encode_key_record(const KeyRecordFields& f, std::span<const std::uint8_t> material,
+                              std::uint8_t* out) noexcept;
 
 // Reads a key_record value: key_record_too_short under 28 bytes,
 // key_record_length_mismatch if key_length is not the number of bytes after
