@@ -117,6 +117,7 @@ int serve(const std::string& config_file, const std::string& state_dir) {
   if (!shm.ok()) return 1;
 
   asio::io_context io;
+  service.set_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
   ConnectionLimits limits;
   limits.idle_timeout = std::chrono::milliseconds(config->server.idle_timeout_ms);
   limits.max_connections = config->server.max_connections;

@@ -82,7 +82,7 @@ void FrameConnection<Stream>::push(std::span<const std::uint8_t> frames) {
 
 template <class Stream>
 void FrameConnection<Stream>::read() {
-  if (closed_ || reading_ || close_after_write_ || pending_.size() > limits_.max_pending_output) return;
+  if (closed_ || reading_ || held_ || close_after_write_ || pending_.size() > limits_.max_pending_output) return;
   if (in_len_ == 0 && in_.size() > kSmallReadBuffer) {
     in_ = std::vector<std::uint8_t>(kSmallReadBuffer);
   } else if (in_.size() - in_len_ < kSmallReadBuffer / 2 && in_.size() < kReadBuffer) {
@@ -118,14 +118,27 @@ void FrameConnection<Stream>::process() {
   if (off) {
     std::memmove(in_.data(), in_.data() + off, in_len_ - off);
     in_len_ -= off;
+    // The callback keeps the connection alive while nothing else is in flight.
+    held_ = handler_.hold_answers([self = this->shared_from_this()] { self->release(); });
   }
   flush();
   read();
 }
 
 template <class Stream>
+void FrameConnection<Stream>::release() {
+  held_ = false;
+  flush();
+  if (in_len_ && !reading_) {
+    process();
+  } else {
+    read();
+  }
+}
+
+template <class Stream>
 void FrameConnection<Stream>::flush() {
-  if (closed_ || !writing_.empty()) return;
+  if (closed_ || held_ || !writing_.empty()) return;
   if (pending_.empty()) {
     if (close_after_write_) shut();
     return;

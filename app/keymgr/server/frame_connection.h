@@ -38,6 +38,7 @@ class FrameConnection : public FrameSink, public std::enable_shared_from_this<Fr
   void read();
   void process();
   void flush();
+  void release();
   void arm_idle_timer();
   void shut();
 
@@ -54,6 +55,7 @@ class FrameConnection : public FrameSink, public std::enable_shared_from_this<Fr
   std::vector<std::uint8_t> pending_;  // answers not yet handed to the socket
   std::vector<std::uint8_t> writing_;  // answers the socket is writing
   bool reading_ = false;
+  bool held_ = false;  // answers wait for the handler's commit
   bool close_after_write_ = false;
   bool closed_ = false;
 };

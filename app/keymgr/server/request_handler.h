@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "kmproto/frame.h"
@@ -20,6 +21,10 @@ class RequestHandler {
   // A stream that does not decode (kmproto status): ERROR bad_message, then close.
   virtual void malformed(Peer& peer, kmproto::Status why, std::vector<std::uint8_t>& out) = 0;
   virtual void closed(Peer& peer) = 0;
+  // Called after a burst of frames was handled. True: the answers record
+  // something not yet durable (accounting), so the connection holds them
+  // until `release` is called, once it is committed; false: write them now.
+  virtual bool hold_answers(std::function<void()> release) = 0;
 };
 
 }  // namespace keymgr

@@ -353,19 +353,45 @@ After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, std::vector<
   return After::keep_open;
 }
 
+bool KeyService::hold_answers(std::function<void()> release) {
+  if (pending_requests_.empty() && pending_fetches_.empty()) return false;
+  if (!post_) {
+    flush_accounting();
+    return false;
+  }
+  held_.push_back(std::move(release));
+  if (!commit_posted_) {
+    commit_posted_ = true;
+    // Runs after every read that completed in this turn of the event loop:
+    // one commit for all of them, then their answers go out.
+    post_([this] {
+      commit_posted_ = false;
+      flush_accounting();  // on failure the counts stay in memory; answers still go
+      auto waiting = std::move(held_);
+      held_.clear();
+      for (auto& r : waiting) r();
+    });
+  }
+  return true;
+}
+
 void KeyService::flush_accounting() {
   if (pending_requests_.empty() && pending_fetches_.empty()) return;
   std::vector<store::AccountingOp> ops(pending_fetches_.begin(), pending_fetches_.end());
   for (const auto& [k, n] : pending_requests_)
     ops.push_back(store::RequestsOp{std::get<1>(k), std::get<2>(k), n, std::get<0>(k)});
-  const auto r = counters_.store_write.time([&] { return store_.apply(ops); });
+  const auto r = counters_.store_write.time([&] { return store_.apply_os_durable(ops); });
   if (r) {
     pending_requests_.clear();
     pending_fetches_.clear();
+    if (accounting_failing_) log_line("store: accounting written again");
+    accounting_failing_ = false;
     return;
   }
   ++counters_.store_failures;
-  log_line("store: accounting kept in memory until the store can be written: " + r.message());
+  if (!accounting_failing_)
+    log_line("store: accounting kept in memory until the store can be written: " + r.message());
+  accounting_failing_ = true;
 }
 
 std::uint64_t KeyService::tick() {

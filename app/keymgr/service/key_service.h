@@ -40,6 +40,11 @@ class KeyService : public RequestHandler {
   After handle(Peer& peer, const kmproto::Frame& frame, std::vector<std::uint8_t>& out) override;
   void malformed(Peer& peer, kmproto::Status why, std::vector<std::uint8_t>& out) override;
   void closed(Peer& peer) override;
+  bool hold_answers(std::function<void()> release) override;
+
+  // How the service runs a task after the current burst of I/O (asio::post).
+  // Without one, accounting is committed at once and answers never wait.
+  void set_poster(std::function<void(std::function<void()>)> post) { post_ = std::move(post); }
 
   // Writes batched accounting (request counts, key fetches) in one
   // transaction. Called after each burst of frames and by tick().
@@ -99,6 +104,11 @@ class KeyService : public RequestHandler {
   std::map<std::tuple<std::uint64_t, std::string, std::uint32_t>, std::uint64_t> pending_requests_;
   std::set<std::tuple<std::string, std::uint32_t, std::uint32_t>> fetches_recorded_;
   std::vector<store::FetchOp> pending_fetches_;
+  // Group commit: connections whose answers wait for the next accounting commit.
+  std::function<void(std::function<void()>)> post_;
+  std::vector<std::function<void()>> held_;
+  bool commit_posted_ = false;
+  bool accounting_failing_ = false;
   ServiceCounters counters_;
   std::vector<Subscriber> subscribers_;
   std::uint64_t last_heartbeat_ms_ = 0;

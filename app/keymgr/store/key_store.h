@@ -92,6 +92,11 @@ class KeyStore {
   // All ops in one transaction: all applied or none. `invalid` (nothing
   // applied) if any op is out of range.
   Result<void> apply(std::span<const AccountingOp> ops);
+  // The same, committed to the operating system without waiting for the disk
+  // (synchronous=NORMAL for this transaction): survives the process being
+  // killed at any moment, not a power cut. For the accounting of KEY_REQUESTs,
+  // committed once per burst before their answers go out.
+  Result<void> apply_os_durable(std::span<const AccountingOp> ops);
   Result<std::vector<AccountRow>> accounts(const AccountFilter& filter);
 
   // The SQLite connection, for tests and diagnostics only.

@@ -106,6 +106,13 @@ Result<void> KeyStore::apply(std::span<const AccountingOp> ops) {
   return txn->commit();
 }
 
+Result<void> KeyStore::apply_os_durable(std::span<const AccountingOp> ops) {
+  if (auto r = db_.exec("PRAGMA synchronous=NORMAL", "relax sync"); !r) return r;
+  auto applied = apply(ops);
+  if (auto r = db_.exec("PRAGMA synchronous=FULL", "restore sync"); !r && applied) return r;
+  return applied;
+}
+
 Result<void> KeyStore::record_fetch(const std::string& peer_id, std::uint32_t channel_id,
                                     std::uint32_t key_id, std::uint64_t now_ms) {
   const AccountingOp op = FetchOp{peer_id, channel_id, key_id, now_ms};
