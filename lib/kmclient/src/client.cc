@@ -1,0 +1,298 @@
+// KeymgrClient: requests, pipelining and failover across endpoints.
+#include "kmclient/client.h"
+
+#include <openssl/crypto.h>
+
+#include "answers.h"
+#include "connection.h"
+#include "endpoint_order.h"
+#include "owned_frame.h"
+#include "requests.h"
+#include "session.h"
+#include "tls_context.h"
+
+namespace kmclient {
+
+using kmproto::ErrorCode;
+using kmproto::KeyRecord;
+using kmproto::MessageType;
+
+namespace detail {
+
+struct Outgoing {
+  std::vector<std::uint8_t> frame;
+  MessageType type{};
+  bool master_only = false;  // not_master is a reason to fail over
+
+  Outgoing(std::vector<std::uint8_t> f, MessageType t, bool m = false) : frame(std::move(f)), type(t), master_only(m) {}
+  Outgoing(Outgoing&&) noexcept = default;
+  Outgoing(const Outgoing&) = delete;
+  Outgoing& operator=(const Outgoing&) = delete;
+  ~Outgoing() { wipe(frame); }  // a KEY_PUSH carries key material
+};
+
+namespace {
+
+// Collects why each endpoint failed during one call.
+class Failures {
+ public:
+  void add(const Error& e) {
+    if (!text_.empty()) text_ += "; ";
+    text_ += e.message;
+    if (e.kind == ErrorKind::unauthenticated || !worst_ ||
+        (worst_->kind != ErrorKind::unauthenticated && e.kind == ErrorKind::answer) ||
+        (worst_->kind != ErrorKind::unauthenticated && worst_->kind != ErrorKind::answer))
+      worst_ = e;
+  }
+  Error result(std::size_t endpoints) const {
+    Error e = worst_.value_or(Error{ErrorKind::config, std::nullopt, ""});
+    e.message = "no key manager answered (" + std::to_string(endpoints) + " endpoint" + (endpoints == 1 ? "" : "s") +
+                " tried): " + text_;
+    return e;
+  }
+
+ private:
+  std::string text_;
+  std::optional<Error> worst_;  // unauthenticated, else an ERROR answer, else the last
+};
+
+bool fail_over_on(const OwnedFrame& answer, const Outgoing& req) {
+  if (answer.type != MessageType::error) return false;
+  const ErrorCode c = error_code_of(answer);
+  return c == ErrorCode::unavailable || (c == ErrorCode::not_master && req.master_only);
+}
+
+// The server closes the connection after these.
+bool closes_connection(const OwnedFrame& answer) {
+  if (answer.type != MessageType::error) return false;
+  const ErrorCode c = error_code_of(answer);
+  return c == ErrorCode::bad_message || c == ErrorCode::unauthenticated;
+}
+
+}  // namespace
+}  // namespace detail
+
+using detail::Clock;
+using detail::Outgoing;
+using detail::OwnedFrame;
+
+std::string Endpoint::to_string() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+KeymgrClient::KeymgrClient(ClientConfig config)
+    : config_(std::move(config)),
+      order_(std::make_unique<detail::EndpointOrder>(config_.endpoints.size(), config_.failover)),
+      tls_ctx_(nullptr, SSL_CTX_free) {}
+
+KeymgrClient::~KeymgrClient() = default;
+
+void KeymgrClient::disconnect() { conn_.reset(); }
+
+std::optional<Endpoint> KeymgrClient::current_endpoint() const {
+  if (!conn_) return std::nullopt;
+  return config_.endpoints[conn_endpoint_];
+}
+
+std::optional<std::uint64_t> KeymgrClient::server_time_ms() const {
+  if (!conn_) return std::nullopt;
+  return server_time_ms_;
+}
+
+std::string KeymgrClient::answered_by() const { return config_.endpoints[answered_by_].to_string(); }
+
+Result<SSL_CTX*> KeymgrClient::tls_context() {
+  if (!config_.tls) return static_cast<SSL_CTX*>(nullptr);
+  if (!tls_ctx_) {
+    auto ctx = detail::make_tls_context(*config_.tls);
+    if (!ctx) return ctx.error();
+    tls_ctx_.reset(ctx->release());
+  }
+  return tls_ctx_.get();
+}
+
+Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing> reqs) {
+  const std::size_t n_endpoints = config_.endpoints.size();
+  if (n_endpoints == 0) return Error{ErrorKind::config, std::nullopt, "no key manager endpoints configured"};
+  auto ctx = tls_context();
+  if (!ctx) return ctx.error();
+
+  std::vector<OwnedFrame> answers;
+  answers.reserve(reqs.size());
+  std::vector<bool> tried(n_endpoints, false);
+  detail::Failures failures;
+  // A kept connection may have been closed by the server while idle: one
+  // redial that does not count against its endpoint.
+  bool stale_redial_left = true;
+
+  while (answers.size() < reqs.size()) {
+    bool fresh = false;
+    if (!conn_) {
+      const auto i = order_->next(tried);
+      if (!i) return failures.result(n_endpoints);
+      tried[*i] = true;
+      auto s = detail::open_session(config_, *ctx, config_.endpoints[*i],
+                                    Clock::now() + config_.connect_timeout);
+      if (!s) {
+        failures.add(s.error());
+        continue;
+      }
+      conn_ = std::move(s->conn);
+      conn_endpoint_ = *i;
+      server_time_ms_ = s->server_time_ms;
+      fresh = true;
+    }
+    const std::string name = config_.endpoints[conn_endpoint_].to_string();
+    const std::size_t first = answers.size();
+    auto endpoint_failed = [&](const Error& e, const std::string& what) {
+      const bool stale = !fresh && stale_redial_left && answers.size() == first && e.kind == ErrorKind::transport;
+      conn_.reset();
+      if (stale) {
+        stale_redial_left = false;
+        return;
+      }
+      tried[conn_endpoint_] = true;
+      failures.add(Error{e.kind, e.code, name + ": " + what + e.message});
+    };
+
+    std::vector<std::uint8_t> out;
+    for (std::size_t k = first; k < reqs.size(); ++k) out.insert(out.end(), reqs[k].frame.begin(), reqs[k].frame.end());
+    auto sent = conn_->send(out, Clock::now() + config_.request_timeout);
+    detail::wipe(out);
+    if (!sent) {
+      endpoint_failed(sent.error(), "sending " + detail::message_name(reqs[first].type) + ": ");
+      continue;
+    }
+    while (conn_ && answers.size() < reqs.size()) {
+      const Outgoing& req = reqs[answers.size()];
+      const std::string waiting = "waiting for the " + detail::message_name(req.type) + " answer: ";
+      auto f = conn_->read_frame(Clock::now() + config_.request_timeout);
+      if (!f) {
+        Error e = f.error();
+        if (e.kind == ErrorKind::timeout)
+          e.message = "no answer within " + std::to_string(config_.request_timeout.count()) + " ms";
+        endpoint_failed(e, waiting);
+        break;
+      }
+      if (f->type == MessageType::heartbeat) continue;
+      if (auto c = detail::check_answer(*f, req.type); !c) {
+        endpoint_failed(c.error(), "");
+        break;
+      }
+      if (detail::fail_over_on(*f, req)) {
+        conn_.reset();
+        tried[conn_endpoint_] = true;
+        failures.add(detail::error_from(*f, name));
+        break;
+      }
+      const bool closing = detail::closes_connection(*f);
+      answers.push_back(std::move(*f));
+      answered_by_ = conn_endpoint_;
+      if (closing) conn_.reset();
+    }
+  }
+  return answers;
+}
+
+namespace {
+
+// The answer as key records, or its ERROR.
+Result<std::vector<KeyRecord>> keys_of(const OwnedFrame& f, const std::string& endpoint) {
+  if (f.type == MessageType::error) return detail::error_from(f, endpoint);
+  return detail::records_of(f);
+}
+
+}  // namespace
+
+Result<std::vector<KeyRecord>> KeymgrClient::request_keys(std::uint32_t channel_id) {
+  const Outgoing req[] = {{detail::key_request_frame(channel_id, 0), MessageType::key_request}};
+  auto a = exchange(req);
+  if (!a) return a.error();
+  return keys_of((*a)[0], answered_by());
+}
+
+Result<KeyRecord> KeymgrClient::request_key(std::uint32_t channel_id, std::uint32_t key_id) {
+  const Outgoing req[] = {{detail::key_request_frame(channel_id, key_id), MessageType::key_request}};
+  auto a = exchange(req);
+  if (!a) return a.error();
+  const std::string name = answered_by();
+  auto keys = keys_of((*a)[0], name);
+  if (!keys) return keys.error();
+  for (const KeyRecord& r : *keys)
+    if (r.channel_id == channel_id && r.key_id == key_id) return r;
+  return Error{ErrorKind::bad_frame, std::nullopt,
+               name + ": KEY_REQUEST answer lacks key " + std::to_string(key_id) + " of channel " +
+                   std::to_string(channel_id)};
+}
+
+Result<std::vector<Result<std::vector<KeyRecord>>>> KeymgrClient::request_many(std::span<const KeyQuery> queries) {
+  std::vector<Outgoing> reqs;
+  reqs.reserve(queries.size());
+  for (const KeyQuery& q : queries) reqs.emplace_back(detail::key_request_frame(q.channel_id, q.key_id), MessageType::key_request);
+  auto a = exchange(reqs);
+  if (!a) return a.error();
+  const std::string name = answered_by();
+  std::vector<Result<std::vector<KeyRecord>>> out;
+  out.reserve(a->size());
+  for (const OwnedFrame& f : *a) out.push_back(keys_of(f, name));
+  return out;
+}
+
+Result<KeyRecord> KeymgrClient::generate(std::uint32_t channel_id, kmproto::Which which, std::uint8_t suite,
+                                         std::uint16_t key_length, std::uint32_t lifetime_ms) {
+  const Outgoing req[] = {{detail::key_generate_frame(channel_id, which, suite, key_length, lifetime_ms),
+                           MessageType::key_generate, true}};
+  auto a = exchange(req);
+  if (!a) return a.error();
+  const std::string name = answered_by();
+  auto keys = keys_of((*a)[0], name);
+  if (!keys) return keys.error();
+  if (keys->size() != 1)
+    return Error{ErrorKind::bad_frame, std::nullopt,
+                 name + ": KEY_GENERATE answer holds " + std::to_string(keys->size()) + " key records, not 1"};
+  return (*keys)[0];
+}
+
+Result<void> KeymgrClient::push(std::span<const KeyRecord> records) {
+  if (records.empty()) return {};
+  auto frame = detail::key_push_frame(records);
+  if (frame.empty())
+    return Error{ErrorKind::config, std::nullopt, std::to_string(records.size()) + " key records do not fit in one KEY_PUSH"};
+  const Outgoing req[] = {{std::move(frame), MessageType::key_push, true}};
+  auto a = exchange(req);
+  if (!a) return a.error();
+  if ((*a)[0].type == MessageType::error)
+    return detail::error_from((*a)[0], answered_by());
+  return {};
+}
+
+Result<void> KeymgrClient::report_usage(std::uint32_t channel_id, std::uint32_t key_id, std::uint64_t packets,
+                                        std::uint64_t bytes) {
+  const Outgoing req[] = {{detail::usage_report_frame(channel_id, key_id, packets, bytes), MessageType::usage_report}};
+  auto a = exchange(req);
+  if (!a) return a.error();
+  if ((*a)[0].type == MessageType::error)
+    return detail::error_from((*a)[0], answered_by());
+  return {};
+}
+
+Result<Subscription> KeymgrClient::subscribe(std::uint64_t since_version) {
+  // The request connection is set aside so that exchange() dials a new one.
+  std::unique_ptr<detail::Connection> kept = std::move(conn_);
+  const std::size_t kept_endpoint = conn_endpoint_;
+  const std::uint64_t kept_time = server_time_ms_;
+  const Outgoing req[] = {{detail::subscribe_frame(since_version), MessageType::subscribe}};
+  auto a = exchange(req);
+  std::unique_ptr<detail::Connection> stream = std::move(conn_);
+  const Endpoint ep = config_.endpoints.empty() ? Endpoint{} : config_.endpoints[conn_endpoint_];
+  conn_ = std::move(kept);
+  conn_endpoint_ = kept_endpoint;
+  server_time_ms_ = kept_time;
+  if (!a) return a.error();
+  if ((*a)[0].type == MessageType::error) return detail::error_from((*a)[0], ep.to_string());
+  if (!stream) return Error{ErrorKind::transport, std::nullopt, ep.to_string() + ": subscription connection closed"};
+  return Subscription(std::move(stream), ep, since_version);
+}
+
+}  // namespace kmclient

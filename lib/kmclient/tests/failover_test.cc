@@ -1,0 +1,176 @@
+// KeymgrClient failover: refused connections, `unavailable` and
+// `not_master` answers, stalls, refused HELLOs, in-order and round-robin
+// choice of endpoint.
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "kmclient/client.h"
+#include "test_util.h"
+
+namespace kmclient::test {
+namespace {
+
+using kmproto::ErrorCode;
+using kmproto::KeyState;
+using kmproto::MessageType;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+std::string port_text(std::uint16_t p) { return "127.0.0.1:" + std::to_string(p); }
+
+TEST(Failover, RefusedConnectionGoesToTheNextEndpoint) {
+  FakeServer live(answer_requests);
+  const std::uint16_t dead = closed_port();
+  KeymgrClient client(config_for({dead, live.port()}));
+  const auto a = client.request_keys(1);
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_TRUE(client.current_endpoint());
+  EXPECT_EQ(client.current_endpoint()->port, live.port());
+}
+
+TEST(Failover, EveryEndpointFailingNamesEachOne) {
+  const std::uint16_t a = closed_port(), b = closed_port();
+  KeymgrClient client(config_for({a, b}));
+  const auto r = client.request_keys(1);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::transport);
+  EXPECT_NE(r.error().message.find(port_text(a) + ": connect: Connection refused"), std::string::npos)
+      << r.error().message;
+  EXPECT_NE(r.error().message.find(port_text(b)), std::string::npos) << r.error().message;
+}
+
+TEST(Failover, UnavailableGoesToTheNextEndpoint) {
+  FakeServer busy([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    while (c.read()) c.send(error_frame(ErrorCode::unavailable, "key store cannot be read"));
+  });
+  FakeServer live(answer_requests);
+  KeymgrClient client(config_for({busy.port(), live.port()}));
+  const auto a = client.request_keys(2);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->at(0).key_id, 102u);
+  EXPECT_EQ(busy.connections(), 1);
+  EXPECT_EQ(live.connections(), 1);
+}
+
+// The rest of a pipelined batch moves to the next endpoint; answers already
+// read are kept.
+TEST(Failover, PipelinedBatchContinuesOnTheNextEndpoint) {
+  FakeServer flaky([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    for (int i = 0; i < 3; ++i)
+      if (!c.read()) return;
+    const auto r = make_record(1, 7, KeyState::current);
+    auto out = answer_frame(MessageType::key_request, std::span(&r, 1));
+    const auto e = error_frame(ErrorCode::unavailable, "busy");
+    out.insert(out.end(), e.begin(), e.end());
+    c.send(out);
+    c.stall();
+  });
+  FakeServer live(answer_requests);
+  KeymgrClient client(config_for({flaky.port(), live.port()}));
+  const KeyQuery q[] = {{1, 0}, {2, 0}, {3, 0}};
+  const auto a = client.request_many(q);
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_EQ(a->size(), 3u);
+  EXPECT_EQ((*a)[0]->at(0).key_id, 7u);
+  EXPECT_EQ((*a)[1]->at(0).key_id, 102u);
+  EXPECT_EQ((*a)[2]->at(0).key_id, 103u);
+}
+
+TEST(Failover, NotMasterFailsOverForGenerateButIsAnAnswerForKeyRequest) {
+  FakeServer replica([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    while (c.read()) c.send(error_frame(ErrorCode::not_master, "this key manager is a replica"));
+  });
+  FakeServer master([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    while (auto f = c.read()) {
+      ASSERT_EQ(f->type, MessageType::key_generate);
+      const auto r = make_record(4, 5, KeyState::current, 64);
+      c.send(answer_frame(MessageType::key_generate, std::span(&r, 1)));
+    }
+  });
+  KeymgrClient client(config_for({replica.port(), master.port()}));
+  const auto made = client.generate(4, kmproto::Which::current, 2, 64, 10000);
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(made->key_id, 5u);
+
+  KeymgrClient reader(config_for({replica.port(), master.port()}));
+  const auto keys = reader.request_keys(4);
+  ASSERT_FALSE(keys);
+  EXPECT_TRUE(keys.error().is(ErrorCode::not_master));
+  EXPECT_EQ(master.connections(), 1);
+}
+
+TEST(Failover, StalledEndpointTimesOutThenTheNextAnswers) {
+  FakeServer stalled([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    c.stall();
+  });
+  FakeServer live(answer_requests);
+  auto cfg = config_for({stalled.port(), live.port()});
+  cfg.request_timeout = milliseconds(300);
+  KeymgrClient client(cfg);
+  const auto t0 = Clock::now();
+  const auto a = client.request_keys(1);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_LT(Clock::now() - t0, milliseconds(600));
+}
+
+TEST(Failover, RefusedHelloEverywhereIsUnauthenticated) {
+  auto refuse = [](FakeConn& c) {
+    if (c.read()) c.send(error_frame(ErrorCode::unauthenticated, "wrong or missing auth_token for peer gw1"));
+  };
+  FakeServer a(refuse);
+  const std::uint16_t dead = closed_port();
+  KeymgrClient client(config_for({a.port(), dead}));
+  const auto r = client.request_keys(1);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::unauthenticated) << r.error().message;
+  EXPECT_NE(r.error().message.find("HELLO refused"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find(port_text(dead)), std::string::npos) << r.error().message;
+}
+
+// in_order: every reconnect starts at the first endpoint.
+TEST(Failover, InOrderReconnectsToTheFirstEndpoint) {
+  FakeServer a(answer_requests), b(answer_requests);
+  KeymgrClient client(config_for({a.port(), b.port()}));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client.request_keys(1));
+    EXPECT_EQ(client.current_endpoint()->port, a.port());
+    client.disconnect();
+  }
+  EXPECT_EQ(a.connections(), 3);
+  EXPECT_EQ(b.connections(), 0);
+}
+
+TEST(Failover, RoundRobinRotatesOnEveryReconnect) {
+  FakeServer a(answer_requests), b(answer_requests), c(answer_requests);
+  KeymgrClient client(config_for({a.port(), b.port(), c.port()}, ClientConfig::Failover::round_robin));
+  std::vector<std::uint16_t> used;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(client.request_keys(1));
+    used.push_back(client.current_endpoint()->port);
+    client.disconnect();
+  }
+  EXPECT_EQ(used, (std::vector<std::uint16_t>{a.port(), b.port(), c.port(), a.port()}));
+}
+
+TEST(Failover, RoundRobinSkipsADeadEndpoint) {
+  FakeServer a(answer_requests), c(answer_requests);
+  const std::uint16_t dead = closed_port();
+  KeymgrClient client(config_for({a.port(), dead, c.port()}, ClientConfig::Failover::round_robin));
+  std::vector<std::uint16_t> used;
+  for (int i = 0; i < 3; ++i) {
+    const auto r = client.request_keys(1);
+    ASSERT_TRUE(r) << r.error().message;
+    used.push_back(client.current_endpoint()->port);
+    client.disconnect();
+  }
+  EXPECT_EQ(used, (std::vector<std::uint16_t>{a.port(), c.port(), a.port()}));
+}
+
+}  // namespace
+}  // namespace kmclient::test
