@@ -4,6 +4,7 @@
 #include <asio/ssl.hpp>
 #include <openssl/x509.h>
 
+#include <cstdio>
 #include <cstring>
 #include <type_traits>
 
@@ -76,6 +77,10 @@ void FrameConnection<Stream>::start() {
 template <class Stream>
 void FrameConnection<Stream>::push(std::span<const std::uint8_t> frames) {
   if (closed_) return;
+  if (pending_.size() + frames.size() > limits_.max_pending_output) {  // a subscriber that does not read
+    std::fprintf(stderr, "keymgr: closing %s: %zu bytes wait unread\n", peer_.address.c_str(), pending_.size());
+    return shut();
+  }
   pending_.insert(pending_.end(), frames.begin(), frames.end());
   flush();
 }

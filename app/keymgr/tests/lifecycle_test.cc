@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "keymgr_process.h"
@@ -116,6 +117,35 @@ TEST(Lifecycle, KillNineDuringRotationLosesNoKey) {
   }
   ASSERT_GE(seen.currents.size(), 2u);
   for (std::size_t i = 1; i < seen.currents.size(); ++i) EXPECT_GT(seen.currents[i], seen.currents[i - 1]);
+}
+
+}  // namespace
+}  // namespace keymgr::test
+
+namespace keymgr::test {
+namespace {
+
+TEST(Lifecycle, KillNineLosesNoAnsweredRequestCount) {
+  TempDir dir;
+  const auto km = KeymgrProcess::start(dir.path(), lab_config());
+  ASSERT_TRUE(km);
+  auto c = receiver(km->port());
+  std::vector<std::uint8_t> burst;
+  constexpr int kRequests = 300;
+  for (int i = 0; i < kRequests; ++i) {
+    const auto f = frame(kmproto::MessageType::key_request, {{kmproto::ParamType::channel_id, u32(1)}});
+    burst.insert(burst.end(), f.begin(), f.end());
+  }
+  ASSERT_TRUE(c->send(burst));
+  for (int i = 0; i < kRequests; ++i) ASSERT_TRUE(c->read()) << i;
+  km->stop(SIGKILL);  // right after the last answer
+
+  std::string out;
+  ASSERT_EQ(run_keymgr({"accounts", "--state-dir", km->state_dir().string(), "--peer", "rx1", "--format", "json"}, &out),
+            0) << out;
+  std::uint64_t counted = 0;
+  for (const auto& row : nlohmann::json::parse(out)) counted += row["requests"].get<std::uint64_t>();
+  EXPECT_EQ(counted, static_cast<std::uint64_t>(kRequests));
 }
 
 }  // namespace
