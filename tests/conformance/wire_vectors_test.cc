@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "spec_vectors.h"
+
 #include "pktparse/keycast_header.h"
 #include "pktparse/scramble.h"
 
@@ -20,24 +22,10 @@ using Bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-Bytes unhex(const std::string& s) {
-  Bytes out;
-  for (std::size_t i = 0; i + 1 < s.size(); i += 2)
-    out.push_back(static_cast<std::uint8_t>(std::stoul(s.substr(i, 2), nullptr, 16)));
-  return out;
-}
+using keycast::conformance::unhex;
 
 const json& vectors() {
-  static const json doc = [] {
-    const char* dir = std::getenv("KEYCAST_SPEC_DIR");
-    const std::string path = std::string(dir ? dir : KEYCAST_SPEC_DIR) + "/vectors/wire-v1.json";
-    std::ifstream in(path);
-    if (!in) {
-      ADD_FAILURE() << "cannot open " << path << " (set KEYCAST_SPEC_DIR or -Dspec_dir)";
-      return json::object();
-    }
-    return json::parse(in);
-  }();
+  static const json doc = keycast::conformance::load_vectors("wire-v1.json");
   return doc;
 }
 

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "keymgr_process.h"
+#include "test_pki.h"
 #include "kmclient/client.h"
 #include "test_configs.h"
 
@@ -201,45 +202,15 @@ TEST_F(Lab, GatewaySubscriptionDeliversKeysAndHeartbeats) {
 
 // --- TLS ------------------------------------------------------------------
 
-std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
-
-bool sh(const std::filesystem::path& dir, const std::string& cmd) {
-  const auto log = dir / "openssl.log";
-  if (std::system((cmd + " >" + quoted(log) + " 2>&1").c_str()) == 0) return true;
-  std::ifstream in(log);
-  std::stringstream s;
-  s << in.rdbuf();
-  ADD_FAILURE() << cmd << "\n" << s.str();
-  return false;
-}
-
-const std::string kNewKey = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-
-bool make_ca(const std::filesystem::path& dir) {
-  return sh(dir, "openssl req -x509 " + kNewKey + " -days 2 -subj /CN=test-ca -keyout " + quoted(dir / "ca.key") +
-                     " -out " + quoted(dir / "ca.pem") +
-                     " -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
-}
-
-bool make_cert(const std::filesystem::path& dir, const std::string& name, const std::string& ext, int serial) {
-  const auto ext_file = dir / (name + ".ext");
-  std::ofstream(ext_file) << ext << "\n";
-  const auto csr = dir / (name + ".csr");
-  return sh(dir, "openssl req -new " + kNewKey + " -subj /CN=" + name + " -keyout " + quoted(dir / (name + ".key")) +
-                     " -out " + quoted(csr)) &&
-         sh(dir, "openssl x509 -req -days 2 -set_serial " + std::to_string(serial) + " -in " + quoted(csr) +
-                     " -CA " + quoted(dir / "ca.pem") + " -CAkey " + quoted(dir / "ca.key") + " -extfile " +
-                     quoted(ext_file) + " -out " + quoted(dir / (name + ".pem")));
-}
-
 class Tls : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto& d = pki_.path();
-    const std::string client = "extendedKeyUsage=clientAuth";
-    ASSERT_TRUE(make_ca(d) &&
-                make_cert(d, "keycast-keymgr", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth", 2) &&
-                make_cert(d, "rx1", client, 3) && make_cert(d, "mallory", client, 4));
+    using keymgr::test::kClientCertExt;
+    using keymgr::test::make_cert;
+    ASSERT_TRUE(keymgr::test::make_ca(d, "ca") &&
+                make_cert(d, "keycast-keymgr", "keycast-keymgr", "ca", keymgr::test::kServerCertExt) &&
+                make_cert(d, "rx1", "rx1", "ca", kClientCertExt) && make_cert(d, "mallory", "mallory", "ca", kClientCertExt));
     keymgr::test::ConfigOptions o;
     o.lab = false;
     o.tls_section = "\n[tls]\ncert = \"" + file("keycast-keymgr.pem") + "\"\nkey = \"" + file("keycast-keymgr.key") +

@@ -115,8 +115,11 @@ After KeyService::hello(Peer& peer, const kmproto::Frame& f, std::vector<std::ui
   return After::keep_open;
 }
 
-void KeyService::add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, const LiveKey& k,
-                            kmproto::KeyState state, std::uint64_t now) {
+namespace {
+// A live key's key_record fields at now; not_before_ms as the protocol sends
+// it (0 once started).
+kmproto::KeyRecordFields record_fields(std::uint32_t channel_id, const LiveKey& k, kmproto::KeyState state,
+                                       std::uint64_t now) {
   kmproto::KeyRecordFields r;
   r.channel_id = channel_id;
   r.key_id = k.times.key_id;
@@ -125,7 +128,13 @@ void KeyService::add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, 
   r.lifetime_ms = k.times.lifetime_ms;
   r.remaining_ms = state == kmproto::KeyState::previous ? 0 : remaining_ms(k.times, now);
   r.not_before_ms = k.times.not_before_ms > now ? k.times.not_before_ms : 0;
-  b.add_key_record(r, k.material.view());
+  return r;
+}
+}  // namespace
+
+void KeyService::add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, const LiveKey& k,
+                            kmproto::KeyState state, std::uint64_t now) {
+  b.add_key_record(record_fields(channel_id, k, state, now), k.material.view());
 }
 
 After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
@@ -508,12 +517,7 @@ std::vector<kmproto::KeyRecord> KeyService::channel_keys(std::uint32_t channel_i
     if (!i) continue;
     const LiveKey& k = keys[*i];
     kmproto::KeyRecord r;
-    r.channel_id = channel_id;
-    r.key_id = k.times.key_id;
-    r.suite = k.suite;
-    r.state = state;
-    r.lifetime_ms = k.times.lifetime_ms;
-    r.remaining_ms = state == kmproto::KeyState::previous ? 0 : remaining_ms(k.times, now);
+    static_cast<kmproto::KeyRecordFields&>(r) = record_fields(channel_id, k, state, now);
     r.not_before_ms = k.times.not_before_ms;  // absolute, also for a current key
     (void)r.set_material(k.material.view());
     out.push_back(std::move(r));
