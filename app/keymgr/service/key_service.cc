@@ -356,10 +356,30 @@ After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, std::vector<
     log_line("store: " + r.message());
     return error(out, ErrorCode::unavailable, "key store cannot be written");
   }
+  rotate_by_usage(*config_.find_channel(channel_id), key_id, packets, bytes);
   kmproto::FrameBuilder b(out);
   b.begin(kmproto::answer_of(MessageType::usage_report));
   (void)b.finish();
   return After::keep_open;
+}
+
+void KeyService::rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t packets,
+                                 std::uint64_t bytes) {
+  if (config_.server.role != ServerRole::master || ch.origin != KeyOrigin::keymgr) return;
+  if (ch.rotate_bytes == 0 && ch.rotate_datagrams == 0) return;
+  Usage& u = usage_[{ch.id, key_id}];
+  u.packets += packets;
+  u.bytes += bytes;
+  const std::uint64_t now = clock_();
+  const auto times = live_.times(ch.id);
+  const ChannelView v = classify(times, now, config_.server.grace_ms);
+  if (!v.current || v.next || times[*v.current].key_id != key_id) return;
+  // At X the next key must exist: X of the byte or datagram budget left.
+  const double used = 1.0 - ch.threshold_x;
+  const bool due = (ch.rotate_bytes && static_cast<double>(u.bytes) >= used * static_cast<double>(ch.rotate_bytes)) ||
+                   (ch.rotate_datagrams &&
+                    static_cast<double>(u.packets) >= used * static_cast<double>(ch.rotate_datagrams));
+  if (due) make_key(ch, times[*v.current].end_ms(), nullptr);
 }
 
 bool KeyService::hold_answers(std::function<void()> release) {
@@ -426,6 +446,7 @@ std::uint64_t KeyService::tick() {
         break;
       }
       live_.erase(ch.id, id);
+      usage_.erase({ch.id, id});
       std::erase_if(fetches_recorded_, [&](const auto& f) { return std::get<1>(f) == ch.id && std::get<2>(f) == id; });
       ++counters_.keys_expired;
     }

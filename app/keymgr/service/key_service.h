@@ -70,6 +70,9 @@ class KeyService : public RequestHandler {
   After key_push(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
   After usage_report(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
   After subscribe(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+  // Channels that rotate after N bytes or datagrams: the scrambling gateway's
+  // usage reports drive when the next key is made (X of the budget left).
+  void rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t packets, std::uint64_t bytes);
 
   struct Subscriber {
     std::uint64_t connection_id;
@@ -109,6 +112,10 @@ class KeyService : public RequestHandler {
   std::vector<std::function<void()>> held_;
   bool commit_posted_ = false;
   bool accounting_failing_ = false;
+  struct Usage {
+    std::uint64_t packets = 0, bytes = 0;
+  };
+  std::map<std::pair<std::uint32_t, std::uint32_t>, Usage> usage_;  // (channel, key) as reported
   ServiceCounters counters_;
   std::vector<Subscriber> subscribers_;
   std::uint64_t last_heartbeat_ms_ = 0;

@@ -251,3 +251,38 @@ TEST_F(Protocol, UsageReportsAndRequestsShowInAccounts) {
 
 }  // namespace
 }  // namespace keymgr::test
+
+namespace keymgr::test {
+namespace {
+
+TEST(Rotation, UsageReportsMakeTheNextKeyOfAByteRotatedChannel) {
+  TempDir dir;
+  std::string config = lab_config();
+  const std::string ch1 = "id = 1\nsuite = \"aes128-ctr\"\nlifetime_ms = 10000\n";
+  config.replace(config.find(ch1), ch1.size(), ch1 + "rotate_bytes = 1000\n");
+  const auto km = KeymgrProcess::start(dir.path(), config);
+  ASSERT_TRUE(km);
+  TestClient gw(km->port());
+  ASSERT_TRUE(gw.hello(1, "gw1", "gw1-lab-token"));
+  const auto first = gw.key_request(1);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->key_records().size(), 1u) << "only a current key at the start of a 10 s period";
+  const std::uint32_t key = first->key_records()[0].key_id;
+  auto report = [&](std::uint64_t bytes) {
+    gw.send(frame(MessageType::usage_report, {{ParamType::channel_id, u32(1)}, {ParamType::key_id, u32(key)},
+                                              {ParamType::packets, u64(1)}, {ParamType::bytes, u64(bytes)}}));
+    const auto a = gw.read();
+    ASSERT_TRUE(a);
+    ASSERT_EQ(a->error_code(), 0) << a->error_text();
+  };
+  report(300);
+  EXPECT_EQ(gw.key_request(1)->key_records().size(), 1u) << "30 % used: not yet";
+  report(250);  // 55 % of the 1000-byte budget used, X = 50 % left
+  const auto after = gw.key_request(1);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->key_records().size(), 2u);
+  EXPECT_EQ(after->key_records()[1].key_id, key + 1);
+}
+
+}  // namespace
+}  // namespace keymgr::test
