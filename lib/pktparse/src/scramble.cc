@@ -4,6 +4,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include "pktparse/bytes.h"
 
 namespace pktparse {
@@ -42,6 +44,13 @@ class EvpStream {
     int outl = 0;
     ok_ &= EVP_CipherUpdate(ctx_, p, &outl, p, static_cast<int>(n)) == 1;
   }
+  // n (<= kKeystreamChunk) bytes of raw keystream: the cipher over zeros.
+  void keystream(std::uint8_t* out, std::size_t n) noexcept {
+    static constexpr std::uint8_t kZeros[kKeystreamChunk] = {};
+    int outl = 0;
+    ok_ &= EVP_CipherUpdate(ctx_, out, &outl, kZeros, static_cast<int>(n)) == 1;
+  }
+  static constexpr std::size_t kKeystreamChunk = 2048;
   bool ok() const noexcept { return ok_; }
   Status make_tag(std::uint8_t* tag) noexcept {
     int outl = 0;
@@ -64,6 +73,38 @@ class EvpStream {
  private:
   EVP_CIPHER_CTX* ctx_;
   bool ok_;
+};
+
+// AES-CTR over the scattered payloads of TS packets: one cipher call makes
+// the keystream for all of them (as much as the rest of the body could
+// need), then each payload is XORed with its part. Seven small cipher calls
+// per datagram cost more than one large one.
+class CtrTsStream {
+ public:
+  CtrTsStream(const PreparedKey& key, const KcHeader& hdr, Dir dir, const std::uint8_t* body_end) noexcept
+      : evp_(key, hdr, dir), end_(body_end) {}
+  void apply(std::uint8_t* p, std::size_t n) noexcept {
+    while (n) {
+      if (used_ == avail_) {
+        avail_ = std::min<std::size_t>(EvpStream::kKeystreamChunk, static_cast<std::size_t>(end_ - p));
+        evp_.keystream(ks_, avail_);
+        used_ = 0;
+      }
+      const std::size_t k = std::min(n, avail_ - used_);
+      fastxor::xor_keystream(p, ks_ + used_, k);
+      p += k;
+      n -= k;
+      used_ += k;
+    }
+  }
+  bool ok() const noexcept { return evp_.ok(); }
+
+ private:
+  EvpStream evp_;
+  const std::uint8_t* end_;
+  std::size_t avail_ = 0;
+  std::size_t used_ = 0;
+  alignas(64) std::uint8_t ks_[EvpStream::kKeystreamChunk];
 };
 
 // Applies the keystream to the TS packets of region that are (or are to be)
@@ -118,6 +159,12 @@ Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* head
     }
     case Suite::aes128_ctr:
     case Suite::aes256_ctr: {
+      if (hdr.flags & kFlagTs) {
+        CtrTsStream ks(key, hdr, dir, body + body_len);
+        const Status s = apply_body<dir>(ks, hdr, body, body_len, clear_pids);
+        if (s != Status::ok) return s;
+        return ks.ok() ? Status::ok : Status::crypto_error;
+      }
       EvpStream ks(key, hdr, dir);
       const Status s = apply_body<dir>(ks, hdr, body, body_len, clear_pids);
       if (s != Status::ok) return s;
