@@ -117,6 +117,7 @@ Status apply_ts(Stream& ks, std::uint8_t* r, std::size_t n, const PidSet* clear_
       if (bits != 0) return Status::ts_already_scrambled;
     } else {
       if (bits == 0) continue;
+      if (bits != tsc) return Status::ts_parity_mismatch;
     }
     std::size_t off;
     if (const Status s = ts_payload_offset(pkt, off); s != Status::ok) return s;

@@ -281,6 +281,18 @@ TEST(Descramble, RejectsMalformedPayloadRegions) {
   EXPECT_EQ(do_descramble(xr, a.dgram, clear), Status::ts_bad_adaptation_field);
 }
 
+TEST(Descramble, RejectsScramblingBitsOfTheOtherParity) {
+  PreparedKey key;
+  prepare(key, Suite::xor_pattern, 6);  // even: 10
+  ChannelRules rules;
+  rules.ts = true;
+  Scrambled s = do_scramble(key, rules, concat({ts_packet(0x100), ts_packet(0x101)}));
+  ASSERT_EQ(s.status, Status::ok);
+  s.dgram[24 + 188 + 3] |= 0xC0;  // second packet claims 11 (odd)
+  Bytes clear;
+  EXPECT_EQ(do_descramble(key, s.dgram, clear), Status::ts_parity_mismatch);
+}
+
 TEST(Descramble, RefusesNoticesAndUnpreparedKeys) {
   PreparedKey key, none;
   prepare(key, Suite::xor_pattern);

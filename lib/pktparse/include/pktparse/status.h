@@ -51,6 +51,7 @@ namespace pktparse {
   X(ts_not_whole_packets, "TS flag set but payload is not whole TS packets")         \
   X(ts_bad_adaptation_field, "TS adaptation field longer than the packet")           \
   X(ts_already_scrambled, "input TS packet already has scrambling bits set")         \
+  X(ts_parity_mismatch, "TS scrambling bits do not match the key id's parity")       \
   X(gcm_auth_failed, "GCM tag does not verify")                                      \
   /* keys */                                                                         \
   X(key_bad_length, "key material length not allowed for the suite")                \
