@@ -90,6 +90,10 @@ ChannelConfig read_channel(tomlcheck::Table& t, const GatewayConfig& cfg) {
   c.hold_datagrams = u32(t, "hold_datagrams", 1, kU32Max, c.hold_datagrams);
   c.hold_ms = u32(t, "hold_ms", 1, kU32Max, c.hold_ms);
   c.fetch_at = t.optional_float("fetch_at").value_or(c.fetch_at);
+  const auto origin = t.optional_string("origin");
+  c.key_length = static_cast<std::uint16_t>(t.optional_int("key_length", 1, 1024).value_or(0));
+  c.lifetime_ms = u32(t, "lifetime_ms", 1, kU32Max, c.lifetime_ms);
+  c.next_key_at = t.optional_float("next_key_at").value_or(c.next_key_at);
   t.check_unknown_keys();
 
   if (!id) t.fail_missing("id");
@@ -106,6 +110,22 @@ ChannelConfig read_channel(tomlcheck::Table& t, const GatewayConfig& cfg) {
   const auto s = pktparse::suite_from_name(*suite);
   if (!s) t.fail("suite", "unknown suite \"" + *suite + "\", expected one of " + suite_names());
   c.suite = *s;
+
+  if (origin && *origin == "gateway") {
+    c.origin = KeyOrigin::gateway;
+  } else if (origin && *origin != "keymgr") {
+    t.fail("origin", "must be \"keymgr\" or \"gateway\", got \"" + *origin + '"');
+  }
+  for (std::string_view key : {"key_length", "lifetime_ms", "next_key_at"})
+    only_when(t, key, c.origin == KeyOrigin::gateway, "origin = \"gateway\"");
+  if (c.origin == KeyOrigin::gateway) {
+    if (cfg.mode != Mode::scramble) t.fail("origin", "\"gateway\" only when mode = \"scramble\" (the scrambler makes the keys)");
+    if (c.key_length == 0 && pktparse::suite_is_xor(c.suite)) t.fail_missing("key_length", "for an xor suite with origin = \"gateway\"");
+    if (c.key_length != 0 && !pktparse::key_length_ok(c.suite, c.key_length))
+      t.fail("key_length", std::to_string(c.key_length) + " bytes is not allowed for " + std::string(pktparse::suite_name(c.suite)));
+    if (!(c.next_key_at > 0.0 && c.next_key_at < 1.0))
+      t.fail("next_key_at", "must be between 0 and 1 (exclusive), got " + number(c.next_key_at));
+  }
 
   c.payload = read_payload(t, payload);
   if (clear_pids) c.clear_pids = read_clear_pids(t, *clear_pids, c.payload);

@@ -87,6 +87,13 @@ TEST(GatewayConfig, ScrambleLabConfigLoads) {
   EXPECT_EQ(c.metrics_listen, "127.0.0.1:9800");
   expect_lab_common(c);
   expect_lab_channels(c, "239.1.1.", "239.2.1.");
+  const auto* ch4 = c.find_channel(4);
+  ASSERT_NE(ch4, nullptr);
+  EXPECT_EQ(ch4->origin, gateway::KeyOrigin::gateway);
+  EXPECT_EQ(ch4->key_length, 64U);
+  EXPECT_EQ(ch4->lifetime_ms, 10000U);
+  EXPECT_DOUBLE_EQ(ch4->next_key_at, 0.5);
+  EXPECT_EQ(c.find_channel(1)->origin, gateway::KeyOrigin::keymgr);
 }
 
 TEST(GatewayConfig, DescrambleLabConfigLoads) {

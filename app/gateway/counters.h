@@ -1,0 +1,66 @@
+// Every outcome and drop reason of the data path, declared once: the gateway's
+// own list followed by one counter per pktparse::Status. Per worker, written
+// only by that worker, summed only when read.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <span>
+
+#include "pktparse/status.h"
+
+namespace gateway {
+
+#define GATEWAY_COUNTER_LIST(X)                                                   \
+  X(rx, "frames received")                                                        \
+  X(tx, "frames handed to the output port")                                       \
+  X(tx_dropped, "frames the output port did not take")                            \
+  X(scrambled, "datagrams scrambled and sent")                                    \
+  X(notices_sent, "KEY_NOTICE datagrams sent")                                    \
+  X(not_a_channel, "UDP datagrams to no configured channel (dropped)")            \
+  X(no_key, "datagrams of a channel without a usable key (dropped)")              \
+  X(multi_segment, "multi-segment mbufs (dropped)")                               \
+  X(no_headroom, "mbufs without headroom for the keycast header (dropped)")       \
+  X(no_tailroom, "mbufs without tailroom for the GCM tag (dropped)")              \
+  X(over_mtu, "scrambled datagrams that would exceed the output MTU (dropped)")   \
+  X(degraded_switches, "key ends reached without a next key (kept the old one)")  \
+  X(notice_alloc_failed, "KEY_NOTICE not sent: no mbuf")                          \
+  X(event_ring_full, "switch or usage events lost: control ring full")
+
+enum class Counter : std::uint16_t {
+#define GATEWAY_COUNTER_ENUM(name, text) name,
+  GATEWAY_COUNTER_LIST(GATEWAY_COUNTER_ENUM)
+#undef GATEWAY_COUNTER_ENUM
+  count_
+};
+
+inline constexpr std::size_t kGatewayCounters = static_cast<std::size_t>(Counter::count_);
+// The pktparse part starts here; its `ok` slot stays 0.
+inline constexpr std::size_t kCounterCount = kGatewayCounters + pktparse::kStatusCount;
+
+// One worker's counters on cache lines of their own. Relaxed load+store, not
+// fetch_add: one writer, and readers only need a recent value.
+struct alignas(64) WorkerCounters {
+  std::array<std::atomic<std::uint64_t>, kCounterCount> v{};
+
+  void add(std::size_t i, std::uint64_t n = 1) noexcept {
+    v[i].store(v[i].load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void add(Counter c, std::uint64_t n = 1) noexcept { add(static_cast<std::size_t>(c), n); }
+  void add(pktparse::Status s) noexcept { add(kGatewayCounters + static_cast<std::size_t>(s)); }
+};
+
+using CounterTotals = std::array<std::uint64_t, kCounterCount>;
+
+CounterTotals sum_counters(std::span<const WorkerCounters* const> workers) noexcept;
+inline std::uint64_t get(const CounterTotals& t, Counter c) { return t[static_cast<std::size_t>(c)]; }
+// "not_a_channel", or a pktparse status name such as "kc_bad_magic".
+const char* counter_name(std::size_t i) noexcept;
+const char* counter_text(std::size_t i) noexcept;
+// One "name value  (text)" line per non-zero counter.
+void print_counters(std::FILE* out, const CounterTotals& totals);
+
+}  // namespace gateway

@@ -1,0 +1,225 @@
+// Key fetching, generation, publication and usage reports (control thread).
+#include "key_control.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "pktparse/status.h"
+
+namespace gateway {
+
+namespace {
+
+constexpr std::uint64_t kStartupRetryMs = 200;
+
+void log(const std::string& line) { std::fprintf(stderr, "keycast-gateway: %s\n", line.c_str()); }
+
+std::string channel_name(std::uint32_t id) { return "channel " + std::to_string(id); }
+
+}  // namespace
+
+kmclient::ClientConfig client_config(const KeySource& keys) {
+  kmclient::ClientConfig c;
+  for (const Endpoint& e : keys.endpoints) c.endpoints.push_back({e.host, e.port});
+  c.failover = keys.failover == Failover::round_robin ? kmclient::ClientConfig::Failover::round_robin
+                                                      : kmclient::ClientConfig::Failover::in_order;
+  c.role = kmproto::Role::gateway;
+  c.peer_id = keys.peer_id;
+  c.auth_token = keys.token;
+  if (keys.tls_cert && keys.tls_key && keys.tls_ca)
+    c.tls = kmclient::TlsFiles{keys.tls_cert->string(), keys.tls_key->string(), keys.tls_ca->string()};
+  c.connect_timeout = std::chrono::milliseconds(keys.connect_timeout_ms);
+  c.request_timeout = std::chrono::milliseconds(keys.request_timeout_ms);
+  return c;
+}
+
+KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels, KeyTable& table,
+                       const TscClock& clock)
+    : clock_(clock), table_(table), client_(client_config(config.keys)), startup_timeout_ms_(config.keys.startup_timeout_ms) {
+  for (const Channel& ch : channels.channels()) {
+    ChannelKeys k;
+    k.cfg = config.find_channel(ch.id);
+    k.ch = &ch;
+    keys_.push_back(std::move(k));
+  }
+}
+
+std::uint16_t KeyControl::key_length(const ChannelConfig& c) const {
+  if (c.key_length) return c.key_length;
+  return c.suite == pktparse::Suite::aes256_ctr ? 32 : 16;
+}
+
+std::vector<std::uint32_t> KeyControl::load_initial_keys() {
+  const std::uint64_t deadline = clock_.now_ms() + startup_timeout_ms_;
+  for (;;) {
+    std::vector<kmclient::KeyQuery> queries;
+    std::vector<ChannelKeys*> asked;
+    for (ChannelKeys& k : keys_) {
+      if (k.current || k.cfg->origin != KeyOrigin::keymgr) continue;
+      queries.push_back({k.ch->id, 0});
+      asked.push_back(&k);
+    }
+    if (!queries.empty()) {
+      auto answers = client_.request_many(queries);
+      for (std::size_t i = 0; i < asked.size(); ++i) {
+        if (!answers) {
+          asked[i]->problem = answers.error().message;
+        } else if (!(*answers)[i]) {
+          asked[i]->problem = (*answers)[i].error().message;
+        } else {
+          (void)take(*asked[i], *(*answers)[i], clock_.now_ms());
+        }
+      }
+    }
+    for (ChannelKeys& k : keys_) {
+      if (k.current || k.cfg->origin != KeyOrigin::gateway) continue;
+      auto made = client_.generate(k.ch->id, kmproto::Which::current, static_cast<std::uint8_t>(k.cfg->suite),
+                                   key_length(*k.cfg), k.cfg->lifetime_ms);
+      if (!made) {
+        k.problem = made.error().message;
+        continue;
+      }
+      (void)take(k, {*made}, clock_.now_ms());
+    }
+
+    std::vector<std::uint32_t> missing;
+    for (const ChannelKeys& k : keys_)
+      if (!k.current) missing.push_back(k.ch->id);
+    const std::uint64_t now = clock_.now_ms();
+    if (missing.empty() || now >= deadline) {
+      for (const ChannelKeys& k : keys_)
+        if (!k.current) log(channel_name(k.ch->id) + ": no key: " + (k.problem.empty() ? "none given" : k.problem));
+      for (ChannelKeys& k : keys_) schedule_next_try(k, now);
+      return missing;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(kStartupRetryMs, deadline - now)));
+  }
+}
+
+bool KeyControl::take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& records, std::uint64_t now_ms) {
+  bool learned = false;
+  if (!k.current) {
+    for (const kmproto::KeyRecord& r : records) {
+      if (r.state != kmproto::KeyState::current) continue;
+      k.current = r;
+      k.current_end_ms = now_ms + r.remaining_ms;
+      learned = true;
+    }
+    if (!k.current) {
+      k.problem = "the key manager has no current key";
+      return false;
+    }
+  }
+  if (!k.next) {
+    for (const kmproto::KeyRecord& r : records) {
+      if (r.key_id != k.current->key_id + 1) continue;
+      k.next = r;
+      k.next_end_ms = k.current_end_ms + r.lifetime_ms;
+      learned = true;
+    }
+  }
+  if (!learned) return false;
+  if (!publish(k)) {
+    k.current.reset();
+    k.next.reset();
+    return false;
+  }
+  return true;
+}
+
+bool KeyControl::publish(ChannelKeys& k) {
+  auto set = std::make_unique<KeySet>();
+  auto prepare = [&](pktparse::PreparedKey& pk, const kmproto::KeyRecord& r) {
+    if (r.suite != static_cast<std::uint8_t>(k.ch->suite)) {
+      k.problem = "key " + std::to_string(r.key_id) + " is of suite " + std::to_string(r.suite) +
+                  ", the channel's configured suite is " + std::string(pktparse::suite_name(k.ch->suite));
+      return false;
+    }
+    const pktparse::Status s = pk.prepare(k.ch->suite, r.key_id, r.material());
+    if (s != pktparse::Status::ok) {
+      k.problem = "key " + std::to_string(r.key_id) + ": " + pktparse::status_text(s);
+      return false;
+    }
+    return true;
+  };
+  if (!prepare(set->current, *k.current)) return false;
+  set->current_end_ms = k.current_end_ms;
+  if (k.next) {
+    if (!prepare(set->next, *k.next)) {
+      log(channel_name(k.ch->id) + ": next key not usable: " + k.problem);
+      k.next.reset();
+    } else {
+      set->next_end_ms = k.next_end_ms;
+    }
+  }
+  table_.publish(k.ch->index, std::move(set));
+  return true;
+}
+
+void KeyControl::schedule_next_try(ChannelKeys& k, std::uint64_t now_ms) {
+  if (!k.current) return;
+  const auto lead = static_cast<std::uint64_t>(k.cfg->next_key_at * k.current->lifetime_ms);
+  const std::uint64_t at = k.current_end_ms > lead ? k.current_end_ms - lead : 0;
+  k.next_try_ms = std::max(now_ms, at);
+}
+
+void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
+  bool got = false;
+  std::string why;
+  if (k.cfg->origin == KeyOrigin::gateway) {
+    auto made = client_.generate(k.ch->id, kmproto::Which::next, static_cast<std::uint8_t>(k.cfg->suite),
+                                 key_length(*k.cfg), k.cfg->lifetime_ms);
+    if (made) got = take(k, {*made}, clock_.now_ms());
+    else why = made.error().message;
+  } else {
+    auto keys = client_.request_keys(k.ch->id);
+    if (keys) got = take(k, *keys, clock_.now_ms());
+    else why = keys.error().message;
+  }
+  if (got) {
+    k.problem.clear();
+    return;
+  }
+  if (!why.empty() && why != k.problem) log(channel_name(k.ch->id) + ": next key: " + why);
+  if (!why.empty()) k.problem = why;
+  const std::uint64_t retry = std::clamp<std::uint64_t>(k.current->lifetime_ms / 10, 20, 1000);
+  k.next_try_ms = now_ms + retry;
+}
+
+void KeyControl::tick() {
+  for (ChannelKeys& k : keys_) {
+    if (!k.current || k.next) continue;
+    const std::uint64_t now = clock_.now_ms();
+    if (now >= k.next_try_ms) fetch_next(k, now);
+  }
+}
+
+void KeyControl::handle(const Event& e) {
+  auto it = std::find_if(keys_.begin(), keys_.end(), [&](const ChannelKeys& k) { return k.ch->id == e.channel_id; });
+  if (it == keys_.end()) return;
+  ChannelKeys& k = *it;
+  if (e.kind == Event::Kind::degraded) {
+    log(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) +
+        " reached its end with no next key: kept in use (degraded) until the next key arrives");
+    k.next_try_ms = clock_.now_ms();
+    return;
+  }
+  if (e.packets) {
+    auto r = client_.report_usage(e.channel_id, e.key_id, e.packets, e.bytes);
+    if (!r) log(channel_name(e.channel_id) + ": usage report for key " + std::to_string(e.key_id) + ": " + r.error().message);
+  }
+  if (e.kind != Event::Kind::switched) return;
+  log(channel_name(e.channel_id) + ": switched from key " + std::to_string(e.key_id) + " to " +
+      std::to_string(e.next_key_id) + " after " + std::to_string(e.packets) + " datagrams");
+  if (k.next && k.next->key_id == e.next_key_id) {
+    k.current = std::move(k.next);
+    k.current_end_ms = k.next_end_ms;
+    k.next.reset();
+    (void)publish(k);
+    schedule_next_try(k, clock_.now_ms());
+  }
+}
+
+}  // namespace gateway

@@ -1,0 +1,68 @@
+// The control thread's side of the keys: gets every channel's keys from the
+// key manager (KEY_REQUEST for keymgr-origin channels, KEY_GENERATE for
+// gateway-origin ones), prepares them (all allocation happens here) and
+// publishes them as KeySets; learns of the worker's switches from its events
+// and sends the finished key's USAGE_REPORT. Never touches a worker's live
+// state: the worker switches by itself at the current key's end.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "channel_table.h"
+#include "clock.h"
+#include "config/gateway_config.h"
+#include "events.h"
+#include "key_table.h"
+#include "kmclient/client.h"
+#include "kmproto/key_record.h"
+
+namespace gateway {
+
+kmclient::ClientConfig client_config(const KeySource& keys);
+
+class KeyControl {
+ public:
+  KeyControl(const GatewayConfig& config, const ChannelTable& channels, KeyTable& table, const TscClock& clock);
+
+  // Tries until every channel has its current key (and next, when it exists)
+  // or keys.startup_timeout_ms passes. Returns the ids of the channels still
+  // without a key; empty when all are served.
+  std::vector<std::uint32_t> load_initial_keys();
+
+  // Fetches or generates next keys that are due. Blocks for at most the
+  // client's deadlines.
+  void tick();
+  void handle(const Event& e);
+
+ private:
+  struct ChannelKeys {
+    const ChannelConfig* cfg = nullptr;
+    const Channel* ch = nullptr;
+    std::optional<kmproto::KeyRecord> current;  // the key the worker uses (or will, at start)
+    std::uint64_t current_end_ms = 0;
+    std::optional<kmproto::KeyRecord> next;
+    std::uint64_t next_end_ms = 0;
+    std::uint64_t next_try_ms = 0;  // when to look for the next key again
+    std::string problem;            // why the last attempt failed, for the log
+  };
+
+  // Takes records from a KEY_REQUEST/KEY_GENERATE answer; true if anything
+  // new was learned (then the set is published).
+  bool take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& records, std::uint64_t now_ms);
+  bool publish(ChannelKeys& k);
+  void schedule_next_try(ChannelKeys& k, std::uint64_t now_ms);
+  void fetch_next(ChannelKeys& k, std::uint64_t now_ms);
+  std::uint16_t key_length(const ChannelConfig& c) const;
+
+  const TscClock& clock_;
+  KeyTable& table_;
+  kmclient::KeymgrClient client_;
+  std::uint64_t startup_timeout_ms_;
+  std::vector<ChannelKeys> keys_;
+};
+
+}  // namespace gateway

@@ -1,0 +1,20 @@
+// L2-L4 rewrite of a datagram leaving on a channel's output group: MACs, IP
+// length, destination, TTL/hop limit, IPv4 header checksum, UDP length, port
+// and checksum. Bytes only (no DPDK), shared by DATA and KEY_NOTICE frames.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "channel_table.h"
+#include "pktparse/net.h"
+
+namespace gateway {
+
+// frame holds the headers described by v (L2 through UDP) followed by
+// udp_payload_len bytes of UDP payload. False when the result would not fit
+// the IP length field (nothing written then).
+bool rewrite_headers(std::uint8_t* frame, const pktparse::PacketView& v, const Channel& c,
+                     const std::uint8_t src_mac[6], std::size_t udp_payload_len) noexcept;
+
+}  // namespace gateway

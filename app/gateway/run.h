@@ -1,0 +1,26 @@
+// One run of the gateway after rte_eal_init: configuration, keys (fail
+// closed), ports, the worker, the control loop on the main lcore, clean stop.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gateway {
+
+struct RunOptions {
+  std::string config;
+  std::uint32_t idle_exit_ms = 0;  // 0: run until SIGINT/SIGTERM
+};
+
+// Exit codes (also in --help).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitCannotStart = 1;  // EAL, lcores, memory, ports
+inline constexpr int kExitBadConfig = 2;    // command line or configuration
+inline constexpr int kExitNoKeys = 3;       // some channel had no key by startup_timeout_ms
+
+int run(const RunOptions& options);
+
+// Installs the SIGINT/SIGTERM handlers that stop run().
+void install_stop_signals();
+
+}  // namespace gateway

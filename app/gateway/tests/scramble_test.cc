@@ -1,0 +1,368 @@
+// keycast-gateway end to end on net_pcap ports without hugepages, against
+// the real key manager: clear datagrams in, scrambled datagrams out, each
+// descrambled with the key the key manager holds for its key_id; fail-closed
+// start without a key manager; key switches under a continuous stream.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "frames.h"
+#include "gateway_process.h"
+#include "keymgr_process.h"
+#include "kmclient/client.h"
+#include "pcap_file.h"
+#include "config/gateway_config.h"
+#include "pktparse/checksum.h"
+#include "pktparse/key.h"
+#include "pktparse/keycast_header.h"
+#include "pktparse/net.h"
+#include "pktparse/scramble.h"
+#include "test_configs.h"
+
+namespace gateway::test {
+namespace {
+
+using keymgr::test::KeymgrProcess;
+using keymgr::test::TempDir;
+using std::chrono::milliseconds;
+using Bytes = std::vector<std::uint8_t>;
+
+constexpr std::uint8_t kTtl = 16;
+
+// The lab key manager plus channel 5 (aes128-ctr) for the IPv6 input.
+std::string keymgr_config(std::uint32_t lifetime_ms) {
+  keymgr::test::ConfigOptions o;
+  o.lifetime_ms = lifetime_ms;
+  std::string s = keymgr::test::lab_config(o);
+  const std::string gw = "channels = [1, 2, 3, 4]\nfeeds";
+  const auto at = s.find(gw);
+  if (at != std::string::npos) s.replace(at, gw.size(), "channels = [1, 2, 3, 4, 5]\nfeeds");
+  s += "\n[[channel]]\nid = 5\nsuite = \"aes128-ctr\"\nlifetime_ms = " + std::to_string(lifetime_ms) + "\n";
+  return s;
+}
+
+// Channel 4 is of origin "gateway" (KEY_GENERATE by the gateway): served
+// only once the config loader reads `origin`; until then it is left out.
+bool loader_reads_origin() {
+  try {
+    (void)load_gateway_config_string(
+        "mode = \"scramble\"\n[ports]\ninput = 0\noutput = 1\n[keys]\nendpoints = [\"127.0.0.1:1\"]\npeer_id = \"gw1\"\ntoken = \"t\"\n[[channel]]\nid = 4\n"
+        "input = \"239.1.1.4:5000\"\noutput = \"239.2.1.4:5000\"\nsuite = \"xor-inv\"\norigin = \"gateway\"\n"
+        "key_length = 64\nlifetime_ms = 1000\n",
+        "probe");
+    return true;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "note: leaving channel 4 (origin gateway) out: %s\n", e.what());
+    return false;
+  }
+}
+
+std::vector<std::uint32_t> channel_ids() {
+  static const bool with4 = loader_reads_origin();
+  if (with4) return {1, 2, 3, 4, 5};
+  return {1, 2, 3, 5};
+}
+
+std::string gateway_config(std::uint16_t keymgr_port, std::uint32_t lifetime_ms, std::uint32_t startup_timeout_ms) {
+  std::string s =
+      "mode = \"scramble\"\n"
+      "[ports]\ninput = 0\noutput = 1\nmbufs = 4095\n"
+      "[keys]\nendpoints = [\"127.0.0.1:" + std::to_string(keymgr_port) + "\"]\n"
+      "peer_id = \"gw1\"\ntoken = \"gw1-lab-token\"\n"
+      "connect_timeout_ms = 500\nrequest_timeout_ms = 2000\n"
+      "startup_timeout_ms = " + std::to_string(startup_timeout_ms) + "\n";
+  auto channel = [&](int id, const std::string& in, const std::string& out, const char* suite, const char* payload,
+                     const std::string& extra) {
+    s += "\n[[channel]]\nid = " + std::to_string(id) + "\ninput = \"" + in + "\"\noutput = \"" + out +
+         "\"\nttl = " + std::to_string(kTtl) + "\nsuite = \"" + suite + "\"\npayload = \"" + payload + "\"\n" + extra;
+  };
+  channel(1, "239.1.1.1:5000", "239.2.1.1:5000", "aes128-ctr", "raw", "tlv_keymgr_addr = true\n");
+  channel(2, "239.1.1.2:5000", "239.2.1.2:5000", "xor", "ts", "");
+  channel(3, "239.1.1.3:5000", "239.2.1.3:5000", "aes128-gcm", "raw", "");
+  if (channel_ids().size() == 5)
+    channel(4, "239.1.1.4:5000", "239.2.1.4:5000", "xor-inv", "ts",
+            "origin = \"gateway\"\nkey_length = 64\nlifetime_ms = " + std::to_string(lifetime_ms) + "\n");
+  channel(5, "[ff3e::1:5]:5000", "[ff3e::2:5]:5000", "aes128-ctr", "raw", "");
+  return s;
+}
+
+struct Input {
+  std::vector<Frame> frames;
+  std::map<std::uint32_t, std::vector<Bytes>> expected;  // clear payloads per channel, in order
+  std::size_t strangers = 0;                             // datagrams to no channel
+};
+
+UdpSpec to(const pktparse::IpAddr& src, const std::string& group, std::uint16_t port = 5000) {
+  UdpSpec s;
+  s.src = src;
+  s.dst = ip(group);
+  s.dst_port = port;
+  return s;
+}
+
+// Channels 1-5 round robin (TS on 2 and 4, IPv6 on 5), a VLAN-tagged and a
+// padded short datagram on channel 1, two datagrams to no channel.
+Input make_input(std::size_t per_channel) {
+  Input in;
+  const auto src4 = ip("10.0.0.1");
+  const auto src6 = ip("2001:db8::1");
+  for (std::size_t i = 0; i < per_channel; ++i) {
+    for (const std::uint32_t ch : channel_ids()) {
+      const auto seed = static_cast<std::uint32_t>(i * 10 + ch);
+      Bytes payload = (ch == 2 || ch == 4) ? ts_payload(7, static_cast<std::uint8_t>(i), seed)
+                                           : raw_payload(100 + (i * 97 + ch * 13) % 1200, seed);
+      UdpSpec spec;
+      spec.src = ch == 5 ? src6 : src4;
+      spec.dst = ch == 5 ? ip("ff3e::1:5") : ip("239.1.1." + std::to_string(ch));
+      if (ch == 1 && i == 1) spec.vlan = 100;
+      in.frames.push_back(udp_frame(spec, payload));
+      in.expected[ch].push_back(std::move(payload));
+    }
+    if (i == 2) {
+      const UdpSpec spec = to(src4, "239.1.1.1");
+      const Bytes tiny = {1, 2, 3, 4};
+      Frame f = udp_frame(spec, tiny);
+      f.resize(60, 0);  // Ethernet padding after the datagram
+      in.frames.push_back(f);
+      in.expected[1].push_back(tiny);
+      in.frames.push_back(udp_frame(to(src4, "239.1.1.9"), raw_payload(200, 1)));
+      in.frames.push_back(udp_frame(to(src4, "239.1.1.1", 6000), raw_payload(200, 2)));
+      in.strangers += 2;
+    }
+  }
+  return in;
+}
+
+// What the output pcap held, descrambled.
+struct Decoded {
+  std::map<std::uint32_t, std::vector<Bytes>> clear;  // per channel, in order
+  std::size_t notices = 0;
+  std::set<std::uint32_t> key_ids;
+  std::vector<std::string> problems;
+};
+
+class KeyCache {
+ public:
+  explicit KeyCache(std::uint16_t port) {
+    kmclient::ClientConfig c;
+    c.endpoints.push_back({"127.0.0.1", port});
+    c.role = kmproto::Role::gateway;
+    c.peer_id = "gw1";
+    c.auth_token = "gw1-lab-token";
+    client_ = std::make_unique<kmclient::KeymgrClient>(c);
+  }
+  pktparse::PreparedKey* get(std::uint32_t channel, std::uint32_t key_id, pktparse::Suite suite, std::string& why) {
+    auto& slot = keys_[{channel, key_id}];
+    if (slot) return slot.get();
+    auto r = client_->request_key(channel, key_id);
+    if (!r) {
+      why = r.error().message;
+      return nullptr;
+    }
+    slot = std::make_unique<pktparse::PreparedKey>();
+    if (slot->prepare(suite, key_id, r->material()) != pktparse::Status::ok) {
+      why = "key does not prepare";
+      slot.reset();
+      return nullptr;
+    }
+    return slot.get();
+  }
+
+ private:
+  std::unique_ptr<kmclient::KeymgrClient> client_;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<pktparse::PreparedKey>> keys_;
+};
+
+std::uint32_t output_channel(const pktparse::PacketView& v) {
+  if (v.dst_port != 5000) return 0;
+  if (v.dst.family == 4 && v.dst.bytes[0] == 239 && v.dst.bytes[1] == 2 && v.dst.bytes[2] == 1) return v.dst.bytes[3];
+  if (v.dst.family == 6 && std::memcmp(v.dst.bytes, ip("ff3e::2:5").bytes, 16) == 0) return 5;
+  return 0;
+}
+
+Decoded decode(const std::vector<Frame>& frames, KeyCache& keys) {
+  Decoded d;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    Frame f = frames[i];
+    const std::string at = "frame " + std::to_string(i) + ": ";
+    pktparse::PacketView v;
+    if (const auto s = pktparse::parse_frame(f, v); s != pktparse::Status::ok) {
+      d.problems.push_back(at + pktparse::status_text(s));
+      continue;
+    }
+    const std::uint32_t ch = output_channel(v);
+    if (!ch) {
+      d.problems.push_back(at + "not to an output group");
+      continue;
+    }
+    const std::uint8_t mac[6] = {
+        v.ip_version == 4 ? std::uint8_t{0x01} : std::uint8_t{0x33}, v.ip_version == 4 ? std::uint8_t{0x00} : std::uint8_t{0x33},
+        v.ip_version == 4 ? std::uint8_t{0x5e} : v.dst.bytes[12],
+        v.ip_version == 4 ? static_cast<std::uint8_t>(v.dst.bytes[1] & 0x7f) : v.dst.bytes[13],
+        v.ip_version == 4 ? v.dst.bytes[2] : v.dst.bytes[14], v.ip_version == 4 ? v.dst.bytes[3] : v.dst.bytes[15]};
+    if (std::memcmp(f.data(), mac, 6) != 0) d.problems.push_back(at + "destination MAC is not the group's");
+    if (v.ttl != kTtl) d.problems.push_back(at + "TTL " + std::to_string(v.ttl));
+    if (v.ip_version == 4 && !pktparse::ipv4_checksum_ok(f.data() + v.l3_offset))
+      d.problems.push_back(at + "IPv4 checksum");
+    if (!pktparse::udp_checksum_ok(f.data() + v.l3_offset, f.data() + v.l4_offset))
+      d.problems.push_back(at + "UDP checksum");
+    std::span<std::uint8_t> udp(f.data() + v.payload_offset, v.payload_len);
+    pktparse::KcHeader h;
+    if (const auto s = pktparse::parse_header(udp, h); s != pktparse::Status::ok) {
+      d.problems.push_back(at + "keycast header: " + pktparse::status_text(s));
+      continue;
+    }
+    if (h.channel_id != ch) d.problems.push_back(at + "channel_id " + std::to_string(h.channel_id));
+    if (h.type == pktparse::MsgType::key_notice) {
+      ++d.notices;
+      if (h.next_key_id != h.key_id + 1) d.problems.push_back(at + "notice announces a key that does not follow");
+      continue;
+    }
+    d.key_ids.insert(h.key_id);
+    std::string why;
+    pktparse::PreparedKey* key = keys.get(ch, h.key_id, h.suite, why);
+    if (!key) {
+      d.problems.push_back(at + "key " + std::to_string(h.key_id) + ": " + why);
+      continue;
+    }
+    std::span<std::uint8_t> clear;
+    if (const auto s = pktparse::descramble(*key, h, udp, clear); s != pktparse::Status::ok) {
+      d.problems.push_back(at + "descramble: " + pktparse::status_text(s));
+      continue;
+    }
+    d.clear[ch].emplace_back(clear.begin(), clear.end());
+  }
+  return d;
+}
+
+class GatewayLab : public ::testing::Test {
+ protected:
+  std::filesystem::path file(const std::string& name) const { return dir_.path() / name; }
+
+  void start_keymgr(std::uint32_t lifetime_ms) {
+    std::filesystem::create_directories(file("km"));
+    km_ = KeymgrProcess::start(file("km"), keymgr_config(lifetime_ms));
+    ASSERT_TRUE(km_);
+  }
+
+  std::vector<std::string> args(const std::string& config_text, const std::vector<std::string>& vdevs,
+                                std::uint32_t idle_exit_ms) {
+    std::ofstream(file("gateway.toml")) << config_text;
+    auto a = eal_args(vdevs);
+    a.insert(a.end(), {"--", "--config", file("gateway.toml").string()});
+    if (idle_exit_ms) a.insert(a.end(), {"--idle-exit", std::to_string(idle_exit_ms)});
+    return a;
+  }
+
+  std::vector<std::string> pcap_pipe() {
+    write_pcap(file("empty.pcap"), {});
+    return {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",tx_pcap=" + file("out0.pcap").string(),
+            "net_pcap1,rx_pcap=" + file("empty.pcap").string() + ",tx_pcap=" + file("out1.pcap").string()};
+  }
+
+  void TearDown() override { remove_runtime_dirs(); }
+  Decoded scramble_and_check(std::uint32_t lifetime_ms);
+
+  TempDir dir_;
+  std::unique_ptr<KeymgrProcess> km_;
+};
+
+// Runs the pcap pipe and checks every output frame; returns the decoded output.
+Decoded GatewayLab::scramble_and_check(std::uint32_t lifetime_ms) {
+  const Input in = make_input(20);
+  write_pcap(file("in.pcap"), in.frames);
+  const auto run =
+      run_gateway(args(gateway_config(km_->port(), lifetime_ms, 5000), pcap_pipe(), 500), milliseconds(30000));
+  EXPECT_EQ(run.exit_code, 0) << run.output << "\n--- keymgr:\n" << km_->log();
+
+  EXPECT_TRUE(read_pcap(file("out0.pcap")).empty()) << "nothing goes back out of the input port";
+  const auto out = read_pcap(file("out1.pcap"));
+  KeyCache keys(km_->port());
+  Decoded d = decode(out, keys);
+  for (const auto& p : d.problems) ADD_FAILURE() << p;
+  for (const std::uint32_t ch : channel_ids()) {
+    const auto& want = in.expected.at(ch);
+    const auto got = d.clear.count(ch) ? d.clear.at(ch) : std::vector<Bytes>{};
+    EXPECT_EQ(got.size(), want.size()) << "channel " << ch << "\n" << run.output;
+    for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
+      EXPECT_EQ(got[i], want[i]) << "channel " << ch << " datagram " << i;
+  }
+  std::size_t datagrams = 0;
+  for (const auto& [ch, v] : in.expected) datagrams += v.size();
+  EXPECT_EQ(out.size(), datagrams + d.notices);
+  EXPECT_TRUE(std::regex_search(run.output, std::regex("not_a_channel +" + std::to_string(in.strangers) + " ")))
+      << run.output;
+  EXPECT_TRUE(std::regex_search(run.output, std::regex("scrambled +" + std::to_string(datagrams) + " "))) << run.output;
+  return d;
+}
+
+TEST_F(GatewayLab, ScramblesEveryChannelDatagramAndNothingElse) {
+  start_keymgr(10000);
+  (void)scramble_and_check(10000);
+}
+
+// Started past X (50 %) of a 2 s lifetime, so every channel's next key
+// exists: KEY_NOTICEs go out on each output group while the run lasts.
+TEST_F(GatewayLab, AnnouncesTheNextKey) {
+  start_keymgr(2000);
+  std::this_thread::sleep_for(milliseconds(1100));
+  const Decoded d = scramble_and_check(2000);
+  EXPECT_GE(d.notices, channel_ids().size());
+}
+
+TEST_F(GatewayLab, WithoutKeyManagerNothingIsPolledOrSent) {
+  // A port nobody listens on.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ::close(fd);
+
+  write_pcap(file("in.pcap"), make_input(5).frames);
+  const auto run =
+      run_gateway(args(gateway_config(ntohs(a.sin_port), 10000, 1500), pcap_pipe(), 500), milliseconds(30000));
+  EXPECT_EQ(run.exit_code, 3) << run.output;
+  std::string ids;
+  for (const auto ch : channel_ids()) ids += (ids.empty() ? "" : ", ") + std::to_string(ch);
+  EXPECT_NE(run.output.find("no key for channel(s) " + ids + " within"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("polls its ports only once every channel has its keys"), std::string::npos);
+  EXPECT_TRUE(read_pcap(file("out1.pcap")).empty());
+  EXPECT_TRUE(read_pcap(file("out0.pcap")).empty());
+}
+
+// A continuous stream (infinite_rx) into net_null for a few 1-second
+// lifetimes: the worker switches keys on its own clock, never degraded, and
+// announces every next key.
+TEST_F(GatewayLab, SwitchesKeysUnderAContinuousStream) {
+  start_keymgr(1000);
+  write_pcap(file("in.pcap"), make_input(4).frames);
+  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
+                                          "net_null0"};
+  const auto run = run_gateway(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0), milliseconds(30000),
+                               milliseconds(3500));
+  ASSERT_EQ(run.exit_code, 0) << run.output << "\n--- keymgr:\n" << km_->log();
+  for (const std::uint32_t ch : channel_ids())
+    EXPECT_TRUE(std::regex_search(run.output, std::regex("channel " + std::to_string(ch) + ": switched from key")))
+        << "channel " << ch << "\n" << run.output;
+  EXPECT_EQ(run.output.find("degraded_switches"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("notices_sent"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("usage report for key"), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace gateway::test

@@ -1,0 +1,276 @@
+// The worker loop, scramble mode, in the shape of DPDK's l2fwd: RX burst,
+// per datagram parse → channel → scramble in place → rewrite → TX buffer,
+// with a drain timer. Once per iteration, before the burst: each channel's key
+// (switching to the next key at the current one's end, on this worker's own
+// clock) and its KEY_NOTICEs; after it, the QSBR quiescent report, after which
+// no KeySet pointer is kept.
+//
+// A datagram that cannot be scrambled is freed and counted, never forwarded.
+#include "worker.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "dpdk.h"
+#include "events.h"
+#include "pktparse/keycast_header.h"
+#include "pktparse/net.h"
+#include "pktparse/scramble.h"
+#include "rewrite.h"
+
+namespace gateway {
+namespace {
+
+constexpr std::uint16_t kMaxBurst = 64;
+constexpr std::uint16_t kPrefetchAhead = 4;
+constexpr std::size_t kTemplateMax = 128;
+
+// Single-writer state of one channel.
+struct ChannelState {
+  std::uint64_t seq = 0;
+  std::uint32_t active_key_id = 0;  // the key this worker scrambles with; 0 before the first
+  bool degraded = false;            // active key past its end, no next key yet
+  pktparse::PreparedKey* key = nullptr;  // valid for this iteration only (QSBR)
+  std::uint32_t remaining_ms = 0;
+  std::uint64_t packets = 0, bytes = 0;  // under active_key_id
+  std::uint64_t next_notice_ms = 0;      // 0: announce as soon as a next key appears
+  // L2-L4 headers of a recent DATA frame (after rewrite), which KEY_NOTICEs
+  // reuse so they leave from the same source (and VLAN) as the data.
+  bool want_template = true;
+  std::uint16_t template_len = 0;
+  pktparse::PacketView template_view;
+  std::uint8_t template_hdrs[kTemplateMax] = {};
+};
+
+void on_unsent(rte_mbuf** unsent, std::uint16_t count, void* userdata) {
+  static_cast<WorkerCounters*>(userdata)->add(Counter::tx_dropped, count);
+  rte_pktmbuf_free_bulk(unsent, count);
+}
+
+class Worker {
+ public:
+  Worker(WorkerContext& ctx, rte_eth_dev_tx_buffer* txb, std::uint64_t first_seq) : ctx_(ctx), txb_(txb) {
+    for (auto& st : state_) st.seq = first_seq;
+  }
+
+  void run() {
+    const std::uint64_t drain_tsc = ctx_.clock->ticks_per_us() * ctx_.tx_drain_us;
+    rte_rcu_qsbr* qsbr = ctx_.keys->qsbr();
+    const unsigned self = ctx_.lcore;
+    rte_rcu_qsbr_thread_register(qsbr, self);
+    rte_rcu_qsbr_thread_online(qsbr, self);
+    std::uint64_t prev_tsc = 0;
+    rte_mbuf* pkts[kMaxBurst];
+
+    while (!ctx_.quit->load(std::memory_order_relaxed)) {
+      const std::uint64_t cur_tsc = rte_rdtsc();
+      const std::uint64_t now_ms = ctx_.clock->ms_at(cur_tsc);
+
+      if (unlikely(cur_tsc - prev_tsc > drain_tsc)) {
+        flush();
+        prev_tsc = cur_tsc;
+      }
+
+      update_keys(now_ms);
+
+      const std::uint16_t nb_rx = rte_eth_rx_burst(ctx_.rx_port, ctx_.rx_queue, pkts, ctx_.burst);
+      if (nb_rx) {
+        ctx_.counters->add(Counter::rx, nb_rx);
+        ctx_.last_rx_ms.store(now_ms, std::memory_order_relaxed);
+        for (std::uint16_t i = 0; i < nb_rx && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+        for (std::uint16_t i = 0; i < nb_rx; ++i) {
+          if (i + kPrefetchAhead < nb_rx) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+          scramble(pkts[i]);
+        }
+      }
+
+      rte_rcu_qsbr_quiescent(qsbr, self);
+    }
+
+    flush();
+    for (const Channel& c : ctx_.channels->channels()) {
+      const ChannelState& st = state_[c.index];
+      if (st.active_key_id)
+        post({Event::Kind::final_usage, c.id, st.active_key_id, 0, st.packets, st.bytes});
+    }
+    rte_rcu_qsbr_thread_offline(qsbr, self);
+    rte_rcu_qsbr_thread_unregister(qsbr, self);
+  }
+
+ private:
+  // Per channel: which key of its published set is ours, the switch at its
+  // end, and the notices while a next key exists.
+  void update_keys(std::uint64_t now_ms) {
+    for (const Channel& c : ctx_.channels->channels()) {
+      ChannelState& st = state_[c.index];
+      st.key = nullptr;
+      KeySet* ks = ctx_.keys->read(c.index);
+      if (!ks) continue;
+
+      pktparse::PreparedKey* use = nullptr;
+      std::uint64_t end_ms = 0;
+      pktparse::PreparedKey* next = nullptr;
+      std::uint64_t next_end_ms = 0;
+      if (ks->current.key_id() != st.active_key_id && ks->has_next() && ks->next.key_id() == st.active_key_id) {
+        // We switched already; the control thread has not republished yet.
+        use = &ks->next;
+        end_ms = ks->next_end_ms;
+      } else if (ks->current.key_id() >= st.active_key_id) {
+        if (ks->current.key_id() != st.active_key_id) {
+          // The first key, or the control thread moved the channel on.
+          if (st.active_key_id)
+            post({Event::Kind::switched, c.id, st.active_key_id, ks->current.key_id(), st.packets, st.bytes});
+          adopt(st, ks->current.key_id());
+        }
+        use = &ks->current;
+        end_ms = ks->current_end_ms;
+        if (ks->has_next()) {
+          next = &ks->next;
+          next_end_ms = ks->next_end_ms;
+        }
+      } else {
+        continue;  // only keys older than ours: nothing usable (no_key per datagram)
+      }
+
+      if (now_ms >= end_ms) {
+        if (next) {
+          post({Event::Kind::switched, c.id, st.active_key_id, next->key_id(), st.packets, st.bytes});
+          adopt(st, next->key_id());
+          use = next;
+          end_ms = next_end_ms;
+          next = nullptr;
+        } else if (!st.degraded) {
+          st.degraded = true;
+          ctx_.counters->add(Counter::degraded_switches);
+          post({Event::Kind::degraded, c.id, st.active_key_id, 0, st.packets, st.bytes});
+        }
+      }
+
+      st.key = use;
+      st.remaining_ms = static_cast<std::uint32_t>(std::min<std::uint64_t>(end_ms > now_ms ? end_ms - now_ms : 0, UINT32_MAX));
+      if (!next) {
+        st.next_notice_ms = 0;
+      } else if (now_ms >= st.next_notice_ms) {
+        send_notice(c, st, use->key_id(), next->key_id());
+        st.next_notice_ms = now_ms + c.notice_interval_ms;
+      }
+    }
+  }
+
+  static void adopt(ChannelState& st, std::uint32_t key_id) {
+    st.active_key_id = key_id;
+    st.packets = st.bytes = 0;
+    st.degraded = false;
+  }
+
+  void scramble(rte_mbuf* m) {
+    if (unlikely(m->nb_segs != 1)) return drop(m, Counter::multi_segment);
+    std::uint8_t* frame = rte_pktmbuf_mtod(m, std::uint8_t*);
+    pktparse::PacketView v;
+    const pktparse::Status ps = pktparse::parse_frame({frame, m->data_len}, v);
+    if (unlikely(ps != pktparse::Status::ok)) return drop(m, ps);
+    const Channel* c = ctx_.channels->find(v.dst, v.dst_port);
+    if (!c) return drop(m, Counter::not_a_channel);
+    ChannelState& st = state_[c->index];
+    if (unlikely(!st.key)) return drop(m, Counter::no_key);
+
+    const std::uint16_t datagram_end = static_cast<std::uint16_t>(v.payload_offset + v.payload_len);
+    if (m->data_len > datagram_end) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - datagram_end));
+    const std::size_t udp_payload = std::size_t{c->hdr_len} + v.payload_len + c->trailer_len;
+    if (unlikely(std::size_t{v.l4_offset} - v.l3_offset + 8 + udp_payload > ctx_.tx_mtu))
+      return drop(m, Counter::over_mtu);
+    if (unlikely(rte_pktmbuf_headroom(m) < c->hdr_len)) return drop(m, Counter::no_headroom);
+    if (unlikely(rte_pktmbuf_tailroom(m) < c->trailer_len)) return drop(m, Counter::no_tailroom);
+
+    // New front: headers move forward by hdr_len, the keycast header goes in
+    // the gap, the payload is scrambled where it is.
+    std::uint8_t* front = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, c->hdr_len));
+    std::memmove(front, frame, v.payload_offset);
+    std::uint8_t* payload = frame + v.payload_offset;
+    pktparse::KcHeader h = c->hdr;
+    h.seq = st.seq++;
+    h.key_remaining_ms = st.remaining_ms;
+    const pktparse::Status ss =
+        pktparse::scramble(*st.key, c->rules, h, front + v.payload_offset, payload, v.payload_len);
+    if (unlikely(ss != pktparse::Status::ok)) return drop(m, ss);
+    if (c->trailer_len) rte_pktmbuf_append(m, c->trailer_len);
+    if (unlikely(!rewrite_headers(front, v, *c, ctx_.tx_mac, udp_payload))) return drop(m, Counter::over_mtu);
+
+    ++st.packets;
+    st.bytes += v.payload_len;
+    if (st.want_template && v.payload_offset <= kTemplateMax) {
+      std::memcpy(st.template_hdrs, front, v.payload_offset);
+      st.template_len = v.payload_offset;
+      st.template_view = v;
+      st.want_template = false;
+    }
+    ctx_.counters->add(Counter::scrambled);
+    tx(m);
+  }
+
+  // KEY_NOTICE (wire-format.md section 2): headers of the channel's last DATA
+  // frame, then the notice header as the whole UDP payload. Not sent before
+  // the channel has carried a datagram (no source address to send from).
+  void send_notice(const Channel& c, ChannelState& st, std::uint32_t current_id, std::uint32_t next_id) {
+    if (!st.template_len) return;
+    rte_mbuf* m = rte_pktmbuf_alloc(ctx_.pool);
+    if (unlikely(!m)) return ctx_.counters->add(Counter::notice_alloc_failed);
+    const pktparse::KcHeader n = pktparse::make_key_notice(c.id, c.suite, current_id, next_id, st.remaining_ms);
+    const std::uint16_t len = pktparse::header_len(n);
+    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(st.template_len + len)));
+    if (unlikely(!p)) {
+      rte_pktmbuf_free(m);
+      return ctx_.counters->add(Counter::notice_alloc_failed);
+    }
+    std::memcpy(p, st.template_hdrs, st.template_len);
+    pktparse::encode_header(n, p + st.template_len);
+    (void)rewrite_headers(p, st.template_view, c, ctx_.tx_mac, len);
+    st.want_template = true;
+    ctx_.counters->add(Counter::notices_sent);
+    tx(m);
+  }
+
+  void tx(rte_mbuf* m) {
+    ctx_.counters->add(Counter::tx, rte_eth_tx_buffer(ctx_.tx_port, ctx_.tx_queue, txb_, m));
+  }
+  void flush() { ctx_.counters->add(Counter::tx, rte_eth_tx_buffer_flush(ctx_.tx_port, ctx_.tx_queue, txb_)); }
+
+  void drop(rte_mbuf* m, Counter why) {
+    ctx_.counters->add(why);
+    rte_pktmbuf_free(m);
+  }
+  void drop(rte_mbuf* m, pktparse::Status why) {
+    ctx_.counters->add(why);
+    rte_pktmbuf_free(m);
+  }
+
+  void post(Event e) {
+    if (rte_ring_sp_enqueue_elem(ctx_.events, &e, sizeof e) != 0) ctx_.counters->add(Counter::event_ring_full);
+  }
+
+  WorkerContext& ctx_;
+  rte_eth_dev_tx_buffer* txb_;
+  ChannelState state_[kMaxChannels];
+};
+
+}  // namespace
+
+int worker_main(void* arg) {
+  auto& ctx = *static_cast<WorkerContext*>(arg);
+  ctx.burst = std::clamp<std::uint16_t>(ctx.burst, 1, kMaxBurst);
+  auto* txb = static_cast<rte_eth_dev_tx_buffer*>(
+      rte_zmalloc_socket("keycast_txbuf", RTE_ETH_TX_BUFFER_SIZE(ctx.burst), 0, static_cast<int>(rte_socket_id())));
+  if (!txb) return -1;
+  rte_eth_tx_buffer_init(txb, ctx.burst);
+  rte_eth_tx_buffer_set_err_callback(txb, on_unsent, ctx.counters);
+  {
+    // seq never repeats under one key, even across restarts on a key the key
+    // manager keeps: it starts from the time in nanoseconds.
+    Worker w(ctx, txb, ctx.clock->now_ms() * 1000000);
+    w.run();
+  }
+  rte_free(txb);
+  return 0;
+}
+
+}  // namespace gateway
