@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "address.h"
-#include "raw_toml.h"
 #include "sections.h"
 
 namespace gateway::detail {
@@ -15,12 +14,13 @@ namespace {
 constexpr std::string_view kShmPrefix = "keycast-";
 constexpr std::size_t kShmMaxLen = 255;  // NAME_MAX, without shm_open's leading '/'
 
-std::vector<Endpoint> read_endpoints(const StringArray& a, const std::string& path) {
-  if (a.items.empty()) throw tomlcheck::error_at(a.where, path + ": must list at least one key manager");
+std::vector<Endpoint> read_endpoints(const tomlcheck::Table& t, const std::vector<tomlcheck::Table::PlacedString>& items) {
+  const std::string path = t.path("endpoints");
+  if (items.empty()) t.fail("endpoints", "must list at least one key manager");
   std::vector<Endpoint> out;
   std::vector<IpPort> seen;
-  for (std::size_t i = 0; i < a.items.size(); ++i) {
-    const PlacedString& item = a.items[i];
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
     auto fail = [&](const std::string& what) {
       return tomlcheck::error_at(item.where, path + '[' + std::to_string(i) + "]: " + what);
     };
@@ -79,10 +79,9 @@ void read_credentials(const tomlcheck::Table& t, KeySource& k, const std::option
 
 }  // namespace
 
-KeySource read_keys(tomlcheck::Table& t, toml::table& raw, const std::string& file,
-                    const std::filesystem::path& base_dir) {
+KeySource read_keys(tomlcheck::Table& t, const std::filesystem::path& base_dir) {
   KeySource k;
-  const auto endpoints = take_string_array(raw, "endpoints", file, t.path("endpoints"));
+  const auto endpoints = t.optional_string_array("endpoints");
   const auto failover = t.optional_string("failover");
   const auto peer_id = t.optional_string("peer_id");
   const auto token = t.optional_string("token");
@@ -105,7 +104,7 @@ KeySource read_keys(tomlcheck::Table& t, toml::table& raw, const std::string& fi
       only_when(t, key, false, "keys.endpoints is set");
     return k;
   }
-  k.endpoints = read_endpoints(*endpoints, t.path("endpoints"));
+  k.endpoints = read_endpoints(t, *endpoints);
   k.failover = read_failover(t, failover);
   if (!peer_id) t.fail_missing("peer_id", "required with endpoints");
   check_length(t, "peer_id", *peer_id, 1, 64);

@@ -8,7 +8,7 @@
 
 #include "address.h"
 #include "gateway_config.h"
-#include "raw_toml.h"
+#include "tomlcheck/document.h"
 #include "sections.h"
 
 namespace gateway {
@@ -65,8 +65,8 @@ void read_channels(GatewayConfig& cfg, std::vector<tomlcheck::Table>& tables) {
   }
 }
 
-GatewayConfig load(toml::table& tree, const std::string& file, const std::filesystem::path& base_dir) {
-  tomlcheck::Table root(tree, file, "", "the top-level table");
+GatewayConfig load(const tomlcheck::Document& doc, const std::filesystem::path& base_dir) {
+  tomlcheck::Table root = doc.root();
   GatewayConfig cfg;
   const auto mode = root.optional_string("mode");
   const auto lcores = root.optional_int_array("worker_lcores", 0, kU32Max);
@@ -85,7 +85,7 @@ GatewayConfig load(toml::table& tree, const std::string& file, const std::filesy
   if (!ports) (void)root.required_table("ports");  // throws "missing table [ports]"
   cfg.ports = detail::read_ports(*ports);
   if (!keys) (void)root.required_table("keys");
-  cfg.keys = detail::read_keys(*keys, *tree.get_as<toml::table>("keys"), file, base_dir);
+  cfg.keys = detail::read_keys(*keys, base_dir);
   if (channels.empty()) (void)root.required_table_array("channel");  // throws "at least one [[channel]] ..."
   read_channels(cfg, channels);
   return cfg;
@@ -94,15 +94,12 @@ GatewayConfig load(toml::table& tree, const std::string& file, const std::filesy
 }  // namespace
 
 GatewayConfig load_gateway_config(const std::filesystem::path& path) {
-  const std::string name = path.string();
-  toml::table tree = detail::parse_toml(detail::read_text(path), name);
-  return load(tree, name, path.parent_path());
+  return load(tomlcheck::Document::from_file(path), path.parent_path());
 }
 
 GatewayConfig load_gateway_config_string(std::string_view text, std::string name,
                                          const std::filesystem::path& base_dir) {
-  toml::table tree = detail::parse_toml(text, name);
-  return load(tree, name, base_dir);
+  return load(tomlcheck::Document::from_string(text, std::move(name)), base_dir);
 }
 
 }  // namespace gateway

@@ -10,8 +10,6 @@
 #include <string>
 #include <string_view>
 
-#include <toml++/toml.h>
-
 #include "gateway_config.h"
 #include "tomlcheck/table.h"
 
@@ -22,8 +20,7 @@ inline constexpr std::int64_t kU32Max = std::numeric_limits<std::uint32_t>::max(
 
 PortConfig read_ports(tomlcheck::Table& t);
 // `raw` is the table `t` reads: keys.endpoints is taken out of it.
-KeySource read_keys(tomlcheck::Table& t, toml::table& raw, const std::string& file,
-                    const std::filesystem::path& base_dir);
+KeySource read_keys(tomlcheck::Table& t, const std::filesystem::path& base_dir);
 // After mode and keys: which keys a channel may have depends on them.
 ChannelConfig read_channel(tomlcheck::Table& t, const GatewayConfig& cfg);
 

@@ -176,6 +176,22 @@ std::vector<std::int64_t> Table::required_int_array(std::string_view key, std::i
   return int_array(key, need(key), min, max);
 }
 
+std::optional<std::vector<Table::PlacedString>> Table::optional_string_array(std::string_view key) {
+  const toml::node* n = find(key);
+  if (!n) return std::nullopt;
+  const toml::array* a = n->as_array();
+  if (!a) wrong_type(path(key), *n, "an array of strings");
+  std::vector<PlacedString> out;
+  out.reserve(a->size());
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const toml::node& e = (*a)[i];
+    const auto* str = e.as_string();
+    if (!str) wrong_type(path(key) + '[' + std::to_string(i) + ']', e, "a string");
+    out.push_back(PlacedString{str->get(), Position{file_, e.source().begin.line, e.source().begin.column}});
+  }
+  return out;
+}
+
 // --- tables
 
 std::optional<Table> Table::optional_table(std::string_view key) {

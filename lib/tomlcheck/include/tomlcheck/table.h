@@ -49,6 +49,13 @@ class Table {
   std::optional<std::vector<std::int64_t>> optional_int_array(std::string_view key, std::int64_t min = kIntMin,
                                                               std::int64_t max = kIntMax);
 
+  // Arrays of strings, each with where it stands (for messages about one element).
+  struct PlacedString {
+    std::string text;
+    Position where;
+  };
+  std::optional<std::vector<PlacedString>> optional_string_array(std::string_view key);
+
   // Sub-tables ("[path.key]", or inline).
   Table required_table(std::string_view key);
   std::optional<Table> optional_table(std::string_view key);
