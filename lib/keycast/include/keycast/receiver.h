@@ -1,0 +1,144 @@
+// keycast::Receiver: descrambles keycast datagrams on ordinary hosts
+// (wire-format.md, architecture.md "Descramble side"). Per channel it keeps
+// the previous (for a grace period after a switch), current and next keys,
+// fetches the next key at Y (jittered) and on a KEY_NOTICE, holds datagrams
+// whose key is still being fetched, and counts every drop by reason.
+//
+// Threads: process(), poll_released(), wait_ready(), take_failures() and
+// counters() belong to one thread, the owner. Keys are fetched on the key
+// source's thread, prepared there, and handed over through an inbox that the
+// owner drains when an atomic flag says it is not empty: no lock per datagram
+// unless a key has just arrived.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "keycast/drop.h"
+#include "keycast/key_source.h"
+#include "kmclient/config.h"
+#include "pktparse/suite.h"
+
+namespace keycast {
+
+struct ChannelConfig {
+  std::uint32_t id = 0;
+  std::optional<pktparse::Suite> suite;  // datagrams of another suite are dropped
+};
+
+struct ReceiverOptions {
+  // Empty: any channel, learned from the datagrams (keys fetched on first sight).
+  std::vector<ChannelConfig> channels;
+  std::chrono::milliseconds grace{2000};
+  std::chrono::milliseconds hold_timeout{50};
+  std::size_t hold_limit = 64;  // held datagrams per channel
+  double fetch_at_remaining = 0.25;  // Y, as a fraction of the key's lifetime
+  double fetch_jitter = 0.10;        // +- this fraction of the wait until Y
+  std::chrono::milliseconds retry_after{500};  // after a failed or fruitless fetch
+  // Tests inject time; steady_clock::now when empty.
+  std::function<std::chrono::steady_clock::time_point()> clock;
+  std::uint64_t jitter_seed = 0;  // 0: random
+};
+
+struct Outcome {
+  enum class Kind : std::uint8_t {
+    clear,    // `clear` is the original UDP payload, descrambled in place
+    held,     // copied into the channel's hold queue; poll_released() gives it back
+    notice,   // a KEY_NOTICE, consumed
+    dropped,  // `reason` says why; counted
+  };
+  Kind kind = Kind::dropped;
+  Drop reason = Drop::ok;
+  std::uint32_t channel_id = 0;  // 0 when the header did not parse
+};
+
+#define KEYCAST_EVENT_LIST(X)                                               \
+  X(received, "datagrams given to process()")                               \
+  X(descrambled, "datagrams descrambled, at once or after a hold")          \
+  X(held, "datagrams held while their key was fetched")                     \
+  X(released, "held datagrams released descrambled")                        \
+  X(notices, "KEY_NOTICE datagrams")                                        \
+  X(dropped, "datagrams dropped, all reasons")                              \
+  X(key_requests, "key fetches requested")                                  \
+  X(keys_fetched, "keys received and prepared")                             \
+  X(fetch_failures, "key fetches that failed")                              \
+  X(keymgr_addr_honoured, "KEYMGR_ADDR TLVs that put an allowed endpoint first") \
+  X(keymgr_addr_ignored, "KEYMGR_ADDR TLVs naming an endpoint not configured")
+
+enum class Event : std::uint8_t {
+#define KEYCAST_EVENT_ENUM(name, text) name,
+  KEYCAST_EVENT_LIST(KEYCAST_EVENT_ENUM)
+#undef KEYCAST_EVENT_ENUM
+};
+inline constexpr std::size_t kEventCount = 0
+#define KEYCAST_EVENT_COUNT(name, text) +1
+    KEYCAST_EVENT_LIST(KEYCAST_EVENT_COUNT)
+#undef KEYCAST_EVENT_COUNT
+    ;
+const char* event_name(Event e) noexcept;
+
+struct Counters {
+  std::uint64_t events[kEventCount] = {};
+  std::uint64_t drops[kDropCount] = {};
+  std::uint64_t fetches_answered = 0;  // results that carried keys
+  std::uint64_t fetch_latency_us_sum = 0;
+  std::uint64_t fetch_latency_us_max = 0;
+
+  std::uint64_t operator[](Event e) const noexcept { return events[static_cast<std::size_t>(e)]; }
+  std::uint64_t operator[](Drop d) const noexcept { return drops[static_cast<std::size_t>(d)]; }
+};
+
+// A fetch that failed, for the application to judge (exit, retry, log).
+struct FetchFailure {
+  std::uint32_t channel_id = 0;
+  std::uint32_t key_id = 0;  // 0: current and next
+  FetchError error = FetchError::other;
+  std::string message;
+  bool channel_has_keys = false;  // whether the channel still has a current key
+};
+
+class Receiver {
+ public:
+  // Fetches keys through a kmclient::KeymgrClient on a thread of its own;
+  // KEYMGR_ADDR TLVs are honoured only for config.endpoints.
+  Receiver(kmclient::ClientConfig config, ReceiverOptions options);
+  // Test seam and alternative sources: keys from `source`; KEYMGR_ADDR TLVs
+  // honoured only for `allowed` (an index into it goes to prefer_endpoint).
+  Receiver(std::unique_ptr<KeySource> source, ReceiverOptions options, std::vector<kmclient::Endpoint> allowed = {});
+  ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  Outcome process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear);
+
+  // Hands back held datagrams, per channel in arrival order, whose key has
+  // arrived; drops (and counts) those past the hold timeout. Also retires
+  // previous keys past their grace and starts due fetches: call it after
+  // every batch and at least every few milliseconds. Returns how many were
+  // released.
+  using ReleaseFn = std::function<void(std::uint32_t channel_id, std::span<std::uint8_t> clear)>;
+  std::size_t poll_released(const ReleaseFn& fn);
+
+  // Waits until every configured channel has a current key or a failed
+  // fetch; true when all have keys. Learned channels: true at once.
+  bool wait_ready(std::chrono::milliseconds timeout);
+
+  // Failed fetches since the last call.
+  std::vector<FetchFailure> take_failures();
+
+  Counters counters() const;
+  bool has_current_key(std::uint32_t channel_id) const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace keycast

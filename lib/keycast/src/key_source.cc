@@ -1,0 +1,34 @@
+// SecretBytes and the names of fetch errors.
+#include "keycast/key_source.h"
+
+#include <openssl/crypto.h>
+
+namespace keycast {
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& o) noexcept {
+  if (this != &o) {
+    wipe();
+    bytes_ = std::move(o.bytes_);
+    o.bytes_.clear();
+  }
+  return *this;
+}
+
+void SecretBytes::wipe() noexcept {
+  if (!bytes_.empty()) OPENSSL_cleanse(bytes_.data(), bytes_.size());
+  bytes_.clear();
+}
+
+const char* fetch_error_name(FetchError e) noexcept {
+  switch (e) {
+    case FetchError::unreachable: return "key manager unreachable";
+    case FetchError::unauthenticated: return "authentication refused";
+    case FetchError::not_entitled: return "not entitled";
+    case FetchError::unknown_channel: return "unknown channel";
+    case FetchError::unknown_key: return "unknown key";
+    case FetchError::other: return "fetch failed";
+  }
+  return "fetch failed";
+}
+
+}  // namespace keycast

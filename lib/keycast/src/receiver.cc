@@ -1,0 +1,337 @@
+// Receiver: key selection, holds, notices and fetch scheduling per channel
+// (see receiver.h and receiver_impl.h).
+#include <algorithm>
+
+#include "keycast/receiver.h"
+#include "pktparse/scramble.h"
+#include "receiver_impl.h"
+
+namespace keycast {
+
+using pktparse::KcHeader;
+using pktparse::TlvType;
+using std::chrono::milliseconds;
+
+namespace {
+constexpr std::size_t kMaxFailuresKept = 64;
+constexpr const char* kEventNames[] = {
+#define KEYCAST_EVENT_NAME(name, text) #name,
+    KEYCAST_EVENT_LIST(KEYCAST_EVENT_NAME)
+#undef KEYCAST_EVENT_NAME
+};
+}  // namespace
+
+const char* event_name(Event e) noexcept {
+  const auto i = static_cast<std::size_t>(e);
+  return i < kEventCount ? kEventNames[i] : "unknown";
+}
+
+Receiver::Impl::Impl(std::unique_ptr<KeySource> source, ReceiverOptions options,
+                     const std::vector<kmclient::Endpoint>& allowed)
+    : options_(std::move(options)), allow_(allowed), source_(std::move(source)) {
+  rng_.seed(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}());
+  const auto t = now();
+  for (const auto& c : options_.channels) channels_.try_emplace(c.id, options_.hold_limit).first->second.suite = c.suite;
+  source_->start(*this);
+  for (auto& [id, ch] : channels_) request(ch, id, 0, t);
+}
+
+Receiver::Impl::~Impl() { source_->stop(); }
+
+// On the source's thread: prepare the keys, then hand them over.
+void Receiver::Impl::deliver(FetchResult&& r) noexcept {
+  try {
+    Prepared p;
+    p.channel_id = r.channel_id;
+    p.key_id = r.key_id;
+    p.error = r.error;
+    p.message = std::move(r.message);
+    p.latency = r.latency;
+    const auto received = now();
+    for (auto& k : r.keys) {
+      detail::SlotKey slot;
+      slot.key = std::make_unique<pktparse::PreparedKey>();
+      slot.lifetime_ms = k.lifetime_ms;
+      slot.remaining_ms = k.remaining_ms;
+      slot.received = received;
+      pktparse::Status s = pktparse::Status::kc_bad_suite;
+      if (k.channel_id == r.channel_id && pktparse::suite_valid(k.suite)) {
+        s = slot.key->prepare(static_cast<pktparse::Suite>(k.suite), k.key_id, k.material.bytes());
+      }
+      k.material.wipe();
+      if (s != pktparse::Status::ok) {
+        p.error = FetchError::other;
+        p.message = "key " + std::to_string(k.key_id) + " of channel " + std::to_string(k.channel_id) +
+                    " unusable: " + pktparse::status_text(s);
+        continue;
+      }
+      p.keys.emplace_back(std::move(slot), k.role);
+    }
+    {
+      std::lock_guard lock(mu_);
+      inbox_.push_back(std::move(p));
+      pending_.store(true, std::memory_order_release);
+    }
+    cv_.notify_all();
+  } catch (...) {
+    // Out of memory: this answer is lost and its request stays marked in flight.
+  }
+}
+
+void Receiver::Impl::drain(Clock::time_point t) {
+  if (!pending_.load(std::memory_order_acquire)) return;
+  std::vector<Prepared> got;
+  {
+    std::lock_guard lock(mu_);
+    got.swap(inbox_);
+    pending_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& p : got) apply(p, t);
+}
+
+void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
+  Channel* ch = channel(p.channel_id, t);
+  if (!ch) return;
+  std::erase(ch->requested, p.key_id);
+  if (!p.keys.empty()) {
+    counters_.fetches_answered++;
+    const auto us = static_cast<std::uint64_t>(p.latency.count());
+    counters_.fetch_latency_us_sum += us;
+    counters_.fetch_latency_us_max = std::max(counters_.fetch_latency_us_max, us);
+  }
+  for (auto& [slot, role] : p.keys) {
+    count(Event::keys_fetched);
+    ch->slots.install(std::move(slot), role, t, options_.grace);
+  }
+  if (p.error) {
+    count(Event::fetch_failures);
+    ch->retry_not_before = t + options_.retry_after;
+    if (!ch->slots.current()) ch->failed = true;
+    if (p.key_id != 0 && !ch->slots.holds(p.key_id)) {
+      const auto n = ch->hold.remove_key(p.key_id);
+      counters_.drops[static_cast<std::size_t>(Drop::key_unavailable)] += n;
+      count(Event::dropped, n);
+    }
+    if (failures_.size() < kMaxFailuresKept) {
+      failures_.push_back({p.channel_id, p.key_id, *p.error, p.message, ch->slots.current() != nullptr});
+    }
+  } else {
+    ch->failed = false;
+  }
+  if (ch->slots.next() || !ch->slots.current()) {
+    ch->fetch_at.reset();
+    if (p.key_id == 0 && p.error) ch->fetch_at = t + options_.retry_after;
+  } else if (p.key_id == 0 || !ch->fetch_at) {
+    schedule_next_fetch(*ch, t, p.key_id == 0);
+  }
+}
+
+Receiver::Impl::Channel* Receiver::Impl::channel(std::uint32_t id, Clock::time_point t) {
+  if (auto it = channels_.find(id); it != channels_.end()) return &it->second;
+  if (!options_.channels.empty()) return nullptr;
+  Channel& ch = channels_.try_emplace(id, options_.hold_limit).first->second;
+  request(ch, id, 0, t);
+  return &ch;
+}
+
+bool Receiver::Impl::in_flight(const Channel& ch, std::uint32_t key_id) const {
+  return std::find(ch.requested.begin(), ch.requested.end(), key_id) != ch.requested.end();
+}
+
+void Receiver::Impl::request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point t) {
+  if (in_flight(ch, key_id) || t < ch.retry_not_before) return;
+  ch.requested.push_back(key_id);
+  count(Event::key_requests);
+  source_->request(channel_id, key_id);
+}
+
+// Y: the next key is fetched when the current key has fetch_at_remaining of
+// its lifetime left, each receiver jittered around that point.
+void Receiver::Impl::schedule_next_fetch(Channel& ch, Clock::time_point t, bool after_fetch) {
+  const detail::SlotKey* cur = ch.slots.current();
+  if (!cur) return;
+  const auto y_ms = static_cast<std::int64_t>(static_cast<double>(cur->lifetime_ms) * options_.fetch_at_remaining);
+  const auto end = ch.slots.current_end();
+  const auto y_point = end - milliseconds(y_ms);
+  if (y_point <= t) {
+    ch.fetch_at = after_fetch ? t + options_.retry_after : t;
+    return;
+  }
+  std::uniform_real_distribution<double> jitter(1.0 - options_.fetch_jitter, 1.0 + options_.fetch_jitter);
+  const auto wait = std::chrono::duration<double>(y_point - t) * jitter(rng_);
+  auto when = t + std::chrono::duration_cast<Clock::duration>(wait);
+  ch.fetch_at = std::min(when, end);
+}
+
+void Receiver::Impl::maybe_fetch(Channel& ch, std::uint32_t channel_id, Clock::time_point t) {
+  if (!ch.fetch_at || t < *ch.fetch_at || in_flight(ch, 0) || t < ch.retry_not_before) return;
+  ch.fetch_at.reset();
+  request(ch, channel_id, 0, t);
+}
+
+void Receiver::Impl::after_switch(Channel& ch, Clock::time_point t) {
+  ch.end_from_wire = false;
+  if (!ch.slots.next()) schedule_next_fetch(ch, t, false);
+}
+
+void Receiver::Impl::check_keymgr_addr(const KcHeader& h) {
+  auto one = [&](const pktparse::KeymgrAddr& a, bool v6) {
+    const auto idx = allow_.find(a, v6);
+    if (!idx) {
+      count(Event::keymgr_addr_ignored);
+    } else if (*idx != preferred_endpoint_) {
+      preferred_endpoint_ = *idx;
+      source_->prefer_endpoint(*idx);
+      count(Event::keymgr_addr_honoured);
+    }
+  };
+  if (h.has(TlvType::keymgr_addr4)) one(h.keymgr4, false);
+  if (h.has(TlvType::keymgr_addr6)) one(h.keymgr6, true);
+}
+
+Outcome Receiver::Impl::drop(Drop reason, std::uint32_t channel_id) {
+  counters_.drops[static_cast<std::size_t>(reason)]++;
+  count(Event::dropped);
+  return {Outcome::Kind::dropped, reason, channel_id};
+}
+
+Outcome Receiver::Impl::hold(Channel& ch, const KcHeader& h, std::span<const std::uint8_t> datagram,
+                             Clock::time_point t) {
+  if (!ch.hold.push(datagram, h.key_id, t)) return drop(Drop::hold_overflow, h.channel_id);
+  count(Event::held);
+  if (!ch.slots.holds(h.key_id) && !in_flight(ch, 0)) request(ch, h.channel_id, h.key_id, t);
+  return {Outcome::Kind::held, Drop::ok, h.channel_id};
+}
+
+Outcome Receiver::Impl::process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear) {
+  const auto t = now();
+  drain(t);
+  count(Event::received);
+  KcHeader h;
+  if (const auto s = pktparse::parse_header(udp_payload, h); s != pktparse::Status::ok) return drop(drop_from(s), 0);
+  Channel* ch = channel(h.channel_id, t);
+  if (!ch) return drop(Drop::unknown_channel, h.channel_id);
+  if (ch->suite && *ch->suite != h.suite) return drop(Drop::suite_unexpected, h.channel_id);
+  if (h.tlvs & (KcHeader::bit(TlvType::keymgr_addr4) | KcHeader::bit(TlvType::keymgr_addr6))) check_keymgr_addr(h);
+
+  if (h.type == pktparse::MsgType::key_notice) {
+    count(Event::notices);
+    if (!ch->slots.holds(h.next_key_id)) request(*ch, h.channel_id, h.next_key_id, t);
+    return {Outcome::Kind::notice, Drop::ok, h.channel_id};
+  }
+  // Behind held datagrams of the same channel, to keep the order.
+  if (!ch->hold.empty()) return hold(*ch, h, udp_payload, t);
+
+  pktparse::PreparedKey* key = nullptr;
+  bool switched = false;
+  switch (ch->slots.select(h.key_id, t, key, switched)) {
+    case detail::KeySlots::Select::found: break;
+    case detail::KeySlots::Select::unknown: return hold(*ch, h, udp_payload, t);
+    case detail::KeySlots::Select::too_old: return drop(Drop::key_too_old, h.channel_id);
+    case detail::KeySlots::Select::expired: return drop(Drop::key_expired, h.channel_id);
+  }
+  if (switched) after_switch(*ch, t);
+  if (h.has(TlvType::key_remaining_ms) && !ch->end_from_wire && ch->slots.current() &&
+      ch->slots.current()->id() == h.key_id) {
+    ch->slots.set_current_end(t + milliseconds(h.key_remaining_ms));
+    ch->end_from_wire = true;
+    if (!ch->slots.next() && !in_flight(*ch, 0)) schedule_next_fetch(*ch, t, false);
+  }
+  maybe_fetch(*ch, h.channel_id, t);
+  if (const auto s = pktparse::descramble(*key, h, udp_payload, clear); s != pktparse::Status::ok) {
+    return drop(drop_from(s), h.channel_id);
+  }
+  count(Event::descrambled);
+  return {Outcome::Kind::clear, Drop::ok, h.channel_id};
+}
+
+std::size_t Receiver::Impl::poll_released(const ReleaseFn& fn) {
+  const auto t = now();
+  drain(t);
+  std::size_t released = 0;
+  for (auto& [id, ch] : channels_) {
+    ch.slots.expire(t);
+    maybe_fetch(ch, id, t);
+    while (!ch.hold.empty()) {
+      detail::Held& f = ch.hold.front();
+      pktparse::PreparedKey* key = nullptr;
+      bool switched = false;
+      const auto sel = ch.slots.select(f.key_id, t, key, switched);
+      if (sel == detail::KeySlots::Select::found) {
+        if (switched) after_switch(ch, t);
+        KcHeader h;
+        std::span<std::uint8_t> clear;
+        auto s = pktparse::parse_header(f.bytes, h);
+        if (s == pktparse::Status::ok) s = pktparse::descramble(*key, h, f.bytes, clear);
+        if (s == pktparse::Status::ok) {
+          count(Event::descrambled);
+          count(Event::released);
+          ++released;
+          fn(id, clear);
+        } else {
+          drop(drop_from(s), id);
+        }
+        ch.hold.pop_front();
+        continue;
+      }
+      if (sel == detail::KeySlots::Select::unknown && t - f.arrived < options_.hold_timeout) {
+        if (!in_flight(ch, 0)) request(ch, id, f.key_id, t);
+        break;
+      }
+      drop(sel == detail::KeySlots::Select::unknown   ? Drop::hold_timeout
+           : sel == detail::KeySlots::Select::too_old ? Drop::key_too_old
+                                                      : Drop::key_expired,
+           id);
+      ch.hold.pop_front();
+    }
+  }
+  return released;
+}
+
+bool Receiver::Impl::wait_ready(milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    drain(now());
+    const bool settled = std::all_of(channels_.begin(), channels_.end(),
+                                     [](const auto& kv) { return kv.second.slots.current() || kv.second.failed; });
+    if (options_.channels.empty() || settled) {
+      return std::all_of(channels_.begin(), channels_.end(),
+                         [](const auto& kv) { return kv.second.slots.current() != nullptr; });
+    }
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_until(lock, deadline, [&] { return pending_.load(); })) return false;
+  }
+}
+
+std::vector<FetchFailure> Receiver::Impl::take_failures() {
+  drain(now());
+  std::vector<FetchFailure> out;
+  out.swap(failures_);
+  return out;
+}
+
+bool Receiver::Impl::has_current_key(std::uint32_t channel_id) const {
+  const auto it = channels_.find(channel_id);
+  return it != channels_.end() && it->second.slots.current();
+}
+
+Receiver::Receiver(kmclient::ClientConfig config, ReceiverOptions options) {
+  auto allowed = config.endpoints;
+  impl_ = std::make_unique<Impl>(make_kmclient_source(std::move(config)), std::move(options), allowed);
+}
+
+Receiver::Receiver(std::unique_ptr<KeySource> source, ReceiverOptions options, std::vector<kmclient::Endpoint> allowed)
+    : impl_(std::make_unique<Impl>(std::move(source), std::move(options), allowed)) {}
+
+Receiver::~Receiver() = default;
+
+Outcome Receiver::process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear) {
+  return impl_->process(udp_payload, clear);
+}
+std::size_t Receiver::poll_released(const ReleaseFn& fn) { return impl_->poll_released(fn); }
+bool Receiver::wait_ready(milliseconds timeout) { return impl_->wait_ready(timeout); }
+std::vector<FetchFailure> Receiver::take_failures() { return impl_->take_failures(); }
+Counters Receiver::counters() const { return impl_->counters(); }
+bool Receiver::has_current_key(std::uint32_t channel_id) const { return impl_->has_current_key(channel_id); }
+
+}  // namespace keycast

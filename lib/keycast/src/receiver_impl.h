@@ -1,0 +1,88 @@
+// Receiver::Impl: the channels, the inbox from the key source's thread, and
+// the counters. Owner-thread state except the inbox (mutex + atomic flag).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include "hold_queue.h"
+#include "key_slots.h"
+#include "keycast/receiver.h"
+#include "keymgr_allow.h"
+#include "pktparse/keycast_header.h"
+
+namespace keycast {
+
+class Receiver::Impl final : public KeySink {
+ public:
+  Impl(std::unique_ptr<KeySource> source, ReceiverOptions options, const std::vector<kmclient::Endpoint>& allowed);
+  ~Impl() override;
+
+  void deliver(FetchResult&& result) noexcept override;
+
+  Outcome process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear);
+  std::size_t poll_released(const ReleaseFn& fn);
+  bool wait_ready(std::chrono::milliseconds timeout);
+  std::vector<FetchFailure> take_failures();
+  const Counters& counters() const noexcept { return counters_; }
+  bool has_current_key(std::uint32_t channel_id) const;
+
+ private:
+  using Clock = detail::Clock;
+
+  // One fetch result with its keys prepared on the source's thread.
+  struct Prepared {
+    std::uint32_t channel_id = 0;
+    std::uint32_t key_id = 0;
+    std::vector<std::pair<detail::SlotKey, KeyRole>> keys;
+    std::optional<FetchError> error;
+    std::string message;
+    std::chrono::microseconds latency{0};
+  };
+
+  struct Channel {
+    explicit Channel(std::size_t hold_limit) : hold(hold_limit) {}
+    detail::KeySlots slots;
+    detail::HoldQueue hold;
+    std::optional<pktparse::Suite> suite;
+    std::vector<std::uint32_t> requested;  // key ids in flight; 0 = current and next
+    std::optional<Clock::time_point> fetch_at;  // when to ask for current and next
+    Clock::time_point retry_not_before{};
+    bool failed = false;
+    bool end_from_wire = false;  // current key's end set from KEY_REMAINING_MS
+  };
+
+  Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
+  Channel* channel(std::uint32_t id, Clock::time_point now);
+  void drain(Clock::time_point now);
+  void apply(Prepared& p, Clock::time_point now);
+  void request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point now);
+  bool in_flight(const Channel& ch, std::uint32_t key_id) const;
+  void schedule_next_fetch(Channel& ch, Clock::time_point now, bool after_fetch);
+  void maybe_fetch(Channel& ch, std::uint32_t channel_id, Clock::time_point now);
+  void after_switch(Channel& ch, Clock::time_point now);
+  void check_keymgr_addr(const pktparse::KcHeader& h);
+  Outcome hold(Channel& ch, const pktparse::KcHeader& h, std::span<const std::uint8_t> datagram, Clock::time_point now);
+  Outcome drop(Drop reason, std::uint32_t channel_id);
+  void count(Event e, std::uint64_t n = 1) { counters_.events[static_cast<std::size_t>(e)] += n; }
+
+  ReceiverOptions options_;
+  detail::KeymgrAllowList allow_;
+  std::size_t preferred_endpoint_ = 0;
+  std::unordered_map<std::uint32_t, Channel> channels_;
+  Counters counters_;
+  std::vector<FetchFailure> failures_;
+  std::mt19937_64 rng_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Prepared> inbox_;
+  std::atomic<bool> pending_{false};
+
+  std::unique_ptr<KeySource> source_;  // last: stopped first, before the inbox goes
+};
+
+}  // namespace keycast
