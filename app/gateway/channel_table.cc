@@ -81,6 +81,10 @@ ChannelTable::ChannelTable(const GatewayConfig& config) {
     c.hdr.hdr_len = c.hdr_len;
     c.trailer_len = static_cast<std::uint16_t>(pktparse::suite_trailer_len(cc.suite));
     c.notice_interval_ms = cc.notice_interval_ms ? cc.notice_interval_ms : 100;
+    if (cc.hold_datagrams > kMaxHoldDatagrams)
+      throw std::runtime_error(name + ": hold_datagrams is at most " + std::to_string(kMaxHoldDatagrams));
+    c.hold_datagrams = cc.hold_datagrams ? cc.hold_datagrams : 1;
+    c.hold_ms = cc.hold_ms;
     if (find(c.in_addr, c.in_port))
       throw std::runtime_error(name + ": another channel has the same input group and port");
     channels_.push_back(c);

@@ -17,6 +17,7 @@
 namespace gateway {
 
 inline constexpr std::size_t kMaxChannels = 64;
+inline constexpr std::uint32_t kMaxHoldDatagrams = 4096;
 
 struct Channel {
   std::uint32_t id = 0;
@@ -33,6 +34,8 @@ struct Channel {
   std::uint16_t hdr_len = 0;      // header_len(hdr): the same for every DATA datagram
   std::uint16_t trailer_len = 0;  // GCM tag
   std::uint64_t notice_interval_ms = 100;
+  std::uint32_t hold_datagrams = 64;  // descramble: hold queue size
+  std::uint32_t hold_ms = 50;
 };
 
 // 01:00:5e + low 23 bits (IPv4), 33:33 + low 32 bits (IPv6).

@@ -28,7 +28,16 @@ namespace gateway {
   X(over_mtu, "scrambled datagrams that would exceed the output MTU (dropped)")   \
   X(degraded_switches, "key ends reached without a next key (kept the old one)")  \
   X(notice_alloc_failed, "KEY_NOTICE not sent: no mbuf")                          \
-  X(event_ring_full, "switch or usage events lost: control ring full")
+  X(event_ring_full, "switch, usage or key events lost: control ring full")      \
+  X(descrambled, "datagrams descrambled and sent")                                \
+  X(channel_mismatch, "keycast channel_id is not the input group's (dropped)")  \
+  X(notices_received, "KEY_NOTICE datagrams received (never forwarded)")          \
+  X(unknown_key_requests, "keys asked of the control thread by id")              \
+  X(held, "datagrams held while their key was fetched")                           \
+  X(released, "held datagrams released once their key arrived")                   \
+  X(hold_overflow, "datagrams of a full hold queue (dropped)")                    \
+  X(hold_timeout, "held datagrams older than hold_ms (dropped)")                  \
+  X(held_at_stop, "datagrams still held at stop (dropped)")
 
 enum class Counter : std::uint16_t {
 #define GATEWAY_COUNTER_ENUM(name, text) name,

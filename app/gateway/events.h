@@ -1,6 +1,6 @@
 // What a worker tells the control thread, through its SP/SC rte_ring: key
-// switches with the finished key's usage, degraded ends, and final usage at
-// stop. Fixed size, copied by value into the ring.
+// switches (with the finished key's usage when scrambling), degraded ends,
+// final usage at stop, and keys a descrambling worker does not hold. Fixed size, copied by value into the ring.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@ struct Event {
     switched,     // key_id finished (packets/bytes under it); now on next_key_id
     degraded,     // key_id ended with no next key: kept in use
     final_usage,  // stopping while on key_id (packets/bytes so far)
+    need_key,     // descramble: key_id arrived (DATA or NEXT_KEY_ID) and is not in the channel's KeySet
   };
   Kind kind = Kind::switched;
   std::uint32_t channel_id = 0;

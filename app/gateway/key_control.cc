@@ -13,6 +13,9 @@ namespace gateway {
 namespace {
 
 constexpr std::uint64_t kStartupRetryMs = 200;
+constexpr std::uint64_t kGraceMs = 2000;  // wire-format.md section 5
+constexpr unsigned kWantedTries = 4;
+constexpr std::uint64_t kWantedBackoffMs = 20;  // doubled per try
 
 void log(const std::string& line) { std::fprintf(stderr, "keycast-gateway: %s\n", line.c_str()); }
 
@@ -37,7 +40,12 @@ kmclient::ClientConfig client_config(const KeySource& keys) {
 
 KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels, KeyTable& table,
                        const TscClock& clock)
-    : clock_(clock), table_(table), client_(client_config(config.keys)), startup_timeout_ms_(config.keys.startup_timeout_ms) {
+    : mode_(config.mode),
+      clock_(clock),
+      jitter_(static_cast<std::uint32_t>(clock.now_ms())),
+      table_(table),
+      client_(client_config(config.keys)),
+      startup_timeout_ms_(config.keys.startup_timeout_ms) {
   for (const Channel& ch : channels.channels()) {
     ChannelKeys k;
     k.cfg = config.find_channel(ch.id);
@@ -145,6 +153,10 @@ bool KeyControl::publish(ChannelKeys& k) {
     return true;
   };
   if (!prepare(set->current, *k.current)) return false;
+  if (k.previous && !prepare(set->previous, *k.previous)) {
+    log(channel_name(k.ch->id) + ": previous key not usable: " + k.problem);
+    k.previous.reset();
+  }
   set->current_end_ms = k.current_end_ms;
   if (k.next) {
     if (!prepare(set->next, *k.next)) {
@@ -160,7 +172,10 @@ bool KeyControl::publish(ChannelKeys& k) {
 
 void KeyControl::schedule_next_try(ChannelKeys& k, std::uint64_t now_ms) {
   if (!k.current) return;
-  const auto lead = static_cast<std::uint64_t>(k.cfg->next_key_at * k.current->lifetime_ms);
+  double at_fraction = k.cfg->next_key_at;
+  if (mode_ == Mode::descramble)
+    at_fraction = k.cfg->fetch_at * std::uniform_real_distribution<double>(0.9, 1.1)(jitter_);
+  const auto lead = static_cast<std::uint64_t>(at_fraction * k.current->lifetime_ms);
   const std::uint64_t at = k.current_end_ms > lead ? k.current_end_ms - lead : 0;
   k.next_try_ms = std::max(now_ms, at);
 }
@@ -188,10 +203,61 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
   k.next_try_ms = now_ms + retry;
 }
 
+void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
+  const std::uint32_t id = k.wanted_key_id;
+  auto r = client_.request_key(k.ch->id, id);
+  ++k.wanted_tries;
+  if (r) {
+    k.wanted_key_id = 0;
+    install(k, *r, clock_.now_ms());
+    return;
+  }
+  if (k.wanted_tries >= kWantedTries) {
+    log(channel_name(k.ch->id) + ": key " + std::to_string(id) + ": " + r.error().message + " (gave up after " +
+        std::to_string(k.wanted_tries) + " tries; its held datagrams time out)");
+    k.wanted_key_id = 0;
+    return;
+  }
+  k.wanted_retry_ms = now_ms + (kWantedBackoffMs << (k.wanted_tries - 1));
+}
+
+void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint64_t now_ms) {
+  if (r.channel_id != k.ch->id || r.suite != static_cast<std::uint8_t>(k.ch->suite) || !k.current) {
+    log(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " does not fit the channel: ignored");
+    return;
+  }
+  const std::uint32_t cur = k.current->key_id;
+  if (r.key_id == cur || (k.next && r.key_id == k.next->key_id) || (k.previous && r.key_id == k.previous->key_id))
+    return;
+  if (r.key_id == cur + 1) {
+    k.next = r;
+    k.next_end_ms = k.current_end_ms + r.lifetime_ms;
+  } else if (r.key_id > cur + 1) {
+    // The input moved past our keys: that key is current now.
+    k.previous = std::move(k.current);
+    k.previous_until_ms = now_ms + kGraceMs;
+    k.current = r;
+    k.current_end_ms = now_ms + (r.state == kmproto::KeyState::current ? r.remaining_ms : r.lifetime_ms);
+    k.next.reset();
+    schedule_next_try(k, now_ms);
+  } else {
+    k.previous = r;  // late datagrams of an older key
+    k.previous_until_ms = now_ms + kGraceMs;
+  }
+  log(channel_name(k.ch->id) + ": got key " + std::to_string(r.key_id) + " by id");
+  (void)publish(k);
+}
+
 void KeyControl::tick() {
   for (ChannelKeys& k : keys_) {
+    std::uint64_t now = clock_.now_ms();
+    if (k.previous && now >= k.previous_until_ms) {
+      k.previous.reset();
+      (void)publish(k);
+    }
+    if (k.wanted_key_id && now >= k.wanted_retry_ms) fetch_wanted(k, now);
     if (!k.current || k.next) continue;
-    const std::uint64_t now = clock_.now_ms();
+    now = clock_.now_ms();
     if (now >= k.next_try_ms) fetch_next(k, now);
   }
 }
@@ -200,6 +266,16 @@ void KeyControl::handle(const Event& e) {
   auto it = std::find_if(keys_.begin(), keys_.end(), [&](const ChannelKeys& k) { return k.ch->id == e.channel_id; });
   if (it == keys_.end()) return;
   ChannelKeys& k = *it;
+  if (e.kind == Event::Kind::need_key) {
+    const bool known = (k.current && k.current->key_id == e.key_id) || (k.next && k.next->key_id == e.key_id) ||
+                       (k.previous && k.previous->key_id == e.key_id);
+    if (known || k.wanted_key_id == e.key_id) return;
+    log(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) + " not held: asking the key manager");
+    k.wanted_key_id = e.key_id;
+    k.wanted_tries = 0;
+    fetch_wanted(k, clock_.now_ms());
+    return;
+  }
   if (e.kind == Event::Kind::degraded) {
     log(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) +
         " reached its end with no next key: kept in use (degraded) until the next key arrives");
@@ -211,9 +287,21 @@ void KeyControl::handle(const Event& e) {
     if (!r) log(channel_name(e.channel_id) + ": usage report for key " + std::to_string(e.key_id) + ": " + r.error().message);
   }
   if (e.kind != Event::Kind::switched) return;
-  log(channel_name(e.channel_id) + ": switched from key " + std::to_string(e.key_id) + " to " +
-      std::to_string(e.next_key_id) + " after " + std::to_string(e.packets) + " datagrams");
+  if (mode_ == Mode::descramble)
+    log(channel_name(e.channel_id) + ": input switched from key " + std::to_string(e.key_id) + " to " +
+        std::to_string(e.next_key_id));
+  else
+    log(channel_name(e.channel_id) + ": switched from key " + std::to_string(e.key_id) + " to " +
+        std::to_string(e.next_key_id) + " after " + std::to_string(e.packets) + " datagrams");
   if (k.next && k.next->key_id == e.next_key_id) {
+    const std::uint64_t now = clock_.now_ms();
+    if (mode_ == Mode::descramble) {
+      // The input's switch starts the new key's lifetime; the old key stays
+      // for late datagrams.
+      k.previous = std::move(k.current);
+      k.previous_until_ms = now + kGraceMs;
+      k.next_end_ms = now + k.next->lifetime_ms;
+    }
     k.current = std::move(k.next);
     k.current_end_ms = k.next_end_ms;
     k.next.reset();

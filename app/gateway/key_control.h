@@ -4,11 +4,18 @@
 // publishes them as KeySets; learns of the worker's switches from its events
 // and sends the finished key's USAGE_REPORT. Never touches a worker's live
 // state: the worker switches by itself at the current key's end.
+//
+// Descramble mode: next keys are fetched at Y (fetch_at of the lifetime left,
+// jittered by 10 %); a key the worker meets and does not hold is asked for by
+// id (a few tries with backoff, then given up: the hold queue times out).
+// When the worker reports the input's switch to next, the old current key
+// stays as previous for kGraceMs, then the control thread retires it.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -42,6 +49,11 @@ class KeyControl {
   struct ChannelKeys {
     const ChannelConfig* cfg = nullptr;
     const Channel* ch = nullptr;
+    std::optional<kmproto::KeyRecord> previous;  // descramble only
+    std::uint64_t previous_until_ms = 0;
+    std::uint32_t wanted_key_id = 0;  // descramble: asked for by id; 0 when none
+    unsigned wanted_tries = 0;
+    std::uint64_t wanted_retry_ms = 0;
     std::optional<kmproto::KeyRecord> current;  // the key the worker uses (or will, at start)
     std::uint64_t current_end_ms = 0;
     std::optional<kmproto::KeyRecord> next;
@@ -56,9 +68,14 @@ class KeyControl {
   bool publish(ChannelKeys& k);
   void schedule_next_try(ChannelKeys& k, std::uint64_t now_ms);
   void fetch_next(ChannelKeys& k, std::uint64_t now_ms);
+  void fetch_wanted(ChannelKeys& k, std::uint64_t now_ms);
+  // A key fetched by id: next, a newer current, or previous, by its id.
+  void install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint64_t now_ms);
   std::uint16_t key_length(const ChannelConfig& c) const;
 
+  const Mode mode_;
   const TscClock& clock_;
+  std::minstd_rand jitter_;
   KeyTable& table_;
   kmclient::KeymgrClient client_;
   std::uint64_t startup_timeout_ms_;

@@ -19,7 +19,10 @@ struct rte_rcu_qsbr;
 
 namespace gateway {
 
+// Scramble mode uses current and next; descramble mode picks among all three
+// by key_id.
 struct KeySet {
+  pktparse::PreparedKey previous;    // descramble: kept for the grace period after a switch
   pktparse::PreparedKey current;
   pktparse::PreparedKey next;        // next.ready() is false until the next key exists
   std::uint64_t current_end_ms = 0;  // TscClock ms at which the worker switches to next
@@ -27,6 +30,7 @@ struct KeySet {
 
   bool has_next() const noexcept { return next.ready(); }
   void wipe() noexcept {
+    previous.wipe();
     current.wipe();
     next.wipe();
   }

@@ -16,7 +16,8 @@ void add_options(CLI::App& app, gateway::RunOptions& o) {
   app.name("keycast-gateway [EAL options] --");
   app.description(
       "keycast-gateway: the keycast data plane (DPDK). Scrambles the clear multicast of the configured\n"
-      "channels into keycast datagrams (wire-format.md) with keys from the key manager. Datagrams to no\n"
+      "channels into keycast datagrams (wire-format.md) with keys from the key manager, or (mode =\n"
+      "\"descramble\") turns keycast datagrams back into the original multicast. Datagrams to no\n"
       "configured channel are dropped, never forwarded.");
   app.add_option("--config", o.config, "gateway TOML configuration (see config/gateway-scramble-lab.toml)")
       ->required()

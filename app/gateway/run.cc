@@ -73,10 +73,6 @@ struct PoolDeleter {
 };
 
 int serve(const GatewayConfig& config, const RunOptions& options) {
-  if (config.mode != Mode::scramble) {
-    say("mode \"descramble\" is not implemented in this version");
-    return kExitBadConfig;
-  }
   if (!config.keys.shm.empty()) {
     say("keys.shm (shared-memory key source) is not implemented in this version: use endpoints");
     return kExitBadConfig;
@@ -124,6 +120,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     }
 
     WorkerContext ctx;
+    ctx.mode = config.mode;
     ctx.lcore = lcore;
     ctx.rx_port = config.ports.input;
     ctx.tx_port = config.ports.output;
@@ -144,7 +141,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       say("cannot launch the worker on lcore " + std::to_string(lcore));
       return kExitCannotStart;
     }
-    say("polling port " + std::to_string(config.ports.input) + " on lcore " + std::to_string(lcore) + ", " +
+    say(std::string(config.mode == Mode::scramble ? "scrambling" : "descrambling") + ": polling port " +
+        std::to_string(config.ports.input) + " on lcore " + std::to_string(lcore) + ", " +
         std::to_string(channels->size()) + " channel(s), sending on port " + std::to_string(config.ports.output));
 
     Event e;
@@ -170,7 +168,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   const WorkerCounters* all[] = {counters.get()};
   print_counters(stderr, sum_counters(all));
   if (worker_rc != 0) {
-    say("the worker could not start (no memory for its TX buffer)");
+    say("the worker could not start (no memory for its TX buffer or hold queues)");
     return kExitCannotStart;
   }
   return kExitOk;

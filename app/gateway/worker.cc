@@ -1,11 +1,22 @@
-// The worker loop, scramble mode, in the shape of DPDK's l2fwd: RX burst,
-// per datagram parse → channel → scramble in place → rewrite → TX buffer,
-// with a drain timer. Once per iteration, before the burst: each channel's key
-// (switching to the next key at the current one's end, on this worker's own
-// clock) and its KEY_NOTICEs; after it, the QSBR quiescent report, after which
-// no KeySet pointer is kept.
+// The worker loop in the shape of DPDK's l2fwd: RX burst, per datagram
+// parse → channel → scramble or descramble in place → rewrite → TX buffer,
+// with a drain timer. One loop, the mode a template parameter (VPP style): the
+// loop's shape is the same, the per-datagram work is chosen at compile time.
 //
-// A datagram that cannot be scrambled is freed and counted, never forwarded.
+// Scramble: once per iteration, before the burst, each channel's key
+// (switching to the next key at the current one's end, on this worker's own
+// clock) and its KEY_NOTICEs.
+// Descramble: the key is chosen by the datagram's key_id among the KeySet's
+// previous/current/next; a datagram with another key_id waits in the
+// channel's hold queue (preallocated) while the control thread fetches that
+// key; once per iteration, before the burst, each queue releases what its
+// keys now open and drops what is older than hold_ms. While a queue is not
+// empty every datagram of its channel queues behind, so order is kept.
+// After the burst, the QSBR quiescent report, after which no KeySet pointer
+// is kept.
+//
+// A datagram that cannot be (de)scrambled is freed and counted, never
+// forwarded.
 #include "worker.h"
 
 #include <algorithm>
@@ -24,6 +35,13 @@ namespace {
 constexpr std::uint16_t kMaxBurst = 64;
 constexpr std::uint16_t kPrefetchAhead = 4;
 constexpr std::size_t kTemplateMax = 128;
+// A need-key event for the same key is not repeated within this time.
+constexpr std::uint64_t kNeedRepeatMs = 1000;
+
+struct Held {
+  rte_mbuf* m;
+  std::uint64_t tsc;  // when it was held
+};
 
 // Single-writer state of one channel.
 struct ChannelState {
@@ -40,6 +58,23 @@ struct ChannelState {
   std::uint16_t template_len = 0;
   pktparse::PacketView template_view;
   std::uint8_t template_hdrs[kTemplateMax] = {};
+
+  // Descramble.
+  KeySet* keys = nullptr;             // valid for this iteration only (QSBR)
+  Held* held = nullptr;               // ring of hold_cap entries
+  std::uint32_t hold_cap = 0, hold_head = 0, hold_count = 0;
+  std::uint64_t hold_ticks = 0;       // hold_ms in TSC ticks
+  std::uint32_t pending_key_id = 0;   // asked of the control thread
+  std::uint64_t pending_until_ms = 0;
+  std::uint32_t switched_to = 0;      // last next key id reported as switched to
+};
+
+// A datagram parsed up to its keycast header (descramble).
+struct Datagram {
+  std::uint8_t* frame = nullptr;
+  pktparse::PacketView v;
+  const Channel* c = nullptr;
+  pktparse::KcHeader h;
 };
 
 void on_unsent(rte_mbuf** unsent, std::uint16_t count, void* userdata) {
@@ -47,10 +82,22 @@ void on_unsent(rte_mbuf** unsent, std::uint16_t count, void* userdata) {
   rte_pktmbuf_free_bulk(unsent, count);
 }
 
+template <Mode M>
 class Worker {
  public:
-  Worker(WorkerContext& ctx, rte_eth_dev_tx_buffer* txb, std::uint64_t first_seq) : ctx_(ctx), txb_(txb) {
+  // hold: the channels' hold queues end to end (descramble), hold_datagrams
+  // entries per channel in channel order.
+  Worker(WorkerContext& ctx, rte_eth_dev_tx_buffer* txb, std::uint64_t first_seq, Held* hold) : ctx_(ctx), txb_(txb) {
     for (auto& st : state_) st.seq = first_seq;
+    if constexpr (M == Mode::descramble) {
+      for (const Channel& c : ctx_.channels->channels()) {
+        ChannelState& st = state_[c.index];
+        st.held = hold;
+        st.hold_cap = c.hold_datagrams;
+        st.hold_ticks = c.hold_ms * ctx_.clock->ticks_per_ms();
+        hold += c.hold_datagrams;
+      }
+    }
   }
 
   void run() {
@@ -71,7 +118,8 @@ class Worker {
         prev_tsc = cur_tsc;
       }
 
-      update_keys(now_ms);
+      if constexpr (M == Mode::scramble) update_keys(now_ms);
+      else update_holds(cur_tsc);
 
       const std::uint16_t nb_rx = rte_eth_rx_burst(ctx_.rx_port, ctx_.rx_queue, pkts, ctx_.burst);
       if (nb_rx) {
@@ -80,7 +128,8 @@ class Worker {
         for (std::uint16_t i = 0; i < nb_rx && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
         for (std::uint16_t i = 0; i < nb_rx; ++i) {
           if (i + kPrefetchAhead < nb_rx) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-          scramble(pkts[i]);
+          if constexpr (M == Mode::scramble) scramble(pkts[i]);
+          else descramble(pkts[i], cur_tsc, now_ms);
         }
       }
 
@@ -89,9 +138,11 @@ class Worker {
 
     flush();
     for (const Channel& c : ctx_.channels->channels()) {
-      const ChannelState& st = state_[c.index];
+      ChannelState& st = state_[c.index];
       if (st.active_key_id)
         post({Event::Kind::final_usage, c.id, st.active_key_id, 0, st.packets, st.bytes});
+      for (; st.hold_count; --st.hold_count, st.hold_head = (st.hold_head + 1) % st.hold_cap)
+        drop(st.held[st.hold_head].m, Counter::held_at_stop);
     }
     rte_rcu_qsbr_thread_offline(qsbr, self);
     rte_rcu_qsbr_thread_unregister(qsbr, self);
@@ -230,6 +281,107 @@ class Worker {
     tx(m);
   }
 
+
+  // ---- Descramble ----
+
+  // Parses up to the keycast header; false when m was dropped.
+  bool parse(rte_mbuf* m, Datagram& d) {
+    if (unlikely(m->nb_segs != 1)) return reject(m, Counter::multi_segment);
+    d.frame = rte_pktmbuf_mtod(m, std::uint8_t*);
+    pktparse::Status s = pktparse::parse_frame({d.frame, m->data_len}, d.v);
+    if (unlikely(s != pktparse::Status::ok)) return reject(m, s);
+    d.c = ctx_.channels->find(d.v.dst, d.v.dst_port);
+    if (!d.c) return reject(m, Counter::not_a_channel);
+    s = pktparse::parse_header({d.frame + d.v.payload_offset, d.v.payload_len}, d.h);
+    if (unlikely(s != pktparse::Status::ok)) return reject(m, s);
+    if (unlikely(d.h.channel_id != d.c->id)) return reject(m, Counter::channel_mismatch);
+    return true;
+  }
+
+  static pktparse::PreparedKey* find_key(KeySet* ks, std::uint32_t key_id) {
+    if (!ks || key_id == 0) return nullptr;
+    if (ks->current.key_id() == key_id) return &ks->current;
+    if (ks->next.key_id() == key_id) return &ks->next;
+    if (ks->previous.key_id() == key_id) return &ks->previous;
+    return nullptr;
+  }
+
+  void descramble(rte_mbuf* m, std::uint64_t now_tsc, std::uint64_t now_ms) {
+    Datagram d;
+    if (!parse(m, d)) return;
+    ChannelState& st = state_[d.c->index];
+    if (d.h.type == pktparse::MsgType::key_notice) {
+      ctx_.counters->add(Counter::notices_received);
+      if (!find_key(st.keys, d.h.next_key_id)) need_key(*d.c, st, d.h.next_key_id, now_ms);
+      return rte_pktmbuf_free(m);
+    }
+    pktparse::PreparedKey* key = st.hold_count ? nullptr : find_key(st.keys, d.h.key_id);
+    if (key) return open(m, d, st, *key);
+
+    if (st.hold_count == st.hold_cap) return drop(m, Counter::hold_overflow);
+    st.held[(st.hold_head + st.hold_count) % st.hold_cap] = {m, now_tsc};
+    ++st.hold_count;
+    ctx_.counters->add(Counter::held);
+    if (!find_key(st.keys, d.h.key_id)) need_key(*d.c, st, d.h.key_id, now_ms);
+  }
+
+  void need_key(const Channel& c, ChannelState& st, std::uint32_t key_id, std::uint64_t now_ms) {
+    if (st.pending_key_id == key_id && now_ms < st.pending_until_ms) return;
+    st.pending_key_id = key_id;
+    st.pending_until_ms = now_ms + kNeedRepeatMs;
+    ctx_.counters->add(Counter::unknown_key_requests);
+    post({Event::Kind::need_key, c.id, key_id, 0, 0, 0});
+  }
+
+  // Each channel's KeySet for this iteration; held datagrams go out in order
+  // as far as the keys allow, those older than hold_ms are dropped.
+  void update_holds(std::uint64_t now_tsc) {
+    for (const Channel& c : ctx_.channels->channels()) {
+      ChannelState& st = state_[c.index];
+      st.keys = ctx_.keys->read(c.index);
+      while (st.hold_count) {
+        const Held h = st.held[st.hold_head];
+        Datagram d;
+        pktparse::PreparedKey* key = nullptr;
+        const bool parsed = parse(h.m, d);  // as when it was held: cannot fail
+        if (parsed) key = find_key(st.keys, d.h.key_id);
+        if (parsed && !key && now_tsc - h.tsc <= st.hold_ticks) break;
+        st.hold_head = (st.hold_head + 1) % st.hold_cap;
+        --st.hold_count;
+        if (!parsed) continue;
+        if (!key) {
+          drop(h.m, Counter::hold_timeout);
+          continue;
+        }
+        ctx_.counters->add(Counter::released);
+        open(h.m, d, st, *key);
+      }
+    }
+  }
+
+  // Descrambles in place, then removes the keycast header (L2-L4 move forward
+  // over it) and the GCM tag, and rewrites L2-L4 for the output group.
+  void open(rte_mbuf* m, Datagram& d, ChannelState& st, pktparse::PreparedKey& key) {
+    std::span<std::uint8_t> clear;
+    const pktparse::Status s = pktparse::descramble(key, d.h, {d.frame + d.v.payload_offset, d.v.payload_len}, clear);
+    if (unlikely(s != pktparse::Status::ok)) return drop(m, s);
+    if (&key == &st.keys->next && st.switched_to != key.key_id()) {
+      st.switched_to = key.key_id();
+      post({Event::Kind::switched, d.c->id, st.keys->current.key_id(), key.key_id(), 0, 0});
+    }
+    const std::uint16_t hdr_len = d.h.hdr_len;
+    std::uint8_t* front = d.frame + hdr_len;
+    std::memmove(front, d.frame, d.v.payload_offset);
+    (void)rte_pktmbuf_adj(m, hdr_len);
+    const std::size_t end = std::size_t{d.v.payload_offset} + clear.size();
+    if (m->data_len > end) (void)rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - end));
+    if (unlikely(!rewrite_headers(front, d.v, *d.c, ctx_.tx_mac, clear.size()))) return drop(m, Counter::over_mtu);
+    ctx_.counters->add(Counter::descrambled);
+    tx(m);
+  }
+
+  // ---- Both ----
+
   void tx(rte_mbuf* m) {
     ctx_.counters->add(Counter::tx, rte_eth_tx_buffer(ctx_.tx_port, ctx_.tx_queue, txb_, m));
   }
@@ -242,6 +394,12 @@ class Worker {
   void drop(rte_mbuf* m, pktparse::Status why) {
     ctx_.counters->add(why);
     rte_pktmbuf_free(m);
+  }
+
+  template <typename Why>
+  bool reject(rte_mbuf* m, Why why) {
+    drop(m, why);
+    return false;
   }
 
   void post(Event e) {
@@ -258,17 +416,33 @@ class Worker {
 int worker_main(void* arg) {
   auto& ctx = *static_cast<WorkerContext*>(arg);
   ctx.burst = std::clamp<std::uint16_t>(ctx.burst, 1, kMaxBurst);
+  const int socket = static_cast<int>(rte_socket_id());
   auto* txb = static_cast<rte_eth_dev_tx_buffer*>(
-      rte_zmalloc_socket("keycast_txbuf", RTE_ETH_TX_BUFFER_SIZE(ctx.burst), 0, static_cast<int>(rte_socket_id())));
+      rte_zmalloc_socket("keycast_txbuf", RTE_ETH_TX_BUFFER_SIZE(ctx.burst), 0, socket));
   if (!txb) return -1;
   rte_eth_tx_buffer_init(txb, ctx.burst);
   rte_eth_tx_buffer_set_err_callback(txb, on_unsent, ctx.counters);
-  {
-    // seq never repeats under one key, even across restarts on a key the key
-    // manager keeps: it starts from the time in nanoseconds.
-    Worker w(ctx, txb, ctx.clock->now_ms() * 1000000);
+  Held* hold = nullptr;
+  if (ctx.mode == Mode::descramble) {
+    std::size_t entries = 0;
+    for (const Channel& c : ctx.channels->channels()) entries += c.hold_datagrams;
+    hold = static_cast<Held*>(rte_zmalloc_socket("keycast_hold", entries * sizeof(Held), RTE_CACHE_LINE_SIZE, socket));
+    if (!hold) {
+      rte_free(txb);
+      return -1;
+    }
+  }
+  // seq never repeats under one key, even across restarts on a key the key
+  // manager keeps: it starts from the time in nanoseconds.
+  const std::uint64_t first_seq = ctx.clock->now_ms() * 1000000;
+  if (ctx.mode == Mode::scramble) {
+    Worker<Mode::scramble> w(ctx, txb, first_seq, hold);
+    w.run();
+  } else {
+    Worker<Mode::descramble> w(ctx, txb, first_seq, hold);
     w.run();
   }
+  rte_free(hold);
   rte_free(txb);
   return 0;
 }

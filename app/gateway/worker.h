@@ -1,5 +1,5 @@
 // One worker lcore: everything it needs, prepared by main before launch, and
-// its entry point. The worker owns every channel in this increment (one
+// its entry point (scramble or descramble, as the configuration says). The worker owns every channel in this increment (one
 // worker), so all per-channel state is single-writer.
 #pragma once
 
@@ -17,6 +17,7 @@ struct rte_ring;
 namespace gateway {
 
 struct WorkerContext {
+  Mode mode = Mode::scramble;
   unsigned lcore = 0;
   std::uint16_t rx_port = 0, rx_queue = 0;
   std::uint16_t tx_port = 0, tx_queue = 0;
@@ -37,7 +38,7 @@ struct WorkerContext {
 };
 
 // rte_eal_remote_launch entry; arg is a WorkerContext*. Returns 0, or -1 if
-// it could not start (no memory for its TX buffer).
+// it could not start (no memory for its TX buffer or hold queues).
 int worker_main(void* arg);
 
 }  // namespace gateway
