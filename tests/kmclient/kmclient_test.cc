@@ -28,18 +28,6 @@ using kmproto::ErrorCode;
 using kmproto::KeyState;
 using std::chrono::milliseconds;
 
-std::uint16_t closed_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  (void)::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  (void)::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 ClientConfig lab_client(const std::string& peer, kmproto::Role role, std::vector<std::uint16_t> ports) {
   ClientConfig c;
   for (const auto p : ports) c.endpoints.push_back({"127.0.0.1", p});
@@ -110,7 +98,7 @@ TEST_F(Lab, PipelinedRequests) {
 
 TEST_F(Lab, FailsOverFromADeadEndpoint) {
   auto cfg = rx1();
-  cfg.endpoints.insert(cfg.endpoints.begin(), Endpoint{"127.0.0.1", closed_port()});
+  cfg.endpoints.insert(cfg.endpoints.begin(), Endpoint{"127.0.0.1", keymgr::test::free_port()});
   KeymgrClient c(cfg);
   const auto keys = c.request_keys(1);
   ASSERT_TRUE(keys) << keys.error().message;

@@ -29,20 +29,9 @@ namespace {
 
 using keymgr::test::KeymgrProcess;
 using keymgr::test::TempDir;
+using keymgr::test::free_port;
 using Bytes = std::vector<std::uint8_t>;
 using namespace std::chrono_literals;
-
-std::uint16_t free_port(int type) {
-  const int fd = ::socket(AF_INET, type, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  (void)::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  (void)::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::string group(int n) {
   return "239.255." + std::to_string(::getpid() % 250 + 1) + "." + std::to_string(n);

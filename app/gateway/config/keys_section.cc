@@ -5,14 +5,13 @@
 #include <vector>
 
 #include "address.h"
+#include "keyshm/keyshm.h"
 #include "sections.h"
 
 namespace gateway::detail {
 
 namespace {
 
-constexpr std::string_view kShmPrefix = "keycast-";
-constexpr std::size_t kShmMaxLen = 255;  // NAME_MAX, without shm_open's leading '/'
 
 std::vector<Endpoint> read_endpoints(const tomlcheck::Table& t, const std::vector<tomlcheck::Table::PlacedString>& items) {
   const std::string path = t.path("endpoints");
@@ -35,16 +34,8 @@ std::vector<Endpoint> read_endpoints(const tomlcheck::Table& t, const std::vecto
   return out;
 }
 
-bool shm_char_ok(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
-}
-
 void check_shm_name(const tomlcheck::Table& t, const std::string& name) {
-  bool chars_ok = true;
-  for (char c : name) chars_ok = chars_ok && shm_char_ok(c);
-  if (name.size() <= kShmPrefix.size() || name.compare(0, kShmPrefix.size(), kShmPrefix) != 0 || !chars_ok ||
-      name.size() > kShmMaxLen)
+  if (!keyshm::valid_name(name))
     t.fail("shm", "must be \"keycast-\" followed by [A-Za-z0-9._-], at most 255 bytes in all, got \"" + name +
                       '"');
 }

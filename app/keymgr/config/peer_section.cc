@@ -4,6 +4,7 @@
 #include <set>
 #include <string>
 
+#include "keyshm/keyshm.h"
 #include "sections.h"
 
 namespace keymgr::detail {
@@ -11,8 +12,6 @@ namespace keymgr::detail {
 namespace {
 
 constexpr std::int64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
-constexpr std::string_view kShmPrefix = "keycast-";
-constexpr std::size_t kShmMaxLen = 255;  // NAME_MAX, without shm_open's leading '/'
 
 std::vector<std::uint32_t> channel_list(const tomlcheck::Table& t, std::string_view key,
                                         const std::vector<std::int64_t>& ids) {
@@ -25,16 +24,8 @@ std::vector<std::uint32_t> channel_list(const tomlcheck::Table& t, std::string_v
   return out;
 }
 
-bool shm_char_ok(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
-}
-
 void check_shm_name(const tomlcheck::Table& t, const std::string& name) {
-  bool chars_ok = true;
-  for (char c : name) chars_ok = chars_ok && shm_char_ok(c);
-  if (name.size() <= kShmPrefix.size() || name.compare(0, kShmPrefix.size(), kShmPrefix) != 0 || !chars_ok ||
-      name.size() > kShmMaxLen)
+  if (!keyshm::valid_name(name))
     t.fail("shm", "must be \"keycast-\" followed by [A-Za-z0-9._-], at most 255 bytes in all, got \"" + name +
                       '"');
 }

@@ -27,6 +27,10 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// A loopback port free right now (type SOCK_STREAM or SOCK_DGRAM): for a
+// server that must come back on the same port, or a port nobody listens on.
+std::uint16_t free_port(int type = 1 /* SOCK_STREAM */);
+
 // Runs KEYCAST_KEYMGR_BIN with args; returns its exit code, stdout+stderr in
 // *output. Killed (128 + SIGKILL) if it runs longer than timeout.
 int run_keymgr(const std::vector<std::string>& args, std::string* output,

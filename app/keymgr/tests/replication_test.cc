@@ -16,18 +16,6 @@
 namespace keymgr::test {
 namespace {
 
-std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 std::string with_port(std::string config, std::uint16_t port) {
   const std::string from = "listen = \"127.0.0.1:0\"";
   config.replace(config.find(from), from.size(), "listen = \"127.0.0.1:" + std::to_string(port) + "\"");

@@ -99,4 +99,13 @@ std::string_view to_string(WriterStatus s) noexcept {
   return "?";
 }
 
+bool valid_name(std::string_view name) noexcept {
+  constexpr std::size_t kMaxLen = 255;
+  if (name.size() <= kNamePrefix.size() || name.size() > kMaxLen || !name.starts_with(kNamePrefix)) return false;
+  for (const char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+      return false;
+  return true;
+}
+
 }  // namespace keyshm

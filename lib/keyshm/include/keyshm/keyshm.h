@@ -20,6 +20,11 @@
 namespace keyshm {
 
 inline constexpr std::size_t kMaxMaterial = 1024;
+inline constexpr std::string_view kNamePrefix = "keycast-";
+
+// Whether name may name a keycast shared-memory object: "keycast-" followed
+// by [A-Za-z0-9._-], at most 255 bytes in all (NAME_MAX without the '/').
+bool valid_name(std::string_view name) noexcept;
 inline constexpr std::size_t kKeysPerSlot = 3;   // current, next, previous
 inline constexpr std::size_t kMaxChannels = 65536;
 
