@@ -62,6 +62,15 @@ struct alignas(64) WorkerCounters {
   void add(pktparse::Status s) noexcept { add(kGatewayCounters + static_cast<std::size_t>(s)); }
 };
 
+// One channel as its worker last published it (every drain period, not per
+// datagram), for telemetry and Prometheus. Single writer: the owning worker.
+struct alignas(64) ChannelStats {
+  std::atomic<std::uint64_t> datagrams{0};      // (de)scrambled and sent since start
+  std::atomic<std::uint64_t> seq{0};            // scramble: the next DATA seq
+  std::atomic<std::uint64_t> key_datagrams{0};  // scramble: under key_id
+  std::atomic<std::uint32_t> key_id{0};         // scramble: the key the worker uses; 0 before the first
+};
+
 using CounterTotals = std::array<std::uint64_t, kCounterCount>;
 
 CounterTotals sum_counters(std::span<const WorkerCounters* const> workers) noexcept;

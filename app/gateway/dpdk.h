@@ -21,4 +21,5 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
+#include <rte_telemetry.h>
 #pragma GCC diagnostic pop

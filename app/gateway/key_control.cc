@@ -310,4 +310,27 @@ void KeyControl::handle(const Event& e) {
   }
 }
 
+std::vector<ChannelKeyIds> KeyControl::key_ids() const {
+  std::vector<ChannelKeyIds> out;
+  out.reserve(keys_.size());
+  for (const ChannelKeys& k : keys_) {
+    ChannelKeyIds c;
+    c.channel_id = k.ch->id;
+    if (k.previous) {
+      c.previous = k.previous->key_id;
+      c.previous_until_ms = k.previous_until_ms;
+    }
+    if (k.current) {
+      c.current = k.current->key_id;
+      c.current_end_ms = k.current_end_ms;
+    }
+    if (k.next) {
+      c.next = k.next->key_id;
+      c.next_end_ms = k.next_end_ms;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace gateway

@@ -31,6 +31,15 @@ namespace gateway {
 
 kmclient::ClientConfig client_config(const KeySource& keys);
 
+// A channel's key ids and their TscClock end times as the control thread
+// holds them: what telemetry and Prometheus show. Ids only, never material;
+// 0 where there is no such key.
+struct ChannelKeyIds {
+  std::uint32_t channel_id = 0;
+  std::uint32_t previous = 0, current = 0, next = 0;
+  std::uint64_t previous_until_ms = 0, current_end_ms = 0, next_end_ms = 0;
+};
+
 class KeyControl {
  public:
   KeyControl(const GatewayConfig& config, const ChannelTable& channels, KeyTable& table, const TscClock& clock);
@@ -44,6 +53,8 @@ class KeyControl {
   // client's deadlines.
   void tick();
   void handle(const Event& e);
+  // One entry per channel, in channel order.
+  std::vector<ChannelKeyIds> key_ids() const;
 
  private:
   struct ChannelKeys {

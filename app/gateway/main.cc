@@ -30,6 +30,8 @@ void add_options(CLI::App& app, gateway::RunOptions& o) {
       "`keycast-gateway --help` prints EAL's own options. The main lcore runs the control thread, one worker\n"
       "lcore polls (this version runs exactly one worker). Keys of every channel are fetched before polling starts.\n"
       "SIGINT/SIGTERM stop cleanly: the burst finishes, TX is drained, keys are wiped, counters are printed.\n"
+      "Observe it with dpdk-telemetry.py (/keycast/counters, /keycast/channels, /keycast/keys, /keycast/mode)\n"
+      "and, with metrics_listen set, Prometheus at http://HOST:PORT/metrics.\n"
       "Exit codes: 0 stopped cleanly, 1 could not start (EAL, lcores, memory, ports), 2 bad command line or\n"
       "configuration, 3 some channel had no key within keys.startup_timeout_ms (nothing was polled or sent).");
 }

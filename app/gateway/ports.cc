@@ -2,6 +2,7 @@
 #include "ports.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -52,8 +53,13 @@ void setup_port(std::uint16_t port, unsigned queues, const PortConfig& cfg, rte_
 rte_mempool* create_pool(const PortConfig& ports, unsigned workers) {
   const unsigned n = std::max<unsigned>(ports.mbufs, 1024);
   const unsigned cache = std::min<unsigned>(256, n / 4);
-  rte_mempool* pool = rte_pktmbuf_pool_create("keycast_mbufs", n, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                              static_cast<int>(rte_socket_id()));
+  // On the input port's NUMA node, where its RX descriptors and the worker
+  // are; anywhere if that node has no memory for it.
+  const int port_socket = rte_eth_dev_is_valid_port(ports.input) ? rte_eth_dev_socket_id(ports.input) : -1;
+  const int socket = port_socket < 0 ? static_cast<int>(rte_socket_id()) : port_socket;
+  rte_mempool* pool = rte_pktmbuf_pool_create("keycast_mbufs", n, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  if (!pool && rte_errno == ENOMEM)
+    pool = rte_pktmbuf_pool_create("keycast_mbufs", n, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!pool)
     throw std::runtime_error(dpdk_error("mbuf pool of " + std::to_string(n) + " mbufs for " + std::to_string(workers) +
                                             " worker(s) (raise -m, or lower ports.mbufs)",

@@ -1,4 +1,5 @@
-// The gateway's life: load, keys first, ports, launch, control loop, stop.
+// The gateway's life: load, placement, metrics, keys first, ports, telemetry,
+// launch, control loop, stop.
 #include "run.h"
 
 #include <signal.h>
@@ -21,7 +22,10 @@
 #include "events.h"
 #include "key_control.h"
 #include "key_table.h"
+#include "metrics.h"
+#include "placement.h"
 #include "ports.h"
+#include "telemetry.h"
 #include "worker.h"
 
 namespace gateway {
@@ -35,12 +39,13 @@ void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
 constexpr unsigned kEventRingSize = 1024;
 constexpr auto kControlPeriod = std::chrono::milliseconds(2);
+constexpr std::uint64_t kObservePeriodMs = 100;  // telemetry key snapshot, Prometheus update
 
 void say(const std::string& line) { std::fprintf(stderr, "keycast-gateway: %s\n", line.c_str()); }
 
-// The worker lcore: the configured one, or the first EAL worker lcore. This
-// increment runs exactly one worker.
-unsigned pick_worker(const GatewayConfig& config) {
+// The worker lcore: the configured one, or an EAL worker lcore on the input
+// port's NUMA node. This increment runs exactly one worker.
+unsigned pick_worker(const GatewayConfig& config, const Placement& placement) {
   if (config.worker_lcores.size() > 1)
     throw std::invalid_argument("worker_lcores lists " + std::to_string(config.worker_lcores.size()) +
                                 " lcores; this version runs exactly one worker");
@@ -51,7 +56,7 @@ unsigned pick_worker(const GatewayConfig& config) {
                                   " is not an EAL worker lcore (give it to EAL with -l, besides the main lcore)");
     return l;
   }
-  const unsigned l = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0);
+  const unsigned l = placement.worker_for(config.ports.input);
   if (l >= RTE_MAX_LCORE)
     throw std::invalid_argument("no worker lcore: give EAL at least two lcores (-l 0-1: main 0, worker 1)");
   if (rte_lcore_count() > 2)
@@ -77,14 +82,29 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     say("keys.shm (shared-memory key source) is not implemented in this version: use endpoints");
     return kExitBadConfig;
   }
+  const Placement placement;
+  say("topology (hwloc): " + placement.summary());
   unsigned lcore = 0;
   std::unique_ptr<ChannelTable> channels;
   try {
-    lcore = pick_worker(config);
+    lcore = pick_worker(config, placement);
     channels = std::make_unique<ChannelTable>(config);
   } catch (const std::exception& e) {
     say(e.what());
     return kExitBadConfig;
+  }
+  placement.report(lcore, config.ports.input, config.ports.output);
+
+  std::unique_ptr<Metrics> metrics;
+  if (!config.metrics_listen.empty()) {
+    try {
+      metrics = std::make_unique<Metrics>(config.metrics_listen, *channels);
+    } catch (const std::exception& e) {
+      say("metrics_listen " + config.metrics_listen + ": " + e.what());
+      return kExitCannotStart;
+    }
+    const std::string host = config.metrics_listen.substr(0, config.metrics_listen.rfind(':'));
+    say("metrics on http://" + host + ":" + std::to_string(metrics->port()) + "/metrics");
   }
 
   const TscClock clock;
@@ -100,6 +120,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   if (g_stop.load()) return kExitOk;
 
   auto counters = std::make_unique<WorkerCounters>();
+  const WorkerCounters* all[] = {counters.get()};
+  auto channel_stats = std::make_unique<ChannelStats[]>(channels->size());
   int worker_rc = 0;
   {
     std::unique_ptr<rte_mempool, PoolDeleter> pool;
@@ -135,6 +157,20 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     ctx.events = events.get();
     ctx.quit = &g_stop;
     ctx.counters = counters.get();
+    ctx.channel_stats = channel_stats.get();
+
+    Telemetry telemetry({config.mode, lcore, config.ports.input, config.ports.output, channels.get(), &clock,
+                         {counters.get()}, channel_stats.get()});
+    std::uint64_t observed_ms = 0;
+    auto observe = [&] {
+      const std::uint64_t now = clock.now_ms();
+      if (now - observed_ms < kObservePeriodMs) return;
+      observed_ms = now;
+      auto ids = control.key_ids();
+      if (metrics) metrics->update(sum_counters(all), ids, channel_stats.get(), now);
+      telemetry.publish_keys(std::move(ids));
+    };
+    observe();
 
     const std::uint64_t started_ms = clock.now_ms();
     if (rte_eal_remote_launch(worker_main, &ctx, lcore) != 0) {
@@ -149,6 +185,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     while (!g_stop.load(std::memory_order_relaxed)) {
       while (rte_ring_sc_dequeue_elem(events.get(), &e, sizeof e) == 0) control.handle(e);
       control.tick();
+      observe();
       if (options.idle_exit_ms) {
         const std::uint64_t last = std::max(ctx.last_rx_ms.load(std::memory_order_relaxed), started_ms);
         if (clock.now_ms() - last >= options.idle_exit_ms) {
@@ -165,7 +202,6 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     ports.reset();  // stops and closes: TX is drained, pcap files written
   }
   std::fprintf(stderr, "keycast-gateway: counters:\n");
-  const WorkerCounters* all[] = {counters.get()};
   print_counters(stderr, sum_counters(all));
   if (worker_rc != 0) {
     say("the worker could not start (no memory for its TX buffer or hold queues)");

@@ -51,6 +51,7 @@ struct ChannelState {
   pktparse::PreparedKey* key = nullptr;  // valid for this iteration only (QSBR)
   std::uint32_t remaining_ms = 0;
   std::uint64_t packets = 0, bytes = 0;  // under active_key_id
+  std::uint64_t datagrams = 0;           // (de)scrambled since start
   std::uint64_t next_notice_ms = 0;      // 0: announce as soon as a next key appears
   // L2-L4 headers of a recent DATA frame (after rewrite), which KEY_NOTICEs
   // reuse so they leave from the same source (and VLAN) as the data.
@@ -115,6 +116,7 @@ class Worker {
 
       if (unlikely(cur_tsc - prev_tsc > drain_tsc)) {
         flush();
+        publish_stats();
         prev_tsc = cur_tsc;
       }
 
@@ -137,6 +139,7 @@ class Worker {
     }
 
     flush();
+    publish_stats();
     for (const Channel& c : ctx_.channels->channels()) {
       ChannelState& st = state_[c.index];
       if (st.active_key_id)
@@ -248,6 +251,7 @@ class Worker {
     if (unlikely(!rewrite_headers(front, v, *c, ctx_.tx_mac, udp_payload))) return drop(m, Counter::over_mtu);
 
     ++st.packets;
+    ++st.datagrams;
     st.bytes += v.payload_len;
     if (st.want_template && v.payload_offset <= kTemplateMax) {
       std::memcpy(st.template_hdrs, front, v.payload_offset);
@@ -376,11 +380,27 @@ class Worker {
     const std::size_t end = std::size_t{d.v.payload_offset} + clear.size();
     if (m->data_len > end) (void)rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - end));
     if (unlikely(!rewrite_headers(front, d.v, *d.c, ctx_.tx_mac, clear.size()))) return drop(m, Counter::over_mtu);
+    ++st.datagrams;
     ctx_.counters->add(Counter::descrambled);
     tx(m);
   }
 
   // ---- Both ----
+
+  // For observers, on the drain timer: a few relaxed stores per channel.
+  void publish_stats() {
+    if (!ctx_.channel_stats) return;
+    for (const Channel& c : ctx_.channels->channels()) {
+      const ChannelState& st = state_[c.index];
+      ChannelStats& out = ctx_.channel_stats[c.index];
+      out.datagrams.store(st.datagrams, std::memory_order_relaxed);
+      if constexpr (M == Mode::scramble) {
+        out.seq.store(st.seq, std::memory_order_relaxed);
+        out.key_datagrams.store(st.packets, std::memory_order_relaxed);
+        out.key_id.store(st.active_key_id, std::memory_order_relaxed);
+      }
+    }
+  }
 
   void tx(rte_mbuf* m) {
     ctx_.counters->add(Counter::tx, rte_eth_tx_buffer(ctx_.tx_port, ctx_.tx_queue, txb_, m));

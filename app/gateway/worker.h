@@ -34,6 +34,7 @@ struct WorkerContext {
 
   // Written by the worker, read by the control thread.
   WorkerCounters* counters = nullptr;
+  ChannelStats* channel_stats = nullptr;  // by channel index; optional
   std::atomic<std::uint64_t> last_rx_ms{0};
 };
 

@@ -19,6 +19,11 @@ namespace gateway::test {
 
 namespace {
 std::string prefix_stem() { return "kcgw-test-" + std::to_string(::getpid()) + "-"; }
+
+using Clock = std::chrono::steady_clock;
+std::chrono::milliseconds since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t);
+}
 }  // namespace
 
 void remove_runtime_dirs() {
@@ -39,11 +44,9 @@ std::vector<std::string> eal_args(const std::vector<std::string>& vdevs) {
   return a;
 }
 
-GatewayRun run_gateway(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
-                       std::chrono::milliseconds stop_after) {
-  GatewayRun r;
+GatewayChild::GatewayChild(const std::vector<std::string>& args) {
   int fds[2];
-  if (::pipe(fds) != 0) return r;
+  if (::pipe(fds) != 0) return;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
@@ -59,38 +62,86 @@ GatewayRun run_gateway(const std::vector<std::string>& args, std::chrono::millis
   ::close(fds[1]);
   if (rc != 0) {
     ::close(fds[0]);
-    r.output = "cannot spawn " KEYCAST_GATEWAY_BIN;
+    output_ = "cannot spawn " KEYCAST_GATEWAY_BIN;
+    return;
+  }
+  pid_ = pid;
+  fd_ = fds[0];
+}
+
+GatewayChild::~GatewayChild() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool GatewayChild::pump(int timeout_ms) {
+  if (fd_ < 0) return false;
+  pollfd pfd{fd_, POLLIN, 0};
+  const int ready = ::poll(&pfd, 1, timeout_ms);
+  if (ready <= 0) return ready == 0 || errno == EINTR;
+  char buf[4096];
+  const ssize_t n = ::read(fd_, buf, sizeof buf);
+  if (n < 0 && errno == EINTR) return true;
+  if (n <= 0) {
+    ::close(fd_);
+    fd_ = -1;
+    return false;
+  }
+  output_.append(buf, static_cast<std::size_t>(n));
+  return true;
+}
+
+bool GatewayChild::wait_for(const std::string& text, std::chrono::milliseconds timeout) {
+  const auto start = Clock::now();
+  while (output_.find(text) == std::string::npos) {
+    if (since(start) >= timeout || !pump(50)) return output_.find(text) != std::string::npos;
+  }
+  return true;
+}
+
+bool GatewayChild::collect_for(std::chrono::milliseconds duration) {
+  const auto start = Clock::now();
+  while (since(start) < duration)
+    if (!pump(50)) return false;
+  return true;
+}
+
+GatewayRun GatewayChild::finish(int sig, std::chrono::milliseconds timeout) {
+  GatewayRun r;
+  if (pid_ <= 0) {
+    r.output = output_;
     return r;
   }
-  const auto start = std::chrono::steady_clock::now();
-  bool stopped = false;
-  for (;;) {
-    const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
-    if (stop_after.count() && !stopped && elapsed >= stop_after) {
-      ::kill(pid, SIGTERM);
-      stopped = true;
-    }
-    if (elapsed >= timeout) {
-      ::kill(pid, SIGKILL);
-      r.output += "\n[killed after " + std::to_string(timeout.count()) + " ms]\n";
+  if (sig) ::kill(pid_, sig);
+  const auto start = Clock::now();
+  while (pump(50)) {
+    if (since(start) >= timeout) {
+      ::kill(pid_, SIGKILL);
+      output_ += "\n[killed after " + std::to_string(timeout.count()) + " ms]\n";
       break;
     }
-    pollfd pfd{fds[0], POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, 50);
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready == 0) continue;
-    char buf[4096];
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    r.output.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fds[0]);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.output = output_;
   if (std::getenv("KEYCAST_TEST_VERBOSE")) std::fprintf(stderr, "--- keycast-gateway (exit %d):\n%s\n", r.exit_code, r.output.c_str());
   return r;
+}
+
+GatewayRun run_gateway(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                       std::chrono::milliseconds stop_after) {
+  GatewayChild child(args);
+  const auto start = Clock::now();
+  if (stop_after.count()) {
+    const bool alive = child.collect_for(stop_after);
+    return child.finish(alive ? SIGTERM : 0, timeout - since(start));
+  }
+  return child.finish(0, timeout);
 }
 
 }  // namespace gateway::test

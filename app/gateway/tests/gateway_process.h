@@ -1,5 +1,6 @@
-// Runs the keycast-gateway binary as a child process with a deadline, and
-// the EAL arguments of a test run on net_pcap ports without hugepages.
+// Runs the keycast-gateway binary as a child process (to the end with a
+// deadline, or kept running while a test talks to it), and the EAL arguments
+// of a test run on net_pcap ports without hugepages.
 #pragma once
 
 #include <chrono>
@@ -12,6 +13,31 @@ namespace gateway::test {
 struct GatewayRun {
   int exit_code = -1;  // 128 + signal when killed
   std::string output;  // stdout and stderr
+};
+
+// KEYCAST_GATEWAY_BIN with args, running while the test looks at it.
+class GatewayChild {
+ public:
+  explicit GatewayChild(const std::vector<std::string>& args);
+  ~GatewayChild();  // SIGKILL if still running
+  GatewayChild(const GatewayChild&) = delete;
+  GatewayChild& operator=(const GatewayChild&) = delete;
+
+  // Collects output until text appears (true), the child closes its output
+  // or timeout passes (false).
+  bool wait_for(const std::string& text, std::chrono::milliseconds timeout);
+  // Collects output for duration; false if the child closed it before.
+  bool collect_for(std::chrono::milliseconds duration);
+  const std::string& output() const { return output_; }
+  // Sends sig (0: none), collects output until the child ends, SIGKILL after
+  // timeout.
+  GatewayRun finish(int sig, std::chrono::milliseconds timeout);
+
+ private:
+  bool pump(int timeout_ms);  // false at end of output
+  int pid_ = -1;
+  int fd_ = -1;
+  std::string output_;
 };
 
 // Runs KEYCAST_GATEWAY_BIN with args. SIGTERM after stop_after (if non-zero),

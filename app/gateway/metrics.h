@@ -1,0 +1,61 @@
+// The gateway's Prometheus endpoint (prometheus-cpp), as the key manager's:
+// a registry served by prometheus::Exposer on its own HTTP thread, updated by
+// the control loop with update(). The metric objects are atomic, so the HTTP
+// thread never reads the workers' counters or the control thread's state.
+//   keycast_gateway_packets_total{outcome}          every counter of counters.h
+//   keycast_gateway_channel_datagrams_total{channel}
+//   keycast_gateway_key_id{channel,which}           current/next/previous, 0 if none
+//   keycast_gateway_key_remaining_seconds{channel}  of the current key
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "channel_table.h"
+#include "counters.h"
+#include "key_control.h"
+
+namespace prometheus {
+class Counter;
+class Exposer;
+class Gauge;
+class Registry;
+}  // namespace prometheus
+
+namespace gateway {
+
+class Metrics {
+ public:
+  // bind: "IP:PORT" or "[IPv6]:PORT", port 0 for any free one. Throws
+  // std::runtime_error if it cannot listen there.
+  Metrics(const std::string& bind, const ChannelTable& channels);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  std::uint16_t port() const;
+  // keys and stats by channel index.
+  void update(const CounterTotals& totals, const std::vector<ChannelKeyIds>& keys, const ChannelStats* stats,
+              std::uint64_t now_ms);
+
+ private:
+  struct PerChannel {
+    prometheus::Counter* datagrams = nullptr;
+    prometheus::Gauge* current = nullptr;
+    prometheus::Gauge* next = nullptr;
+    prometheus::Gauge* previous = nullptr;
+    prometheus::Gauge* remaining = nullptr;
+    std::uint64_t last_datagrams = 0;
+  };
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;  // after registry_: stops serving before it goes
+  std::array<prometheus::Counter*, kCounterCount> packets_{};
+  CounterTotals last_{};
+  std::vector<PerChannel> channels_;  // by channel index
+};
+
+}  // namespace gateway

@@ -1,0 +1,173 @@
+// The /keycast/ telemetry commands and the state they read.
+#include "telemetry.h"
+
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "config/address.h"
+#include "dpdk.h"
+
+namespace gateway {
+
+namespace {
+
+struct ChannelText {
+  std::string id, input, output, suite;
+};
+
+struct State {
+  std::mutex mutex;
+  std::optional<TelemetryView> view;
+  std::vector<ChannelText> text;    // by channel index
+  std::vector<ChannelKeyIds> keys;  // by channel index; empty until the first publish
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+std::uint64_t left(std::uint64_t end_ms, std::uint64_t now_ms) { return end_ms > now_ms ? end_ms - now_ms : 0; }
+
+// A nested dict, added to d under name (DPDK frees it with d).
+rte_tel_data* add_dict(rte_tel_data* d, const std::string& name) {
+  rte_tel_data* c = rte_tel_data_alloc();
+  if (!c) return nullptr;
+  rte_tel_data_start_dict(c);
+  if (rte_tel_data_add_dict_container(d, name.c_str(), c, 0) != 0) {
+    rte_tel_data_free(c);
+    return nullptr;
+  }
+  return c;
+}
+
+int counters_cmd(const char*, const char*, rte_tel_data* d) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  if (!s.view) return -1;
+  const CounterTotals t = sum_counters(s.view->counters);
+  rte_tel_data_start_dict(d);
+  for (std::size_t i = 0; i < kCounterCount; ++i)
+    if (t[i] != 0) rte_tel_data_add_dict_u64(d, counter_name(i), t[i]);
+  return 0;
+}
+
+int channels_cmd(const char*, const char*, rte_tel_data* d) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  if (!s.view) return -1;
+  rte_tel_data_start_dict(d);
+  for (const Channel& ch : s.view->channels->channels()) {
+    const ChannelText& t = s.text[ch.index];
+    rte_tel_data* c = add_dict(d, t.id);
+    if (!c) return -1;
+    rte_tel_data_add_dict_u64(c, "id", ch.id);
+    rte_tel_data_add_dict_string(c, "input", t.input.c_str());
+    rte_tel_data_add_dict_string(c, "output", t.output.c_str());
+    rte_tel_data_add_dict_string(c, "suite", t.suite.c_str());
+    if (ch.index < s.keys.size()) {
+      rte_tel_data_add_dict_u64(c, "key_id", s.keys[ch.index].current);
+      if (s.keys[ch.index].next) rte_tel_data_add_dict_u64(c, "next_key_id", s.keys[ch.index].next);
+    }
+    const ChannelStats& st = s.view->channel_stats[ch.index];
+    rte_tel_data_add_dict_u64(c, "datagrams", st.datagrams.load(std::memory_order_relaxed));
+    if (s.view->mode == Mode::scramble) {
+      rte_tel_data_add_dict_u64(c, "worker_key_id", st.key_id.load(std::memory_order_relaxed));
+      rte_tel_data_add_dict_u64(c, "key_datagrams", st.key_datagrams.load(std::memory_order_relaxed));
+      rte_tel_data_add_dict_u64(c, "seq", st.seq.load(std::memory_order_relaxed));
+    }
+  }
+  return 0;
+}
+
+int keys_cmd(const char*, const char*, rte_tel_data* d) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  if (!s.view) return -1;
+  const std::uint64_t now = s.view->clock->now_ms();
+  rte_tel_data_start_dict(d);
+  for (std::size_t i = 0; i < s.keys.size(); ++i) {
+    const ChannelKeyIds& k = s.keys[i];
+    rte_tel_data* c = add_dict(d, s.text[i].id);
+    if (!c) return -1;
+    auto key = [&](const char* id_name, std::uint32_t id, const char* ms_name, std::uint64_t end_ms) {
+      if (!id) return;
+      rte_tel_data_add_dict_u64(c, id_name, id);
+      rte_tel_data_add_dict_u64(c, ms_name, left(end_ms, now));
+    };
+    key("current_key_id", k.current, "current_remaining_ms", k.current_end_ms);
+    key("next_key_id", k.next, "next_remaining_ms", k.next_end_ms);
+    key("previous_key_id", k.previous, "previous_remaining_ms", k.previous_until_ms);
+  }
+  return 0;
+}
+
+int mode_cmd(const char*, const char*, rte_tel_data* d) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  if (!s.view) return -1;
+  rte_tel_data_start_dict(d);
+  rte_tel_data_add_dict_string(d, "mode", s.view->mode == Mode::scramble ? "scramble" : "descramble");
+  rte_tel_data_add_dict_u64(d, "worker_lcore", s.view->worker_lcore);
+  rte_tel_data_add_dict_u64(d, "input_port", s.view->input_port);
+  rte_tel_data_add_dict_u64(d, "output_port", s.view->output_port);
+  rte_tel_data_add_dict_u64(d, "channels", s.view->channels->size());
+  return 0;
+}
+
+void register_once() {
+  static const bool done = [] {
+    struct Cmd {
+      const char* name;
+      telemetry_cb fn;
+      const char* help;
+    };
+    const Cmd cmds[] = {
+        {"/keycast/counters", counters_cmd, "Every non-zero gateway counter, summed over workers. No parameters."},
+        {"/keycast/channels", channels_cmd,
+         "Per channel: groups, suite, key ids, datagrams, and (scramble) seq. No parameters."},
+        {"/keycast/keys", keys_cmd, "Per channel: current/next/previous key ids and ms left. No parameters."},
+        {"/keycast/mode", mode_cmd, "Mode, worker lcore, ports, channel count. No parameters."},
+    };
+    for (const Cmd& c : cmds)
+      if (rte_telemetry_register_cmd(c.name, c.fn, c.help) != 0)
+        std::fprintf(stderr, "keycast-gateway: warning: telemetry command %s not registered\n", c.name);
+    return true;
+  }();
+  (void)done;
+}
+
+}  // namespace
+
+Telemetry::Telemetry(TelemetryView view) {
+  register_once();
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  s.text.assign(view.channels->size(), {});
+  for (const Channel& ch : view.channels->channels()) {
+    ChannelText& t = s.text[ch.index];
+    t.id = std::to_string(ch.id);
+    t.input = to_string(IpPort{ch.in_addr, ch.in_port});
+    t.output = to_string(IpPort{ch.out_addr, ch.out_port});
+    t.suite = std::string(pktparse::suite_name(ch.suite));
+  }
+  s.keys.clear();
+  s.view = std::move(view);
+}
+
+Telemetry::~Telemetry() {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  s.view.reset();
+  s.keys.clear();
+}
+
+void Telemetry::publish_keys(std::vector<ChannelKeyIds> keys) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  s.keys = std::move(keys);
+}
+
+}  // namespace gateway
