@@ -24,6 +24,9 @@ constexpr std::uint8_t kProtoUdp = 17;
 // independent up to a final swap). 32-bit words added into a 64-bit total
 // cannot overflow for any datagram, so the loop has no carries and the
 // compiler vectorizes it; 2^16 = 1 (mod 0xFFFF) lets the total fold at the end.
+// Built for AVX-512BW, AVX2 and the baseline; the loader picks one by CPUID
+// (GCC function multiversioning), so the library needs no -m flags.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
   std::uint64_t acc = 0;
   const std::size_t words = n / 4;
