@@ -134,6 +134,7 @@ class Worker {
           else descramble(pkts[i], cur_tsc, now_ms);
         }
       }
+      commit_counts();
 
       rte_rcu_qsbr_quiescent(qsbr, self);
     }
@@ -259,7 +260,7 @@ class Worker {
       st.template_view = v;
       st.want_template = false;
     }
-    ctx_.counters->add(Counter::scrambled);
+    ++done_;
     tx(m);
   }
 
@@ -381,7 +382,7 @@ class Worker {
     if (m->data_len > end) (void)rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - end));
     if (unlikely(!rewrite_headers(front, d.v, *d.c, ctx_.tx_mac, clear.size()))) return drop(m, Counter::over_mtu);
     ++st.datagrams;
-    ctx_.counters->add(Counter::descrambled);
+    ++done_;
     tx(m);
   }
 
@@ -402,10 +403,18 @@ class Worker {
     }
   }
 
-  void tx(rte_mbuf* m) {
-    ctx_.counters->add(Counter::tx, rte_eth_tx_buffer(ctx_.tx_port, ctx_.tx_queue, txb_, m));
+  // Per datagram only local sums; the shared counters are written once per
+  // loop iteration (commit_counts) and at every flush.
+  void tx(rte_mbuf* m) { sent_ += rte_eth_tx_buffer(ctx_.tx_port, ctx_.tx_queue, txb_, m); }
+  void flush() {
+    sent_ += rte_eth_tx_buffer_flush(ctx_.tx_port, ctx_.tx_queue, txb_);
+    commit_counts();
   }
-  void flush() { ctx_.counters->add(Counter::tx, rte_eth_tx_buffer_flush(ctx_.tx_port, ctx_.tx_queue, txb_)); }
+  void commit_counts() {
+    if (sent_) ctx_.counters->add(Counter::tx, sent_);
+    if (done_) ctx_.counters->add(M == Mode::scramble ? Counter::scrambled : Counter::descrambled, done_);
+    sent_ = done_ = 0;
+  }
 
   void drop(rte_mbuf* m, Counter why) {
     ctx_.counters->add(why);
@@ -428,6 +437,8 @@ class Worker {
 
   WorkerContext& ctx_;
   rte_eth_dev_tx_buffer* txb_;
+  std::uint64_t sent_ = 0;  // frames the TX buffer sent, not yet in the counters
+  std::uint64_t done_ = 0;  // datagrams (de)scrambled, not yet in the counters
   ChannelState state_[kMaxChannels];
 };
 
