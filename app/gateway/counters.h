@@ -37,7 +37,10 @@ namespace gateway {
   X(released, "held datagrams released once their key arrived")                   \
   X(hold_overflow, "datagrams of a full hold queue (dropped)")                    \
   X(hold_timeout, "held datagrams older than hold_ms (dropped)")                  \
-  X(held_at_stop, "datagrams still held at stop (dropped)")
+  X(held_at_stop, "datagrams still held at stop (dropped)")                       \
+  X(handed_over, "datagrams passed to the worker that owns their channel")        \
+  X(handoff_full, "datagrams for another worker's channel, its inbox full (dropped)") \
+  X(inbox_at_stop, "datagrams still in a worker's inbox at stop (dropped)")
 
 enum class Counter : std::uint16_t {
 #define GATEWAY_COUNTER_ENUM(name, text) name,

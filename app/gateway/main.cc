@@ -27,8 +27,9 @@ void add_options(CLI::App& app, gateway::RunOptions& o) {
   app.footer(
       "EAL options come before \"--\" (for example --no-huge -m 512 --no-pci --file-prefix gw1 -l 0-1\n"
       "--vdev net_pcap0,rx_pcap=in.pcap,tx_pcap=unused.pcap --vdev net_pcap1,rx_pcap=empty.pcap,tx_pcap=out.pcap);\n"
-      "`keycast-gateway --help` prints EAL's own options. The main lcore runs the control thread, one worker\n"
-      "lcore polls (this version runs exactly one worker). Keys of every channel are fetched before polling starts.\n"
+      "`keycast-gateway --help` prints EAL's own options. The main lcore runs the control thread; every other\n"
+      "lcore (or worker_lcores) runs a worker polling its share of the input RX queues and sending on its own TX\n"
+      "queue. Keys of every channel are fetched before polling starts.\n"
       "SIGINT/SIGTERM stop cleanly: the burst finishes, TX is drained, keys are wiped, counters are printed.\n"
       "Observe it with dpdk-telemetry.py (/keycast/counters, /keycast/channels, /keycast/keys, /keycast/mode)\n"
       "and, with metrics_listen set, Prometheus at http://HOST:PORT/metrics.\n"

@@ -61,19 +61,21 @@ int Placement::node_of(unsigned lcore) const {
   return s == static_cast<unsigned>(SOCKET_ID_ANY) ? -1 : static_cast<int>(s);
 }
 
-unsigned Placement::worker_for(std::uint16_t port) const {
-  const unsigned first = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0);
+std::vector<unsigned> Placement::workers_for(std::uint16_t port) const {
+  std::vector<unsigned> near, far;
   const int want = port_node(port);
-  if (want == SOCKET_ID_ANY) return first;
-  for (unsigned l = first; l < RTE_MAX_LCORE; l = rte_get_next_lcore(l, 1, 0))
-    if (node_of(l) == want) return l;
-  if (first < RTE_MAX_LCORE)
+  for (unsigned l = rte_get_next_lcore(static_cast<unsigned>(-1), 1, 0); l < RTE_MAX_LCORE;
+       l = rte_get_next_lcore(l, 1, 0))
+    (want == SOCKET_ID_ANY || node_of(l) == want ? near : far).push_back(l);
+  if (near.empty() && !far.empty())
     say("warning: no worker lcore on NUMA node " + std::to_string(want) + " of port " + std::to_string(port) +
         ": give EAL one there (-l)");
-  return first;
+  near.insert(near.end(), far.begin(), far.end());
+  return near;
 }
 
-void Placement::report(unsigned lcore, std::uint16_t input_port, std::uint16_t output_port) const {
+void Placement::report(unsigned lcore, const std::vector<std::uint16_t>& input_ports,
+                       std::uint16_t output_port) const {
   const int node = node_of(lcore);
   const std::string where = "worker lcore " + std::to_string(lcore) + " (cpu " +
                             std::to_string(rte_lcore_to_cpu_id(static_cast<int>(lcore))) + ", NUMA node " +
@@ -87,8 +89,8 @@ void Placement::report(unsigned lcore, std::uint16_t input_port, std::uint16_t o
       say("warning: " + where + ", " + name + " on NUMA node " + std::to_string(p) +
           ": its packets cross nodes (give EAL a worker lcore on node " + std::to_string(p) + ")");
   };
-  one(input_port, "input");
-  if (output_port != input_port) one(output_port, "output");
+  for (const std::uint16_t p : input_ports) one(p, "input");
+  one(output_port, "output");
 }
 
 }  // namespace gateway

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 struct hwloc_topology;
 
@@ -22,13 +23,13 @@ class Placement {
   std::string summary() const;
   // The lcore's NUMA node (hwloc, else DPDK's socket id); -1 if unknown.
   int node_of(unsigned lcore) const;
-  // The first EAL worker lcore on the port's NUMA node; the first worker
-  // lcore when the port has no affinity or no worker is on its node.
-  // RTE_MAX_LCORE when there is no worker lcore.
-  unsigned worker_for(std::uint16_t port) const;
+  // Every EAL worker lcore, those on the port's NUMA node first (so that
+  // the first workers, which poll the first queues, sit beside the port);
+  // a warning when none is on its node.
+  std::vector<unsigned> workers_for(std::uint16_t port) const;
   // One line per port: the lcore's node against the port's; "warning: ..."
   // when they differ.
-  void report(unsigned lcore, std::uint16_t input_port, std::uint16_t output_port) const;
+  void report(unsigned lcore, const std::vector<std::uint16_t>& input_ports, std::uint16_t output_port) const;
 
  private:
   hwloc_topology* topo_ = nullptr;

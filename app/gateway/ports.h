@@ -1,5 +1,7 @@
-// The mbuf pool and the input/output ports: one RX and one TX queue per
-// worker on each port, started and stopped together.
+// The mbuf pool and the ports: each input port with as many RX queues as
+// there are workers (or as it offers), the output port with one TX queue per
+// worker; started and stopped together. Which worker polls which RX queue is
+// decided here too (assign_rx_queues).
 #pragma once
 
 #include <cstdint>
@@ -11,23 +13,43 @@ struct rte_mempool;
 
 namespace gateway {
 
+struct RxQueue {
+  std::uint16_t port = 0;
+  std::uint16_t queue = 0;
+};
+
 // Throws std::runtime_error saying what DPDK refused.
-rte_mempool* create_pool(const PortConfig& ports, unsigned workers);
+rte_mempool* create_pool(const PortConfig& ports);
 
 class Ports {
  public:
-  Ports(const PortConfig& config, unsigned workers, rte_mempool* pool);  // configures and starts; throws
+  // Configures and starts for up to max_workers workers (fewer when the
+  // input ports offer fewer RX queues, or the output port fewer TX queues); throws std::runtime_error naming the
+  // port and what it refused.
+  Ports(const PortConfig& config, unsigned max_workers, rte_mempool* pool);
   ~Ports();  // stops and closes (net_pcap writes its file out on close)
   Ports(const Ports&) = delete;
   Ports& operator=(const Ports&) = delete;
 
+  unsigned workers() const noexcept { return workers_; }
+  // Every input RX queue, port by port.
+  const std::vector<RxQueue>& rx_queues() const noexcept { return rx_; }
   std::uint16_t output_mtu() const noexcept { return mtu_; }
   const std::uint8_t* output_mac() const noexcept { return mac_; }
 
  private:
+  void close_all() noexcept;
+
   std::vector<std::uint16_t> started_;
+  std::vector<RxQueue> rx_;
+  unsigned workers_ = 0;
   std::uint16_t mtu_ = 1500;
   std::uint8_t mac_[6] = {};
 };
+
+// Deals the RX queues out to `workers` workers in turn, so that with one
+// queue per port each worker gets a port, and with several queues on one
+// port each worker gets a queue. Workers beyond the number of queues get none.
+std::vector<std::vector<RxQueue>> assign_rx_queues(const std::vector<RxQueue>& queues, unsigned workers);
 
 }  // namespace gateway

@@ -38,36 +38,38 @@ static_assert(std::atomic<bool>::is_always_lock_free);
 void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
 constexpr unsigned kEventRingSize = 1024;
+constexpr unsigned kInboxSize = 4096;  // datagrams handed to a worker by the others
 constexpr auto kControlPeriod = std::chrono::milliseconds(2);
 constexpr std::uint64_t kObservePeriodMs = 100;  // telemetry key snapshot, Prometheus update
 
 void say(const std::string& line) { std::fprintf(stderr, "keycast-gateway: %s\n", line.c_str()); }
 
-// The worker lcore: the configured one, or an EAL worker lcore on the input
-// port's NUMA node. This increment runs exactly one worker.
-unsigned pick_worker(const GatewayConfig& config, const Placement& placement) {
-  if (config.worker_lcores.size() > 1)
-    throw std::invalid_argument("worker_lcores lists " + std::to_string(config.worker_lcores.size()) +
-                                " lcores; this version runs exactly one worker");
-  if (!config.worker_lcores.empty()) {
-    const unsigned l = config.worker_lcores.front();
+// The worker lcores: the configured ones, or every EAL worker lcore (those
+// on the first input port's NUMA node first).
+std::vector<unsigned> pick_workers(const GatewayConfig& config, const Placement& placement) {
+  if (config.worker_lcores.empty()) {
+    auto all = placement.workers_for(config.ports.inputs.front());
+    if (all.empty())
+      throw std::invalid_argument("no worker lcore: give EAL at least two lcores (-l 0-1: main 0, worker 1)");
+    return all;
+  }
+  for (const unsigned l : config.worker_lcores)
     if (l >= RTE_MAX_LCORE || !rte_lcore_is_enabled(l) || l == rte_get_main_lcore())
       throw std::invalid_argument("worker lcore " + std::to_string(l) +
                                   " is not an EAL worker lcore (give it to EAL with -l, besides the main lcore)");
-    return l;
-  }
-  const unsigned l = placement.worker_for(config.ports.input);
-  if (l >= RTE_MAX_LCORE)
-    throw std::invalid_argument("no worker lcore: give EAL at least two lcores (-l 0-1: main 0, worker 1)");
-  if (rte_lcore_count() > 2)
-    say("note: one worker (lcore " + std::to_string(l) + "); the other worker lcores stay idle in this version");
-  return l;
+  return config.worker_lcores;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string s;
+  for (const auto& p : parts) s += (s.empty() ? "" : ", ") + p;
+  return s;
 }
 
 std::string join_ids(const std::vector<std::uint32_t>& ids) {
-  std::string s;
-  for (const auto id : ids) s += (s.empty() ? "" : ", ") + std::to_string(id);
-  return s;
+  std::vector<std::string> parts;
+  for (const auto id : ids) parts.push_back(std::to_string(id));
+  return join(parts);
 }
 
 struct RingDeleter {
@@ -77,6 +79,21 @@ struct PoolDeleter {
   void operator()(rte_mempool* p) const { rte_mempool_free(p); }
 };
 
+// Everything one worker owns besides its context: event ring and inbox.
+struct WorkerSlot {
+  WorkerContext ctx;
+  WorkerCounters counters;
+  std::unique_ptr<rte_ring, RingDeleter> events, inbox;
+};
+
+std::unique_ptr<rte_ring, RingDeleter> make_ring(const std::string& name, unsigned elem_size, unsigned count,
+                                                 unsigned lcore, unsigned flags) {
+  rte_ring* r = rte_ring_create_elem(name.c_str(), elem_size, count, static_cast<int>(rte_lcore_to_socket_id(lcore)),
+                                     flags);
+  if (!r) throw std::runtime_error(name + ": " + rte_strerror(rte_errno));
+  return std::unique_ptr<rte_ring, RingDeleter>(r);
+}
+
 int serve(const GatewayConfig& config, const RunOptions& options) {
   if (!config.keys.shm.empty()) {
     say("keys.shm (shared-memory key source) is not implemented in this version: use endpoints");
@@ -84,16 +101,15 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   }
   const Placement placement;
   say("topology (hwloc): " + placement.summary());
-  unsigned lcore = 0;
+  std::vector<unsigned> lcores;
   std::unique_ptr<ChannelTable> channels;
   try {
-    lcore = pick_worker(config, placement);
+    lcores = pick_workers(config, placement);
     channels = std::make_unique<ChannelTable>(config);
   } catch (const std::exception& e) {
     say(e.what());
     return kExitBadConfig;
   }
-  placement.report(lcore, config.ports.input, config.ports.output);
 
   std::unique_ptr<Metrics> metrics;
   if (!config.metrics_listen.empty()) {
@@ -119,48 +135,81 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   }
   if (g_stop.load()) return kExitOk;
 
-  auto counters = std::make_unique<WorkerCounters>();
-  const WorkerCounters* all[] = {counters.get()};
   auto channel_stats = std::make_unique<ChannelStats[]>(channels->size());
-  int worker_rc = 0;
+  ChannelOwners owners;
+  std::vector<std::unique_ptr<WorkerSlot>> slots;
+  std::vector<const WorkerCounters*> all;
+  bool launch_failed = false;
   {
     std::unique_ptr<rte_mempool, PoolDeleter> pool;
     std::unique_ptr<Ports> ports;
+    std::vector<rte_ring*> inboxes;
     try {
-      pool.reset(create_pool(config.ports, 1));
-      ports = std::make_unique<Ports>(config.ports, 1, pool.get());
+      pool.reset(create_pool(config.ports));
+      ports = std::make_unique<Ports>(config.ports, static_cast<unsigned>(lcores.size()), pool.get());
+      if (ports->workers() < lcores.size()) {
+        say("note: " + std::to_string(lcores.size()) + " worker lcores, but the ports offer " +
+            std::to_string(ports->rx_queues().size()) + " input RX queue(s) and TX queues for " +
+            std::to_string(ports->workers()) + ": running " + std::to_string(ports->workers()) + " worker(s)");
+        lcores.resize(ports->workers());
+      }
+      const auto queues = assign_rx_queues(ports->rx_queues(), ports->workers());
+      for (std::size_t w = 0; w < lcores.size(); ++w) {
+        auto slot = std::make_unique<WorkerSlot>();
+        const std::string n = std::to_string(w);
+        slot->events = make_ring("keycast_events" + n, sizeof(Event), kEventRingSize, lcores[w],
+                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
+        slot->inbox = make_ring("keycast_inbox" + n, sizeof(void*), kInboxSize, lcores[w], RING_F_SC_DEQ);
+        inboxes.push_back(slot->inbox.get());
+        WorkerContext& ctx = slot->ctx;
+        ctx.mode = config.mode;
+        ctx.lcore = lcores[w];
+        ctx.index = static_cast<std::uint16_t>(w);
+        if (queues[w].size() > kMaxRxQueuesPerWorker)
+          throw std::runtime_error("worker " + n + " would poll " + std::to_string(queues[w].size()) +
+                                   " RX queues; at most " + std::to_string(kMaxRxQueuesPerWorker) + ": add worker lcores");
+        std::copy(queues[w].begin(), queues[w].end(), ctx.rx);
+        ctx.rx_count = static_cast<std::uint16_t>(queues[w].size());
+        ctx.tx_port = config.ports.output;
+        ctx.tx_queue = static_cast<std::uint16_t>(w);
+        ctx.burst = static_cast<std::uint16_t>(std::min<std::uint32_t>(config.burst, 0xFFFF));
+        ctx.tx_drain_us = config.tx_drain_us;
+        ctx.idle_sleep_us = config.idle_sleep_us;
+        ctx.tx_mtu = ports->output_mtu();
+        std::copy_n(ports->output_mac(), 6, ctx.tx_mac);
+        ctx.pool = pool.get();
+        ctx.channels = channels.get();
+        ctx.keys = &table;
+        ctx.clock = &clock;
+        ctx.events = slot->events.get();
+        ctx.owners = &owners;
+        ctx.quit = &g_stop;
+        ctx.counters = &slot->counters;
+        ctx.channel_stats = channel_stats.get();
+        all.push_back(&slot->counters);
+        slots.push_back(std::move(slot));
+      }
+      for (auto& slot : slots) slot->ctx.inboxes = inboxes.data();
     } catch (const std::exception& e) {
       say(e.what());
       return kExitCannotStart;
     }
-    std::unique_ptr<rte_ring, RingDeleter> events(rte_ring_create_elem(
-        "keycast_events0", sizeof(Event), kEventRingSize, static_cast<int>(rte_lcore_to_socket_id(lcore)),
-        RING_F_SP_ENQ | RING_F_SC_DEQ));
-    if (!events) {
-      say(std::string("event ring: ") + rte_strerror(rte_errno));
-      return kExitCannotStart;
+    for (const auto& slot : slots) {
+      std::vector<std::uint16_t> ports_polled;
+      std::vector<std::string> polled;
+      for (std::uint16_t q = 0; q < slot->ctx.rx_count; ++q) {
+        ports_polled.push_back(slot->ctx.rx[q].port);
+        polled.push_back(std::to_string(slot->ctx.rx[q].port) + "/" + std::to_string(slot->ctx.rx[q].queue));
+      }
+      placement.report(slot->ctx.lcore, ports_polled, config.ports.output);
+      say("worker " + std::to_string(slot->ctx.index) + " on lcore " + std::to_string(slot->ctx.lcore) +
+          ": polls port/queue " + join(polled) + ", sends on port " + std::to_string(config.ports.output) + " queue " +
+          std::to_string(slot->ctx.tx_queue));
     }
 
-    WorkerContext ctx;
-    ctx.mode = config.mode;
-    ctx.lcore = lcore;
-    ctx.rx_port = config.ports.input;
-    ctx.tx_port = config.ports.output;
-    ctx.burst = static_cast<std::uint16_t>(std::min<std::uint32_t>(config.burst, 0xFFFF));
-    ctx.tx_drain_us = config.tx_drain_us;
-    ctx.tx_mtu = ports->output_mtu();
-    std::copy_n(ports->output_mac(), 6, ctx.tx_mac);
-    ctx.pool = pool.get();
-    ctx.channels = channels.get();
-    ctx.keys = &table;
-    ctx.clock = &clock;
-    ctx.events = events.get();
-    ctx.quit = &g_stop;
-    ctx.counters = counters.get();
-    ctx.channel_stats = channel_stats.get();
-
-    Telemetry telemetry({config.mode, lcore, config.ports.input, config.ports.output, channels.get(), &clock,
-                         {counters.get()}, channel_stats.get()});
+    std::vector<std::uint16_t> input_ports = config.ports.inputs;
+    Telemetry telemetry({config.mode, lcores, input_ports, config.ports.output, channels.get(), &clock, all,
+                         channel_stats.get()});
     std::uint64_t observed_ms = 0;
     auto observe = [&] {
       const std::uint64_t now = clock.now_ms();
@@ -173,38 +222,57 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     observe();
 
     const std::uint64_t started_ms = clock.now_ms();
-    if (rte_eal_remote_launch(worker_main, &ctx, lcore) != 0) {
-      say("cannot launch the worker on lcore " + std::to_string(lcore));
-      return kExitCannotStart;
-    }
-    say(std::string(config.mode == Mode::scramble ? "scrambling" : "descrambling") + ": polling port " +
-        std::to_string(config.ports.input) + " on lcore " + std::to_string(lcore) + ", " +
-        std::to_string(channels->size()) + " channel(s), sending on port " + std::to_string(config.ports.output));
+    std::size_t launched = 0;
+    for (; launched < slots.size(); ++launched)
+      if (rte_eal_remote_launch(worker_main, &slots[launched]->ctx, slots[launched]->ctx.lcore) != 0) {
+        say("cannot launch a worker on lcore " + std::to_string(slots[launched]->ctx.lcore));
+        g_stop.store(true);
+        break;
+      }
+    say(std::string(config.mode == Mode::scramble ? "scrambling" : "descrambling") + ": " +
+        std::to_string(launched) + " worker(s), " + std::to_string(channels->size()) + " channel(s), sending on port " +
+        std::to_string(config.ports.output));
 
-    Event e;
+    auto drain_events = [&] {
+      Event e;
+      for (const auto& slot : slots)
+        while (rte_ring_sc_dequeue_elem(slot->events.get(), &e, sizeof e) == 0) control.handle(e);
+    };
     while (!g_stop.load(std::memory_order_relaxed)) {
-      while (rte_ring_sc_dequeue_elem(events.get(), &e, sizeof e) == 0) control.handle(e);
+      drain_events();
       control.tick();
       observe();
       if (options.idle_exit_ms) {
-        const std::uint64_t last = std::max(ctx.last_rx_ms.load(std::memory_order_relaxed), started_ms);
+        std::uint64_t last = started_ms;
+        for (const auto& slot : slots) last = std::max(last, slot->ctx.last_rx_ms.load(std::memory_order_relaxed));
         if (clock.now_ms() - last >= options.idle_exit_ms) {
           say("no packet for " + std::to_string(options.idle_exit_ms) + " ms: stopping (--idle-exit)");
           break;
         }
       }
-      if (rte_eal_get_lcore_state(lcore) != RUNNING) break;  // the worker could not start
+      bool all_running = true;
+      for (const auto& slot : slots) all_running &= rte_eal_get_lcore_state(slot->ctx.lcore) == RUNNING;
+      if (!all_running) break;  // a worker could not start
       std::this_thread::sleep_for(kControlPeriod);
     }
     g_stop.store(true);
-    worker_rc = rte_eal_wait_lcore(lcore);
-    while (rte_ring_sc_dequeue_elem(events.get(), &e, sizeof e) == 0) control.handle(e);
+    for (std::size_t w = 0; w < launched; ++w) launch_failed |= rte_eal_wait_lcore(slots[w]->ctx.lcore) != 0;
+    launch_failed |= launched < slots.size();
+    drain_events();
+    // What the workers handed over after their owner stopped.
+    for (const auto& slot : slots) {
+      void* m = nullptr;
+      while (rte_ring_sc_dequeue(slot->inbox.get(), &m) == 0) {
+        rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+        slot->counters.add(Counter::inbox_at_stop);
+      }
+    }
     ports.reset();  // stops and closes: TX is drained, pcap files written
   }
   std::fprintf(stderr, "keycast-gateway: counters:\n");
   print_counters(stderr, sum_counters(all));
-  if (worker_rc != 0) {
-    say("the worker could not start (no memory for its TX buffer or hold queues)");
+  if (launch_failed) {
+    say("a worker could not start (no memory for its TX buffer or hold queues)");
     return kExitCannotStart;
   }
   return kExitOk;

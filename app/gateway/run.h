@@ -1,5 +1,5 @@
 // One run of the gateway after rte_eal_init: configuration, keys (fail
-// closed), ports, the worker, the control loop on the main lcore, clean stop.
+// closed), ports, the workers, the control loop on the main lcore, clean stop.
 #pragma once
 
 #include <cstdint>

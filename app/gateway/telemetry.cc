@@ -104,14 +104,23 @@ int keys_cmd(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+template <typename T>
+void add_u64_list(rte_tel_data* d, const char* name, const std::vector<T>& values) {
+  rte_tel_data* list = rte_tel_data_alloc();
+  if (!list) return;
+  rte_tel_data_start_array(list, RTE_TEL_U64_VAL);
+  for (const T v : values) rte_tel_data_add_array_u64(list, v);
+  if (rte_tel_data_add_dict_container(d, name, list, 0) != 0) rte_tel_data_free(list);
+}
+
 int mode_cmd(const char*, const char*, rte_tel_data* d) {
   State& s = state();
   std::lock_guard lock(s.mutex);
   if (!s.view) return -1;
   rte_tel_data_start_dict(d);
   rte_tel_data_add_dict_string(d, "mode", s.view->mode == Mode::scramble ? "scramble" : "descramble");
-  rte_tel_data_add_dict_u64(d, "worker_lcore", s.view->worker_lcore);
-  rte_tel_data_add_dict_u64(d, "input_port", s.view->input_port);
+  add_u64_list(d, "worker_lcores", s.view->worker_lcores);
+  add_u64_list(d, "input_ports", s.view->input_ports);
   rte_tel_data_add_dict_u64(d, "output_port", s.view->output_port);
   rte_tel_data_add_dict_u64(d, "channels", s.view->channels->size());
   return 0;

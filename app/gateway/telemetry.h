@@ -19,8 +19,9 @@ namespace gateway {
 
 struct TelemetryView {
   Mode mode = Mode::scramble;
-  unsigned worker_lcore = 0;
-  std::uint16_t input_port = 0, output_port = 0;
+  std::vector<unsigned> worker_lcores;
+  std::vector<std::uint16_t> input_ports;
+  std::uint16_t output_port = 0;
   const ChannelTable* channels = nullptr;
   const TscClock* clock = nullptr;
   std::vector<const WorkerCounters*> counters;

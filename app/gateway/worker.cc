@@ -15,6 +15,10 @@
 // After the burst, the QSBR quiescent report, after which no KeySet pointer
 // is kept.
 //
+// Several workers (worker.h): each iteration also takes the datagrams other
+// workers handed over (this worker owns their channels) before its own RX
+// queues; only owned channels have their keys, holds and stats updated.
+//
 // A datagram that cannot be (de)scrambled is freed and counted, never
 // forwarded.
 #include "worker.h"
@@ -32,7 +36,7 @@
 namespace gateway {
 namespace {
 
-constexpr std::uint16_t kMaxBurst = 64;
+constexpr std::uint16_t kMaxBurst = 512;  // the configuration's limit
 constexpr std::uint16_t kPrefetchAhead = 4;
 constexpr std::size_t kTemplateMax = 128;
 // A need-key event for the same key is not repeated within this time.
@@ -105,43 +109,50 @@ class Worker {
     const std::uint64_t drain_tsc = ctx_.clock->ticks_per_us() * ctx_.tx_drain_us;
     rte_rcu_qsbr* qsbr = ctx_.keys->qsbr();
     const unsigned self = ctx_.lcore;
+    rte_ring* inbox = ctx_.inboxes[ctx_.index];
     rte_rcu_qsbr_thread_register(qsbr, self);
     rte_rcu_qsbr_thread_online(qsbr, self);
     std::uint64_t prev_tsc = 0;
     rte_mbuf* pkts[kMaxBurst];
 
     while (!ctx_.quit->load(std::memory_order_relaxed)) {
-      const std::uint64_t cur_tsc = rte_rdtsc();
-      const std::uint64_t now_ms = ctx_.clock->ms_at(cur_tsc);
+      now_tsc_ = rte_rdtsc();
+      now_ms_ = ctx_.clock->ms_at(now_tsc_);
 
-      if (unlikely(cur_tsc - prev_tsc > drain_tsc)) {
+      if (unlikely(now_tsc_ - prev_tsc > drain_tsc)) {
         flush();
         publish_stats();
-        prev_tsc = cur_tsc;
+        prev_tsc = now_tsc_;
       }
 
-      if constexpr (M == Mode::scramble) update_keys(now_ms);
-      else update_holds(cur_tsc);
+      if constexpr (M == Mode::scramble) update_keys();
+      else update_holds();
 
-      const std::uint16_t nb_rx = rte_eth_rx_burst(ctx_.rx_port, ctx_.rx_queue, pkts, ctx_.burst);
-      if (nb_rx) {
+      // Handed over by other workers: they arrived before this iteration.
+      std::uint32_t work =
+          rte_ring_sc_dequeue_burst(inbox, reinterpret_cast<void**>(pkts), ctx_.burst, nullptr);
+      if (work) process(pkts, static_cast<std::uint16_t>(work));
+      for (std::uint16_t q = 0; q < ctx_.rx_count; ++q) {
+        const std::uint16_t nb_rx = rte_eth_rx_burst(ctx_.rx[q].port, ctx_.rx[q].queue, pkts, ctx_.burst);
+        if (!nb_rx) continue;
         ctx_.counters->add(Counter::rx, nb_rx);
-        ctx_.last_rx_ms.store(now_ms, std::memory_order_relaxed);
-        for (std::uint16_t i = 0; i < nb_rx && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
-        for (std::uint16_t i = 0; i < nb_rx; ++i) {
-          if (i + kPrefetchAhead < nb_rx) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-          if constexpr (M == Mode::scramble) scramble(pkts[i]);
-          else descramble(pkts[i], cur_tsc, now_ms);
-        }
+        ctx_.last_rx_ms.store(now_ms_, std::memory_order_relaxed);
+        process(pkts, nb_rx);
+        work += nb_rx;
       }
       commit_counts();
 
       rte_rcu_qsbr_quiescent(qsbr, self);
+      if (ctx_.idle_sleep_us && !work) {
+        flush();
+        rte_delay_us_sleep(ctx_.idle_sleep_us);
+      }
     }
 
     flush();
     publish_stats();
     for (const Channel& c : ctx_.channels->channels()) {
+      if (!owned(c)) continue;
       ChannelState& st = state_[c.index];
       if (st.active_key_id)
         post({Event::Kind::final_usage, c.id, st.active_key_id, 0, st.packets, st.bytes});
@@ -153,62 +164,95 @@ class Worker {
   }
 
  private:
-  // Per channel: which key of its published set is ours, the switch at its
+  void process(rte_mbuf** pkts, std::uint16_t n) {
+    for (std::uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (std::uint16_t i = 0; i < n; ++i) {
+      if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+      if constexpr (M == Mode::scramble) scramble(pkts[i]);
+      else descramble(pkts[i]);
+    }
+  }
+
+  bool owned(const Channel& c) const noexcept {
+    return ctx_.owners->of[c.index].load(std::memory_order_relaxed) == ctx_.index;
+  }
+
+  // True when this worker owns c (claiming it if nobody does yet, and then
+  // loading its keys at once); otherwise m goes to the owner's inbox.
+  bool own(const Channel& c, rte_mbuf* m) {
+    std::uint16_t owner = ctx_.owners->of[c.index].load(std::memory_order_acquire);
+    if (likely(owner == ctx_.index)) return true;
+    if (owner == kNoOwner &&
+        ctx_.owners->of[c.index].compare_exchange_strong(owner, ctx_.index, std::memory_order_acq_rel)) {
+      if constexpr (M == Mode::scramble) update_keys(c);
+      else state_[c.index].keys = ctx_.keys->read(c.index);
+      return true;
+    }
+    if (rte_ring_mp_enqueue(ctx_.inboxes[owner], m) != 0) drop(m, Counter::handoff_full);
+    else ctx_.counters->add(Counter::handed_over);
+    return false;
+  }
+
+  void update_keys() {
+    for (const Channel& c : ctx_.channels->channels())
+      if (owned(c)) update_keys(c);
+  }
+
+  // Which key of the channel's published set is ours, the switch at its
   // end, and the notices while a next key exists.
-  void update_keys(std::uint64_t now_ms) {
-    for (const Channel& c : ctx_.channels->channels()) {
-      ChannelState& st = state_[c.index];
-      st.key = nullptr;
-      KeySet* ks = ctx_.keys->read(c.index);
-      if (!ks) continue;
+  void update_keys(const Channel& c) {
+    const std::uint64_t now_ms = now_ms_;
+    ChannelState& st = state_[c.index];
+    st.key = nullptr;
+    KeySet* ks = ctx_.keys->read(c.index);
+    if (!ks) return;
 
-      pktparse::PreparedKey* use = nullptr;
-      std::uint64_t end_ms = 0;
-      pktparse::PreparedKey* next = nullptr;
-      std::uint64_t next_end_ms = 0;
-      if (ks->current.key_id() != st.active_key_id && ks->has_next() && ks->next.key_id() == st.active_key_id) {
-        // We switched already; the control thread has not republished yet.
-        use = &ks->next;
-        end_ms = ks->next_end_ms;
-      } else if (ks->current.key_id() >= st.active_key_id) {
-        if (ks->current.key_id() != st.active_key_id) {
-          // The first key, or the control thread moved the channel on.
-          if (st.active_key_id)
-            post({Event::Kind::switched, c.id, st.active_key_id, ks->current.key_id(), st.packets, st.bytes});
-          adopt(st, ks->current.key_id());
-        }
-        use = &ks->current;
-        end_ms = ks->current_end_ms;
-        if (ks->has_next()) {
-          next = &ks->next;
-          next_end_ms = ks->next_end_ms;
-        }
-      } else {
-        continue;  // only keys older than ours: nothing usable (no_key per datagram)
+    pktparse::PreparedKey* use = nullptr;
+    std::uint64_t end_ms = 0;
+    pktparse::PreparedKey* next = nullptr;
+    std::uint64_t next_end_ms = 0;
+    if (ks->current.key_id() != st.active_key_id && ks->has_next() && ks->next.key_id() == st.active_key_id) {
+      // We switched already; the control thread has not republished yet.
+      use = &ks->next;
+      end_ms = ks->next_end_ms;
+    } else if (ks->current.key_id() >= st.active_key_id) {
+      if (ks->current.key_id() != st.active_key_id) {
+        // The first key, or the control thread moved the channel on.
+        if (st.active_key_id)
+          post({Event::Kind::switched, c.id, st.active_key_id, ks->current.key_id(), st.packets, st.bytes});
+        adopt(st, ks->current.key_id());
       }
+      use = &ks->current;
+      end_ms = ks->current_end_ms;
+      if (ks->has_next()) {
+        next = &ks->next;
+        next_end_ms = ks->next_end_ms;
+      }
+    } else {
+      return;  // only keys older than ours: nothing usable (no_key per datagram)
+    }
 
-      if (now_ms >= end_ms) {
-        if (next) {
-          post({Event::Kind::switched, c.id, st.active_key_id, next->key_id(), st.packets, st.bytes});
-          adopt(st, next->key_id());
-          use = next;
-          end_ms = next_end_ms;
-          next = nullptr;
-        } else if (!st.degraded) {
-          st.degraded = true;
-          ctx_.counters->add(Counter::degraded_switches);
-          post({Event::Kind::degraded, c.id, st.active_key_id, 0, st.packets, st.bytes});
-        }
+    if (now_ms >= end_ms) {
+      if (next) {
+        post({Event::Kind::switched, c.id, st.active_key_id, next->key_id(), st.packets, st.bytes});
+        adopt(st, next->key_id());
+        use = next;
+        end_ms = next_end_ms;
+        next = nullptr;
+      } else if (!st.degraded) {
+        st.degraded = true;
+        ctx_.counters->add(Counter::degraded_switches);
+        post({Event::Kind::degraded, c.id, st.active_key_id, 0, st.packets, st.bytes});
       }
+    }
 
-      st.key = use;
-      st.remaining_ms = static_cast<std::uint32_t>(std::min<std::uint64_t>(end_ms > now_ms ? end_ms - now_ms : 0, UINT32_MAX));
-      if (!next) {
-        st.next_notice_ms = 0;
-      } else if (now_ms >= st.next_notice_ms) {
-        send_notice(c, st, use->key_id(), next->key_id());
-        st.next_notice_ms = now_ms + c.notice_interval_ms;
-      }
+    st.key = use;
+    st.remaining_ms = static_cast<std::uint32_t>(std::min<std::uint64_t>(end_ms > now_ms ? end_ms - now_ms : 0, UINT32_MAX));
+    if (!next) {
+      st.next_notice_ms = 0;
+    } else if (now_ms >= st.next_notice_ms) {
+      send_notice(c, st, use->key_id(), next->key_id());
+      st.next_notice_ms = now_ms + c.notice_interval_ms;
     }
   }
 
@@ -226,6 +270,7 @@ class Worker {
     if (unlikely(ps != pktparse::Status::ok)) return drop(m, ps);
     const Channel* c = ctx_.channels->find(v.dst, v.dst_port);
     if (!c) return drop(m, Counter::not_a_channel);
+    if (unlikely(!own(*c, m))) return;
     ChannelState& st = state_[c->index];
     if (unlikely(!st.key)) return drop(m, Counter::no_key);
 
@@ -297,6 +342,7 @@ class Worker {
     if (unlikely(s != pktparse::Status::ok)) return reject(m, s);
     d.c = ctx_.channels->find(d.v.dst, d.v.dst_port);
     if (!d.c) return reject(m, Counter::not_a_channel);
+    if (unlikely(!own(*d.c, m))) return false;
     s = pktparse::parse_header({d.frame + d.v.payload_offset, d.v.payload_len}, d.h);
     if (unlikely(s != pktparse::Status::ok)) return reject(m, s);
     if (unlikely(d.h.channel_id != d.c->id)) return reject(m, Counter::channel_mismatch);
@@ -311,7 +357,8 @@ class Worker {
     return nullptr;
   }
 
-  void descramble(rte_mbuf* m, std::uint64_t now_tsc, std::uint64_t now_ms) {
+  void descramble(rte_mbuf* m) {
+    const std::uint64_t now_tsc = now_tsc_, now_ms = now_ms_;
     Datagram d;
     if (!parse(m, d)) return;
     ChannelState& st = state_[d.c->index];
@@ -340,8 +387,10 @@ class Worker {
 
   // Each channel's KeySet for this iteration; held datagrams go out in order
   // as far as the keys allow, those older than hold_ms are dropped.
-  void update_holds(std::uint64_t now_tsc) {
+  void update_holds() {
+    const std::uint64_t now_tsc = now_tsc_;
     for (const Channel& c : ctx_.channels->channels()) {
+      if (!owned(c)) continue;
       ChannelState& st = state_[c.index];
       st.keys = ctx_.keys->read(c.index);
       while (st.hold_count) {
@@ -392,6 +441,7 @@ class Worker {
   void publish_stats() {
     if (!ctx_.channel_stats) return;
     for (const Channel& c : ctx_.channels->channels()) {
+      if (!owned(c)) continue;
       const ChannelState& st = state_[c.index];
       ChannelStats& out = ctx_.channel_stats[c.index];
       out.datagrams.store(st.datagrams, std::memory_order_relaxed);
@@ -439,6 +489,7 @@ class Worker {
   rte_eth_dev_tx_buffer* txb_;
   std::uint64_t sent_ = 0;  // frames the TX buffer sent, not yet in the counters
   std::uint64_t done_ = 0;  // datagrams (de)scrambled, not yet in the counters
+  std::uint64_t now_tsc_ = 0, now_ms_ = 0;  // this iteration's clock
   ChannelState state_[kMaxChannels];
 };
 
@@ -447,6 +498,7 @@ class Worker {
 int worker_main(void* arg) {
   auto& ctx = *static_cast<WorkerContext*>(arg);
   ctx.burst = std::clamp<std::uint16_t>(ctx.burst, 1, kMaxBurst);
+  ctx.rx_count = std::min<std::uint16_t>(ctx.rx_count, kMaxRxQueuesPerWorker);
   const int socket = static_cast<int>(rte_socket_id());
   auto* txb = static_cast<rte_eth_dev_tx_buffer*>(
       rte_zmalloc_socket("keycast_txbuf", RTE_ETH_TX_BUFFER_SIZE(ctx.burst), 0, socket));

@@ -1,6 +1,11 @@
-// One worker lcore: everything it needs, prepared by main before launch, and
-// its entry point (scramble or descramble, as the configuration says). The worker owns every channel in this increment (one
-// worker), so all per-channel state is single-writer.
+// One worker lcore: everything it needs, prepared by run.cc before launch,
+// and its entry point (scramble or descramble, as the configuration says).
+//
+// Several workers: each polls its own RX queues and sends on its own TX
+// queue. A channel belongs to the first worker that receives one of its
+// datagrams (owners[], claimed once, never given up), so its seq, key state
+// and hold queue stay single-writer; a datagram that arrives at another
+// worker is handed to the owner through the owner's inbox ring.
 #pragma once
 
 #include <atomic>
@@ -10,19 +15,34 @@
 #include "clock.h"
 #include "counters.h"
 #include "key_table.h"
+#include "ports.h"
 
 struct rte_mempool;
 struct rte_ring;
 
 namespace gateway {
 
+inline constexpr unsigned kMaxRxQueuesPerWorker = 16;
+inline constexpr std::uint16_t kNoOwner = 0xFFFF;
+
+// Which worker owns each channel (by channel index), shared by all workers.
+struct ChannelOwners {
+  std::atomic<std::uint16_t> of[kMaxChannels];
+  ChannelOwners() noexcept {
+    for (auto& o : of) o.store(kNoOwner, std::memory_order_relaxed);
+  }
+};
+
 struct WorkerContext {
   Mode mode = Mode::scramble;
   unsigned lcore = 0;
-  std::uint16_t rx_port = 0, rx_queue = 0;
+  std::uint16_t index = 0;  // 0..workers-1
+  RxQueue rx[kMaxRxQueuesPerWorker];
+  std::uint16_t rx_count = 0;
   std::uint16_t tx_port = 0, tx_queue = 0;
   std::uint16_t burst = 32;
   std::uint32_t tx_drain_us = 100;
+  std::uint32_t idle_sleep_us = 0;
   std::uint16_t tx_mtu = 1500;
   std::uint8_t tx_mac[6] = {};
   rte_mempool* pool = nullptr;  // for KEY_NOTICE frames
@@ -30,6 +50,8 @@ struct WorkerContext {
   const KeyTable* keys = nullptr;
   const TscClock* clock = nullptr;
   rte_ring* events = nullptr;  // this worker produces, the control thread consumes
+  ChannelOwners* owners = nullptr;
+  rte_ring* const* inboxes = nullptr;  // every worker's inbox (MP/SC rings of mbufs), by index
   const std::atomic<bool>* quit = nullptr;
 
   // Written by the worker, read by the control thread.

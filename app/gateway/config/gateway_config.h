@@ -69,7 +69,7 @@ struct ChannelConfig {
 };
 
 struct PortConfig {
-  std::uint16_t input = 0;             // DPDK port id
+  std::vector<std::uint16_t> inputs = {0};  // DPDK port ids (TOML: input = N, or inputs = [N, ...])
   std::uint16_t output = 1;
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
@@ -85,6 +85,7 @@ struct GatewayConfig {
   std::string metrics_listen;          // optional host:port for Prometheus
   std::uint32_t burst = 32;
   std::uint32_t tx_drain_us = 100;
+  std::uint32_t idle_sleep_us = 0;     // a worker whose RX came back empty sleeps this long; 0: busy polling
 
   const ChannelConfig* find_channel(std::uint32_t id) const noexcept;
 };

@@ -72,6 +72,7 @@ GatewayConfig load(const tomlcheck::Document& doc, const std::filesystem::path& 
   const auto lcores = root.optional_int_array("worker_lcores", 0, kU32Max);
   cfg.burst = detail::u32(root, "burst", 1, 512, cfg.burst);
   cfg.tx_drain_us = detail::u32(root, "tx_drain_us", 1, 1000000, cfg.tx_drain_us);
+  cfg.idle_sleep_us = detail::u32(root, "idle_sleep_us", 0, 100000, cfg.idle_sleep_us);
   const auto metrics_listen = root.optional_string("metrics_listen");
   auto ports = root.optional_table("ports");
   auto keys = root.optional_table("keys");

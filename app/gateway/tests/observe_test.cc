@@ -157,12 +157,13 @@ TEST(GatewayObserve, TelemetryPrometheusAndTopology) {
   args.insert(args.end(), {"--", "--config", file("gateway.toml").string()});
 
   GatewayChild gw(args);
-  ASSERT_TRUE(gw.wait_for("scrambling: polling", milliseconds(20000))) << gw.output() << "\n--- keymgr:\n" << km->log();
+  ASSERT_TRUE(gw.wait_for("scrambling: 1 worker(s)", milliseconds(20000))) << gw.output() << "\n--- keymgr:\n" << km->log();
   const std::string out = gw.output();
   EXPECT_TRUE(std::regex_search(out, std::regex("topology \\(hwloc\\): \\d+ packages?, \\d+ NUMA nodes?, \\d+ cores?, \\d+ PUs?")))
       << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("worker lcore 1 \\(cpu \\d+, NUMA node [^)]+\\), input port 0")))
       << out;
+  EXPECT_NE(out.find("worker 0 on lcore 1: polls port/queue 0/0, sends on port 1 queue 0"), std::string::npos) << out;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(out, m, std::regex("metrics on http://127\\.0\\.0\\.1:(\\d+)/metrics"))) << out;
   const auto metrics_port = static_cast<std::uint16_t>(std::stoi(m[1]));
@@ -197,7 +198,10 @@ TEST(GatewayObserve, TelemetryPrometheusAndTopology) {
   EXPECT_GT(second["rx"].get<std::uint64_t>(), first.value("rx", std::uint64_t{0}));
   EXPECT_GT(second["scrambled"].get<std::uint64_t>(), first.value("scrambled", std::uint64_t{0}));
 
-  EXPECT_EQ(tel.ask("/keycast/mode").value("mode", ""), "scramble");
+  const json mode = tel.ask("/keycast/mode");
+  EXPECT_EQ(mode.value("mode", ""), "scramble") << mode.dump();
+  EXPECT_EQ(mode.value("worker_lcores", json::array()), json::array({1})) << mode.dump();
+  EXPECT_EQ(mode.value("input_ports", json::array()), json::array({0})) << mode.dump();
 
   std::string raw;
   const json keys = tel.ask("/keycast/keys", &raw);

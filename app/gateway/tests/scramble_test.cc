@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -343,6 +344,84 @@ TEST_F(GatewayLab, WithoutKeyManagerNothingIsPolledOrSent) {
   EXPECT_NE(run.output.find("polls its ports only once every channel has its keys"), std::string::npos);
   EXPECT_TRUE(read_pcap(file("out1.pcap")).empty());
   EXPECT_TRUE(read_pcap(file("out0.pcap")).empty());
+}
+
+// Two workers, one per input port, each with its own TX queue (one output
+// file each). Channels 3 and 4 arrive on port 2, the others on port 0, and
+// some datagrams of channel 1 on port 2 too: whichever worker saw channel 1
+// first owns it, and the other hands its datagrams over. Every datagram comes
+// out once, scrambled by the owner, in order per input port.
+TEST_F(GatewayLab, TwoWorkersOnTwoInputPorts) {
+  start_keymgr(10000);
+  const Input in = make_input(20);
+  std::vector<Frame> port0, port2;
+  std::map<std::uint32_t, std::vector<Bytes>> expected = in.expected;
+  for (const Frame& f : in.frames) {
+    pktparse::PacketView v;
+    Frame copy = f;
+    ASSERT_EQ(pktparse::parse_frame(copy, v), pktparse::Status::ok);
+    const bool on2 = v.dst.family == 4 && (v.dst.bytes[3] == 3 || v.dst.bytes[3] == 4) && v.dst_port == 5000;
+    (on2 ? port2 : port0).push_back(f);
+  }
+  constexpr std::size_t kExtra = 5;
+  for (std::size_t i = 0; i < kExtra; ++i) {
+    Bytes payload = raw_payload(300 + i, static_cast<std::uint32_t>(9000 + i));
+    port2.push_back(udp_frame(to(ip("10.0.0.2"), "239.1.1.1"), payload));
+    expected[1].push_back(std::move(payload));
+  }
+  write_pcap(file("in0.pcap"), port0);
+  write_pcap(file("in2.pcap"), port2);
+  write_pcap(file("empty.pcap"), {});
+  const std::vector<std::string> vdevs = {
+      "net_pcap0,rx_pcap=" + file("in0.pcap").string() + ",tx_pcap=" + file("back0.pcap").string(),
+      "net_pcap1,rx_pcap=" + file("empty.pcap").string() + ",tx_pcap=" + file("outA.pcap").string() +
+          ",tx_pcap=" + file("outB.pcap").string(),
+      "net_pcap2,rx_pcap=" + file("in2.pcap").string() + ",tx_pcap=" + file("back2.pcap").string()};
+  std::string config = gateway_config(km_->port(), 10000, 5000);
+  config.replace(config.find("input = 0\n"), 10, "inputs = [0, 2]\n");
+  config.replace(config.find("mbufs = 4095"), 12, "mbufs = 8191");
+  auto a = args(config, vdevs, 500);
+  // Three lcores on the two CPUs: the main lcore (mostly asleep) shares one.
+  const auto l = std::find(a.begin(), a.end(), "-l");
+  ASSERT_NE(l, a.end());
+  *l = "--lcores";
+  *(l + 1) = "0@0,1@0,2@1";
+  const auto run = run_gateway(a, milliseconds(30000));
+  ASSERT_EQ(run.exit_code, 0) << run.output << "\n--- keymgr:\n" << km_->log();
+  EXPECT_NE(run.output.find("worker 0 on lcore 1: polls port/queue 0/0, sends on port 1 queue 0"), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("worker 1 on lcore 2: polls port/queue 2/0, sends on port 1 queue 1"), std::string::npos)
+      << run.output;
+
+  KeyCache keys(km_->port());
+  const Decoded da = decode(read_pcap(file("outA.pcap")), keys);
+  const Decoded db = decode(read_pcap(file("outB.pcap")), keys);
+  for (const auto& p : da.problems) ADD_FAILURE() << "queue 0 " << p;
+  for (const auto& p : db.problems) ADD_FAILURE() << "queue 1 " << p;
+  EXPECT_FALSE(da.clear.empty());
+  EXPECT_FALSE(db.clear.empty());
+  for (const std::uint32_t ch : channel_ids()) {
+    const bool in_a = da.clear.count(ch) != 0, in_b = db.clear.count(ch) != 0;
+    EXPECT_NE(in_a, in_b) << "channel " << ch << " must come out of exactly one worker";
+    const std::vector<Bytes> got = in_a ? da.clear.at(ch) : in_b ? db.clear.at(ch) : std::vector<Bytes>{};
+    const std::vector<Bytes>& want = expected.at(ch);
+    if (ch != 1) {
+      EXPECT_EQ(got, want) << "channel " << ch;
+      continue;
+    }
+    // From both ports: no order between them.
+    auto bag = [](const std::vector<Bytes>& v) {
+      std::multiset<std::string> b;
+      for (const Bytes& x : v) b.emplace(x.begin(), x.end());
+      return b;
+    };
+    EXPECT_EQ(bag(got), bag(want)) << "channel 1";
+  }
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(run.output, m, std::regex("handed_over +(\\d+) "))) << run.output;
+  const std::size_t handed = std::stoul(m[1]);
+  EXPECT_TRUE(handed == kExtra || handed == in.expected.at(1).size()) << run.output;
+  EXPECT_EQ(run.output.find("handoff_full"), std::string::npos) << run.output;
 }
 
 // A continuous stream (infinite_rx) into net_null for a few 1-second

@@ -23,7 +23,8 @@ void expect_lab_common(const GatewayConfig& c) {
   EXPECT_TRUE(c.worker_lcores.empty());
   EXPECT_EQ(c.burst, 32U);
   EXPECT_EQ(c.tx_drain_us, 100U);
-  EXPECT_EQ(c.ports.input, 0U);
+  EXPECT_EQ(c.ports.inputs, (std::vector<std::uint16_t>{0}));
+  EXPECT_EQ(c.idle_sleep_us, 0U);
   EXPECT_EQ(c.ports.output, 1U);
   EXPECT_EQ(c.ports.rx_descriptors, 1024U);
   EXPECT_EQ(c.ports.tx_descriptors, 1024U);
@@ -120,9 +121,10 @@ TEST(GatewayConfig, TlsIpv6SsmAndEveryKey) {
 worker_lcores = [3, 1]
 burst = 512
 tx_drain_us = 1
+idle_sleep_us = 100000
 metrics_listen = "[::1]:0"
 [ports]
-input = 2
+inputs = [2, 3]
 output = 0
 rx_descriptors = 64
 tx_descriptors = 16384
@@ -163,7 +165,8 @@ payload = "ts"
   EXPECT_EQ(c.burst, 512U);
   EXPECT_EQ(c.tx_drain_us, 1U);
   EXPECT_EQ(c.metrics_listen, "[::1]:0");
-  EXPECT_EQ(c.ports.input, 2U);
+  EXPECT_EQ(c.ports.inputs, (std::vector<std::uint16_t>{2, 3}));
+  EXPECT_EQ(c.idle_sleep_us, 100000U);
   EXPECT_EQ(c.ports.output, 0U);
   EXPECT_EQ(c.ports.rx_descriptors, 64U);
   EXPECT_EQ(c.ports.tx_descriptors, 16384U);
@@ -322,7 +325,19 @@ INSTANTIATE_TEST_SUITE_P(
              "gw.toml:2:18: metrics_listen: expected address:port (IPv6 as [addr]:port), got \"127.0.0.1\""},
         // [ports]
         Case{"ports_same", "mode = \"scramble\"\n[ports]\ninput = 1\noutput = 1\n",
-             "gw.toml:4:10: ports.output: must differ from ports.input, both are 1"},
+             "gw.toml:4:10: ports.output: must differ from the input ports, both have 1"},
+        Case{"ports_output_in_inputs", "mode = \"scramble\"\n[ports]\ninputs = [0, 1]\noutput = 1\n",
+             "gw.toml:4:10: ports.output: must differ from the input ports, both have 1"},
+        Case{"ports_input_and_inputs", "mode = \"scramble\"\n[ports]\ninput = 0\ninputs = [2]\noutput = 1\n",
+             "gw.toml:4:10: ports.inputs: give either ports.input or ports.inputs, not both"},
+        Case{"ports_inputs_twice", "mode = \"scramble\"\n[ports]\ninputs = [0, 2, 0]\noutput = 1\n",
+             "gw.toml:3:17: ports.inputs[2]: port 0 is listed twice"},
+        Case{"ports_inputs_empty", "mode = \"scramble\"\n[ports]\ninputs = []\noutput = 1\n",
+             "gw.toml:3:10: ports.inputs: must list at least one port"},
+        Case{"ports_missing_input", "mode = \"scramble\"\n[ports]\noutput = 1\n",
+             "gw.toml:2:1: missing key 'input' in [ports] (or inputs = [N, ...])"},
+        Case{"idle_sleep_too_big", "idle_sleep_us = 100001\n",
+             "gw.toml:1:17: idle_sleep_us: must be between 0 and 100000, got 100001"},
         Case{"ports_missing_output", "mode = \"scramble\"\n[ports]\ninput = 0\n",
              "gw.toml:2:1: missing key 'output' in [ports]"},
         Case{"ports_out_of_range", "mode = \"scramble\"\n[ports]\ninput = 65536\n",
