@@ -69,6 +69,7 @@ ChannelTable::ChannelTable(const GatewayConfig& config) {
     c.out_port = cc.output.port;
     multicast_mac(c.out_addr, c.out_mac);
     c.ttl = cc.ttl;
+    c.udp_checksum = cc.udp_checksum || cc.output.addr.family == 6;
     c.suite = cc.suite;
     c.rules.ts = cc.payload == PayloadKind::ts || cc.payload == PayloadKind::rtp_ts;
     c.rules.rtp = cc.payload == PayloadKind::rtp || cc.payload == PayloadKind::rtp_ts;

@@ -28,6 +28,7 @@ struct Channel {
   std::uint16_t out_port = 0;
   std::uint8_t out_mac[6] = {};  // the output group's multicast MAC
   std::uint8_t ttl = 16;
+  bool udp_checksum = true;  // false: IPv4 UDP checksum 0
   pktparse::Suite suite = pktparse::Suite::aes128_ctr;
   pktparse::ChannelRules rules;
   pktparse::KcHeader hdr;         // channel_id and the configured TLVs set

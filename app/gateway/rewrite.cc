@@ -61,7 +61,11 @@ bool rewrite_headers(std::uint8_t* frame, const pktparse::PacketView& v, const C
   std::memcpy(frame + 6, src_mac, 6);
   pktparse::store_be16(udp + 2, c.out_port);
   pktparse::store_be16(udp + 4, static_cast<std::uint16_t>(udp_len));
-  pktparse::set_udp_checksum(ip, udp);
+  if (c.udp_checksum) {
+    pktparse::set_udp_checksum(ip, udp);
+  } else {
+    udp[6] = udp[7] = 0;
+  }
   return true;
 }
 

@@ -1,6 +1,6 @@
 // L2-L4 rewrite of a datagram leaving on a channel's output group: MACs, IP
 // length, destination, TTL/hop limit, IPv4 header checksum, UDP length, port
-// and checksum. Bytes only (no DPDK), shared by DATA and KEY_NOTICE frames.
+// and checksum (0 on an IPv4 channel configured without one). Bytes only (no DPDK), shared by DATA and KEY_NOTICE frames.
 #pragma once
 
 #include <cstddef>

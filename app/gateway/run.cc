@@ -136,7 +136,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   if (g_stop.load()) return kExitOk;
 
   auto channel_stats = std::make_unique<ChannelStats[]>(channels->size());
-  ChannelOwners owners;
+  std::unique_ptr<ChannelOwners> owners;
   std::vector<std::unique_ptr<WorkerSlot>> slots;
   std::vector<const WorkerCounters*> all;
   bool launch_failed = false;
@@ -154,6 +154,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
         lcores.resize(ports->workers());
       }
       const auto queues = assign_rx_queues(ports->rx_queues(), ports->workers());
+      owners = std::make_unique<ChannelOwners>(ports->workers());
       for (std::size_t w = 0; w < lcores.size(); ++w) {
         auto slot = std::make_unique<WorkerSlot>();
         const std::string n = std::to_string(w);
@@ -182,7 +183,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
         ctx.keys = &table;
         ctx.clock = &clock;
         ctx.events = slot->events.get();
-        ctx.owners = &owners;
+        ctx.owners = owners.get();
         ctx.quit = &g_stop;
         ctx.counters = &slot->counters;
         ctx.channel_stats = channel_stats.get();

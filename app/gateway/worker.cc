@@ -173,21 +173,25 @@ class Worker {
     }
   }
 
+  // Owned, or provisionally ours: keys, holds and stats are ours to update.
   bool owned(const Channel& c) const noexcept {
-    return ctx_.owners->of[c.index].load(std::memory_order_relaxed) == ctx_.index;
+    return (ctx_.owners->of[c.index].load(std::memory_order_acquire) & ~kProvisional) == ctx_.index;
   }
 
-  // True when this worker owns c (claiming it if nobody does yet, and then
-  // loading its keys at once); otherwise m goes to the owner's inbox.
+  // True when this worker owns c (claiming it at its first datagram, and
+  // then bringing its keys up to date at once); otherwise m goes to the
+  // owner's inbox.
   bool own(const Channel& c, rte_mbuf* m) {
     std::uint16_t owner = ctx_.owners->of[c.index].load(std::memory_order_acquire);
     if (likely(owner == ctx_.index)) return true;
-    if (owner == kNoOwner &&
-        ctx_.owners->of[c.index].compare_exchange_strong(owner, ctx_.index, std::memory_order_acq_rel)) {
-      if constexpr (M == Mode::scramble) update_keys(c);
-      else state_[c.index].keys = ctx_.keys->read(c.index);
-      return true;
+    while (owner & kProvisional) {
+      if (ctx_.owners->of[c.index].compare_exchange_weak(owner, ctx_.index, std::memory_order_acq_rel)) {
+        if constexpr (M == Mode::scramble) update_keys(c);
+        else state_[c.index].keys = ctx_.keys->read(c.index);
+        return true;
+      }
     }
+    if (owner == ctx_.index) return true;
     if (rte_ring_mp_enqueue(ctx_.inboxes[owner], m) != 0) drop(m, Counter::handoff_full);
     else ctx_.counters->add(Counter::handed_over);
     return false;

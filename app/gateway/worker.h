@@ -5,7 +5,10 @@
 // queue. A channel belongs to the first worker that receives one of its
 // datagrams (owners[], claimed once, never given up), so its seq, key state
 // and hold queue stay single-writer; a datagram that arrives at another
-// worker is handed to the owner through the owner's inbox ring.
+// worker is handed to the owner through the owner's inbox ring. Until then
+// the channel is provisionally some worker's, which rolls its keys on time
+// (a channel without traffic still switches keys); the first datagram's
+// worker takes it over with fresh state (no datagram was scrambled yet).
 #pragma once
 
 #include <atomic>
@@ -23,13 +26,15 @@ struct rte_ring;
 namespace gateway {
 
 inline constexpr unsigned kMaxRxQueuesPerWorker = 16;
-inline constexpr std::uint16_t kNoOwner = 0xFFFF;
+inline constexpr std::uint16_t kProvisional = 0x8000;  // | worker index: until the first datagram
 
 // Which worker owns each channel (by channel index), shared by all workers.
 struct ChannelOwners {
   std::atomic<std::uint16_t> of[kMaxChannels];
-  ChannelOwners() noexcept {
-    for (auto& o : of) o.store(kNoOwner, std::memory_order_relaxed);
+  // Channel i provisionally worker i % workers.
+  explicit ChannelOwners(unsigned workers) noexcept {
+    for (std::size_t i = 0; i < kMaxChannels; ++i)
+      of[i].store(static_cast<std::uint16_t>(kProvisional | (i % workers)), std::memory_order_relaxed);
   }
 };
 

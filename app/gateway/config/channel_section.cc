@@ -81,6 +81,7 @@ ChannelConfig read_channel(tomlcheck::Table& t, const GatewayConfig& cfg) {
   const auto input_source = t.optional_string("input_source");
   const auto output = t.optional_string("output");
   c.ttl = static_cast<std::uint8_t>(t.optional_int("ttl", 1, 255).value_or(c.ttl));
+  c.udp_checksum = t.optional_bool("udp_checksum").value_or(c.udp_checksum);
   const auto suite = t.optional_string("suite");
   const auto payload = t.optional_string("payload");
   const auto clear_pids = t.optional_int_array("clear_pids", 0, kMaxPid);
@@ -137,6 +138,8 @@ ChannelConfig read_channel(tomlcheck::Table& t, const GatewayConfig& cfg) {
     only_when(t, key, !scramble, "mode = \"descramble\"");
   if (c.tlv_keymgr_addr && cfg.keys.endpoints.empty())
     t.fail("tlv_keymgr_addr", "needs keys.endpoints (the TLV carries the first endpoint's address)");
+  if (!c.udp_checksum && c.output.addr.family == 6)
+    t.fail("udp_checksum", "IPv6 has no optional UDP checksum (RFC 8200): only an IPv4 output may leave it out");
   if (!(c.fetch_at > 0.0 && c.fetch_at < 1.0))
     t.fail("fetch_at", "must be between 0 and 1 (exclusive), got " + number(c.fetch_at));
   return c;

@@ -53,6 +53,7 @@ struct ChannelConfig {
   Group input;                         // clear (scramble) or scrambled (descramble) side
   Group output;                        // the other side
   std::uint8_t ttl = 16;               // output IPv4 TTL / IPv6 hop limit
+  bool udp_checksum = true;            // false: IPv4 output datagrams carry UDP checksum 0 ("none", RFC 768)
   pktparse::Suite suite = pktparse::Suite::aes128_ctr;  // must match the key manager's channel
   PayloadKind payload = PayloadKind::raw;
   KeyOrigin origin = KeyOrigin::keymgr;  // TOML: origin = "keymgr" | "gateway"

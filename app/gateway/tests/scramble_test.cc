@@ -91,7 +91,7 @@ std::string gateway_config(std::uint16_t keymgr_port, std::uint32_t lifetime_ms,
   };
   channel(1, "239.1.1.1:5000", "239.2.1.1:5000", "aes128-ctr", "raw", "tlv_keymgr_addr = true\n");
   channel(2, "239.1.1.2:5000", "239.2.1.2:5000", "xor", "ts", "");
-  channel(3, "239.1.1.3:5000", "239.2.1.3:5000", "aes128-gcm", "raw", "");
+  channel(3, "239.1.1.3:5000", "239.2.1.3:5000", "aes128-gcm", "raw", "udp_checksum = false\n");
   if (channel_ids().size() == 5)
     channel(4, "239.1.1.4:5000", "239.2.1.4:5000", "xor-inv", "ts",
             "origin = \"gateway\"\nkey_length = 64\nlifetime_ms = " + std::to_string(lifetime_ms) + "\n");
@@ -219,6 +219,9 @@ Decoded decode(const std::vector<Frame>& frames, KeyCache& keys) {
       d.problems.push_back(at + "IPv4 checksum");
     if (!pktparse::udp_checksum_ok(f.data() + v.l3_offset, f.data() + v.l4_offset))
       d.problems.push_back(at + "UDP checksum");
+    // Channel 3 is configured without one; the others have one.
+    if ((ch == 3) != (f[v.l4_offset + 6] == 0 && f[v.l4_offset + 7] == 0))
+      d.problems.push_back(at + (ch == 3 ? "UDP checksum not 0 (udp_checksum = false)" : "UDP checksum 0"));
     std::span<std::uint8_t> udp(f.data() + v.payload_offset, v.payload_len);
     pktparse::KcHeader h;
     if (const auto s = pktparse::parse_header(udp, h); s != pktparse::Status::ok) {

@@ -159,6 +159,7 @@ input_source = "10.0.0.1"
 output = "239.255.255.255:5000"
 suite = "aes128-gcm"
 payload = "ts"
+udp_checksum = false
 )",
       "prod.toml", "/etc/keycast");
   EXPECT_EQ(c.worker_lcores, (std::vector<unsigned>{3, 1}));
@@ -202,6 +203,8 @@ payload = "ts"
   EXPECT_EQ(v6.clear_pids, (std::vector<std::uint16_t>{8191, 0, 256}));
   EXPECT_EQ(v6.notice_interval_ms, 7U);
   EXPECT_FALSE(v6.tlv_key_remaining);
+  EXPECT_TRUE(v6.udp_checksum);
+  EXPECT_FALSE(c.channels[1].udp_checksum);
   EXPECT_TRUE(v6.tlv_keymgr_addr);
   const gateway::ChannelConfig& v4 = c.channels[1];
   EXPECT_EQ(group(v4.input), "224.0.0.1:5000");
@@ -450,6 +453,10 @@ INSTANTIATE_TEST_SUITE_P(
              "gw.toml:15:20: channel.clear_pids[1]: must be between 0 and 8191, got 8192"},
         Case{"clear_pid_twice", LAB CH1 "payload = \"ts\"\nclear_pids = [256, 257, 256]\n",
              "gw.toml:15:25: channel.clear_pids[2]: PID 256 is listed twice"},
+        Case{"udp_checksum_v6", LAB "[[channel]]\nid = 1\ninput = \"[ff3e::1]:1\"\noutput = \"[ff3e::2]:1\"\n"
+                                   "suite = \"xor\"\nudp_checksum = false\n",
+             "gw.toml:14:16: channel.udp_checksum: IPv6 has no optional UDP checksum (RFC 8200): only an IPv4 "
+             "output may leave it out"},
         Case{"tlv_not_bool", LAB CH1 "tlv_key_remaining = 1\n",
              "gw.toml:14:21: channel.tlv_key_remaining: expected a boolean, got an integer"},
         // [[channel]]: per-mode keys.
