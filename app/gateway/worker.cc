@@ -28,6 +28,7 @@
 
 #include "dpdk.h"
 #include "events.h"
+#include "pktparse/key.h"
 #include "pktparse/keycast_header.h"
 #include "pktparse/net.h"
 #include "pktparse/scramble.h"
@@ -503,6 +504,7 @@ int worker_main(void* arg) {
   auto& ctx = *static_cast<WorkerContext*>(arg);
   ctx.burst = std::clamp<std::uint16_t>(ctx.burst, 1, kMaxBurst);
   ctx.rx_count = std::min<std::uint16_t>(ctx.rx_count, kMaxRxQueuesPerWorker);
+  (void)pktparse::prepare_packet_thread();  // no allocation at the first AES datagram
   const int socket = static_cast<int>(rte_socket_id());
   auto* txb = static_cast<rte_eth_dev_tx_buffer*>(
       rte_zmalloc_socket("keycast_txbuf", RTE_ETH_TX_BUFFER_SIZE(ctx.burst), 0, socket));

@@ -1,34 +1,25 @@
 // Key preparation and wiping.
 #include "pktparse/key.h"
 
-#include <openssl/evp.h>
+#include <new>
+
+#include "aes.h"
 
 namespace pktparse {
 
-namespace {
-const EVP_CIPHER* cipher_for(Suite s) noexcept {
-  switch (s) {
-    case Suite::aes128_ctr: return EVP_aes_128_ctr();
-    case Suite::aes256_ctr: return EVP_aes_256_ctr();
-    case Suite::aes128_gcm: return EVP_aes_128_gcm();
-    case Suite::xor_pattern:
-    case Suite::xor_inv: break;
-  }
-  return nullptr;
-}
-}  // namespace
-
 PreparedKey::~PreparedKey() {
   wipe();
-  EVP_CIPHER_CTX_free(ctx_);
+  delete aes_;
 }
 
 void PreparedKey::wipe() noexcept {
   pattern_.wipe();
-  if (ctx_) EVP_CIPHER_CTX_reset(ctx_);  // cleanses the key schedule
+  if (aes_) aes_->wipe();
   ready_ = false;
   key_id_ = 0;
 }
+
+AesBackend PreparedKey::backend() const noexcept { return aes_ ? aes_->backend : AesBackend::evp; }
 
 Status PreparedKey::prepare(Suite suite, std::uint32_t key_id, std::span<const std::uint8_t> material) noexcept {
   wipe();
@@ -37,11 +28,8 @@ Status PreparedKey::prepare(Suite suite, std::uint32_t key_id, std::span<const s
     const bool ok = suite == Suite::xor_inv ? pattern_.assign_inverting(material) : pattern_.assign(material);
     if (!ok) return Status::key_bad_length;
   } else {
-    if (!ctx_ && !(ctx_ = EVP_CIPHER_CTX_new())) return Status::crypto_error;
-    if (EVP_EncryptInit_ex(ctx_, cipher_for(suite), nullptr, material.data(), nullptr) != 1) {
-      EVP_CIPHER_CTX_reset(ctx_);
-      return Status::crypto_error;
-    }
+    if (!aes_ && !(aes_ = new (std::nothrow) detail::AesKey)) return Status::crypto_error;
+    if (const Status s = aes_->prepare(suite, material, aes_backend()); s != Status::ok) return s;
   }
   suite_ = suite;
   key_id_ = key_id;

@@ -2,10 +2,9 @@
 // suite's keystream, specialised per suite at compile time.
 #include "pktparse/scramble.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 
+#include "aes.h"
 #include "pktparse/bytes.h"
 
 namespace pktparse {
@@ -25,55 +24,13 @@ class XorStream {
   std::size_t pos_ = 0;
 };
 
-// AES-CTR and AES-GCM through one keyed EVP context; per datagram only the IV
-// is set. CTR's counter block is channel_id | seq | j with j from 0, which is
-// OpenSSL's 128-bit big-endian counter starting at channel_id | seq | 0.
-class EvpStream {
- public:
-  EvpStream(const PreparedKey& key, const KcHeader& hdr, Dir dir) noexcept : ctx_(key.cipher()) {
-    std::uint8_t iv[16] = {};
-    store_be32(iv, hdr.channel_id);
-    store_be64(iv + 4, hdr.seq);
-    ok_ = EVP_CipherInit_ex(ctx_, nullptr, nullptr, nullptr, iv, dir == Dir::scramble ? 1 : 0) == 1;
-  }
-  void aad(const std::uint8_t* p, std::size_t n) noexcept {
-    int outl = 0;
-    if (n) ok_ &= EVP_CipherUpdate(ctx_, nullptr, &outl, p, static_cast<int>(n)) == 1;
-  }
-  void apply(std::uint8_t* p, std::size_t n) noexcept {
-    int outl = 0;
-    ok_ &= EVP_CipherUpdate(ctx_, p, &outl, p, static_cast<int>(n)) == 1;
-  }
-  // n (<= kKeystreamChunk) bytes of raw keystream: the cipher over zeros.
-  void keystream(std::uint8_t* out, std::size_t n) noexcept {
-    static constexpr std::uint8_t kZeros[kKeystreamChunk] = {};
-    int outl = 0;
-    ok_ &= EVP_CipherUpdate(ctx_, out, &outl, kZeros, static_cast<int>(n)) == 1;
-  }
-  static constexpr std::size_t kKeystreamChunk = 2048;
-  bool ok() const noexcept { return ok_; }
-  Status make_tag(std::uint8_t* tag) noexcept {
-    int outl = 0;
-    std::uint8_t none[16];
-    ok_ &= EVP_CipherFinal_ex(ctx_, none, &outl) == 1;
-    ok_ &= EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTagLen), tag) == 1;
-    return ok_ ? Status::ok : Status::crypto_error;
-  }
-  Status check_tag(const std::uint8_t* tag) noexcept {
-    if (!ok_) return Status::crypto_error;
-    std::uint8_t expected[kGcmTagLen];
-    std::memcpy(expected, tag, kGcmTagLen);
-    if (EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagLen), expected) != 1)
-      return Status::crypto_error;
-    int outl = 0;
-    std::uint8_t none[16];
-    return EVP_CipherFinal_ex(ctx_, none, &outl) == 1 ? Status::ok : Status::gcm_auth_failed;
-  }
-
- private:
-  EVP_CIPHER_CTX* ctx_;
-  bool ok_;
-};
+// wire-format §3.1/§3.2: CTR's counter block is channel_id | seq | j with j
+// from 0; GCM's IV is its first 12 bytes, channel_id | seq.
+void counter_block0(const KcHeader& hdr, std::uint8_t block[16]) noexcept {
+  store_be32(block, hdr.channel_id);
+  store_be64(block + 4, hdr.seq);
+  store_be32(block + 12, 0);
+}
 
 // AES-CTR over the scattered payloads of TS packets: one cipher call makes
 // the keystream for all of them (as much as the rest of the body could
@@ -81,13 +38,13 @@ class EvpStream {
 // per datagram cost more than one large one.
 class CtrTsStream {
  public:
-  CtrTsStream(const PreparedKey& key, const KcHeader& hdr, Dir dir, const std::uint8_t* body_end) noexcept
-      : evp_(key, hdr, dir), end_(body_end) {}
+  CtrTsStream(const PreparedKey& key, const std::uint8_t counter0[16], const std::uint8_t* body_end) noexcept
+      : ctr_(*key.aes(), counter0), end_(body_end) {}
   void apply(std::uint8_t* p, std::size_t n) noexcept {
     while (n) {
       if (used_ == avail_) {
-        avail_ = std::min<std::size_t>(EvpStream::kKeystreamChunk, static_cast<std::size_t>(end_ - p));
-        evp_.keystream(ks_, avail_);
+        avail_ = std::min<std::size_t>(detail::AesCtr::kChunk, static_cast<std::size_t>(end_ - p));
+        ctr_.keystream(ks_, avail_);
         used_ = 0;
       }
       const std::size_t k = std::min(n, avail_ - used_);
@@ -97,14 +54,14 @@ class CtrTsStream {
       used_ += k;
     }
   }
-  bool ok() const noexcept { return evp_.ok(); }
+  bool ok() const noexcept { return ctr_.ok(); }
 
  private:
-  EvpStream evp_;
+  detail::AesCtr ctr_;
   const std::uint8_t* end_;
   std::size_t avail_ = 0;
   std::size_t used_ = 0;
-  alignas(64) std::uint8_t ks_[EvpStream::kKeystreamChunk];
+  alignas(64) std::uint8_t ks_[detail::AesCtr::kChunk];
 };
 
 // Applies the keystream to the TS packets of region that are (or are to be)
@@ -160,21 +117,23 @@ Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* head
     }
     case Suite::aes128_ctr:
     case Suite::aes256_ctr: {
+      std::uint8_t block0[16];
+      counter_block0(hdr, block0);
       if (hdr.flags & kFlagTs) {
-        CtrTsStream ks(key, hdr, dir, body + body_len);
+        CtrTsStream ks(key, block0, body + body_len);
         const Status s = apply_body<dir>(ks, hdr, body, body_len, clear_pids);
         if (s != Status::ok) return s;
         return ks.ok() ? Status::ok : Status::crypto_error;
       }
-      EvpStream ks(key, hdr, dir);
+      detail::AesCtr ks(*key.aes(), block0);
       const Status s = apply_body<dir>(ks, hdr, body, body_len, clear_pids);
       if (s != Status::ok) return s;
       return ks.ok() ? Status::ok : Status::crypto_error;
     }
     case Suite::aes128_gcm: {
-      EvpStream ks(key, hdr, dir);
-      ks.aad(header, hdr.hdr_len);
-      ks.aad(region, rtp_len);
+      std::uint8_t iv[16];
+      counter_block0(hdr, iv);
+      detail::AesGcm ks(*key.aes(), iv, dir == Dir::scramble, header, hdr.hdr_len, region, rtp_len);
       ks.apply(body, body_len);
       if constexpr (dir == Dir::scramble)
         return ks.make_tag(region + region_len);

@@ -1,11 +1,15 @@
 // Scramble/descramble: round trips for every suite and layout, the TS and RTP
-// rules of wire-format.md section 4, and every rejection.
+// rules of wire-format.md section 4, and every rejection; the two AES
+// backends (OpenSSL EVP, intel-ipsec-mb) against each other, and the wiping
+// of their key schedules.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <numeric>
+#include <random>
 #include <vector>
 
+#include "../src/aes.h"
 #include "pktparse/scramble.h"
 
 namespace pktparse {
@@ -55,14 +59,19 @@ struct Scrambled {
   KcHeader hdr;
 };
 
-Scrambled do_scramble(PreparedKey& key, const ChannelRules& rules, const Bytes& clear, std::uint64_t seq = 1) {
+// header_apart: the header is written to a buffer of its own, not in front
+// of the payload, then copied there.
+Scrambled do_scramble(PreparedKey& key, const ChannelRules& rules, const Bytes& clear, std::uint64_t seq = 1,
+                      std::uint32_t channel = 42, bool header_apart = false) {
   KcHeader h;
-  h.channel_id = 42;
+  h.channel_id = channel;
   h.seq = seq;
   const std::size_t hlen = header_len(h);
   Bytes buf(hlen + clear.size() + kGcmTagLen);
   std::copy(clear.begin(), clear.end(), buf.begin() + static_cast<std::ptrdiff_t>(hlen));
-  const Status s = scramble(key, rules, h, buf.data(), buf.data() + hlen, clear.size());
+  Bytes apart(hlen);
+  const Status s = scramble(key, rules, h, header_apart ? apart.data() : buf.data(), buf.data() + hlen, clear.size());
+  if (header_apart) std::copy(apart.begin(), apart.end(), buf.begin());
   buf.resize(hlen + clear.size() + suite_trailer_len(key.suite()));
   return {s, buf, h};
 }
@@ -340,6 +349,187 @@ TEST(PreparedKey, WipeMakesItUnready) {
   EXPECT_FALSE(key.ready());
   EXPECT_TRUE(key.pattern().empty());
 }
+
+// The AES backends against each other: over random keys, IVs, lengths and
+// layouts EVP and ipsec-mb scramble to the same bytes and descramble each
+// other's datagrams. Skipped where ipsec-mb is not built in or the CPU lacks
+// its VAES path.
+constexpr Suite kAesSuites[] = {Suite::aes128_ctr, Suite::aes256_ctr, Suite::aes128_gcm};
+
+struct Layout {
+  bool ts = false;
+  bool rtp = false;
+  bool header_apart = false;
+};
+
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) : g_(seed) {}
+  std::size_t below(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(g_); }
+  std::uint64_t u64() { return g_(); }
+  Bytes bytes(std::size_t n) {
+    Bytes b(n);
+    for (auto& x : b) x = static_cast<std::uint8_t>(g_());
+    return b;
+  }
+
+ private:
+  std::mt19937_64 g_;
+};
+
+// A random RTP header with `ext_words` words of extension (none when 0).
+Bytes random_rtp_header(Rng& rng, std::size_t csrc, std::size_t ext_words) {
+  Bytes h = rng.bytes(kRtpFixedLen + 4 * csrc + (ext_words ? 4 + 4 * ext_words : 0));
+  h[0] = static_cast<std::uint8_t>(0x80 | (ext_words ? 0x10 : 0) | csrc);
+  if (ext_words) {
+    const std::size_t at = kRtpFixedLen + 4 * csrc;
+    h[at + 2] = static_cast<std::uint8_t>(ext_words >> 8);
+    h[at + 3] = static_cast<std::uint8_t>(ext_words);
+  }
+  return h;
+}
+
+// n TS packets with random PIDs (some clear by default) and adaptation fields.
+Bytes random_ts_packets(Rng& rng, std::size_t n) {
+  Bytes p = rng.bytes(n * kTsPacketLen);
+  for (std::size_t k = 0; k < p.size(); k += kTsPacketLen) {
+    p[k] = kTsSync;
+    const std::size_t afc = 1 + rng.below(3);
+    p[k + 3] = static_cast<std::uint8_t>(afc << 4 | (p[k + 3] & 0x0F));  // scrambling bits 00
+    if (afc == 3) p[k + 4] = static_cast<std::uint8_t>(rng.below(184));
+  }
+  return p;
+}
+
+class AesBackends : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!force_aes_backend(AesBackend::ipsec_mb)) GTEST_SKIP() << "ipsec-mb not built in or not usable on this CPU";
+  }
+  void TearDown() override { force_aes_backend(before_); }
+
+  const AesBackend before_ = aes_backend();
+
+  // Both keys prepared from the same material, one per backend.
+  void prepare_both(Suite s, const Bytes& material) {
+    ASSERT_TRUE(force_aes_backend(AesBackend::evp));
+    ASSERT_EQ(evp_.prepare(s, 7, material), Status::ok);
+    ASSERT_TRUE(force_aes_backend(AesBackend::ipsec_mb));
+    ASSERT_EQ(imb_.prepare(s, 7, material), Status::ok);
+    ASSERT_EQ(evp_.backend(), AesBackend::evp);
+    ASSERT_EQ(imb_.backend(), AesBackend::ipsec_mb);
+  }
+
+  // Scrambles with both, expects the same bytes, and each descrambles the other's.
+  void cross(const Layout& lay, const Bytes& clear, std::uint32_t channel, std::uint64_t seq) {
+    ChannelRules rules;
+    rules.ts = lay.ts;
+    rules.rtp = lay.rtp;
+    const Scrambled e = do_scramble(evp_, rules, clear, seq, channel, lay.header_apart);
+    const Scrambled i = do_scramble(imb_, rules, clear, seq, channel, lay.header_apart);
+    ASSERT_EQ(e.status, i.status);
+    if (e.status != Status::ok) return;
+    const Bytes& de = e.dgram;
+    const Bytes& di = i.dgram;
+    ASSERT_EQ(de, di) << "suite " << suite_name(evp_.suite()) << " len " << clear.size() << " ts " << lay.ts
+                      << " rtp " << lay.rtp << " apart " << lay.header_apart;
+    Bytes back;
+    ASSERT_EQ(do_descramble(evp_, di, back), Status::ok);
+    ASSERT_EQ(back, clear);
+    ASSERT_EQ(do_descramble(imb_, de, back), Status::ok);
+    ASSERT_EQ(back, clear);
+    if (suite_is_gcm(evp_.suite())) {  // a flipped bit in the tag or the byte before fails on both
+      Bytes bad = de;
+      bad[bad.size() - 1 - seq % (kGcmTagLen + 1)] ^= 0x10;
+      EXPECT_EQ(do_descramble(evp_, bad, back), Status::gcm_auth_failed);
+      EXPECT_EQ(do_descramble(imb_, bad, back), Status::gcm_auth_failed);
+    }
+  }
+
+  PreparedKey evp_;
+  PreparedKey imb_;
+};
+
+TEST_F(AesBackends, SameBytesOverRandomKeysIvsAndLengths) {
+  Rng rng(0x6b657963617374);
+  for (int round = 0; round < 600; ++round) {
+    const Suite s = kAesSuites[rng.below(3)];
+    prepare_both(s, rng.bytes(s == Suite::aes256_ctr ? 32 : 16));
+    Layout lay;
+    lay.rtp = rng.below(3) == 0;
+    lay.ts = !suite_is_gcm(s) && rng.below(2) == 0;
+    lay.header_apart = rng.below(4) == 0;
+    Bytes clear = lay.rtp ? random_rtp_header(rng, rng.below(16), rng.below(3) ? 0 : rng.below(40)) : Bytes{};
+    // Lengths around block and chunk edges, and beyond the 2048-byte keystream chunk.
+    const std::size_t n = lay.ts ? 1 + rng.below(24) : (rng.below(4) ? rng.below(1600) : rng.below(9000));
+    const Bytes body = lay.ts ? random_ts_packets(rng, n) : rng.bytes(n);
+    clear.insert(clear.end(), body.begin(), body.end());
+    const auto channel = static_cast<std::uint32_t>(1 + rng.below(0xFFFFFFFEu));
+    // Any seq, including ones whose low bytes are all ones (the counter never carries into them).
+    const std::uint64_t seq = rng.below(8) == 0 ? ~std::uint64_t{0} - rng.below(4) : 1 + rng.u64() % ~std::uint64_t{0};
+    cross(lay, clear, channel, seq);
+    if (HasFatalFailure()) return;
+  }
+}
+
+TEST_F(AesBackends, GcmWithAnAadTooLongToGather) {
+  // Header apart from a payload whose RTP header is ~2 KB: ipsec-mb keys hand
+  // this datagram to EVP; the bytes are the same either way.
+  Rng rng(5);
+  prepare_both(Suite::aes128_gcm, rng.bytes(16));
+  Bytes clear = random_rtp_header(rng, 3, 500);
+  const Bytes body = rng.bytes(1316);
+  clear.insert(clear.end(), body.begin(), body.end());
+  cross({.ts = false, .rtp = true, .header_apart = true}, clear, 9, 77);
+  cross({.ts = false, .rtp = true, .header_apart = false}, clear, 9, 78);
+}
+
+TEST_F(AesBackends, EveryLengthUpToFourBlocksPastAChunk) {
+  Rng rng(11);
+  for (Suite s : kAesSuites) {
+    prepare_both(s, rng.bytes(s == Suite::aes256_ctr ? 32 : 16));
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}}) cross({}, rng.bytes(n), 3, n);
+    for (std::size_t n = 2040; n <= 2048 + 64; ++n) {
+      cross({}, rng.bytes(n), 3, n);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(AesBackend, EvpIsAlwaysThereAndNamed) {
+  const AesBackend before = aes_backend();
+  EXPECT_TRUE(force_aes_backend(AesBackend::evp));
+  EXPECT_EQ(aes_backend(), AesBackend::evp);
+  PreparedKey k;
+  ASSERT_EQ(k.prepare(Suite::aes128_gcm, 1, Bytes(16, 0x42)), Status::ok);
+  EXPECT_EQ(k.backend(), AesBackend::evp);
+  EXPECT_EQ(aes_backend_name(AesBackend::evp), "evp");
+  EXPECT_EQ(aes_backend_name(AesBackend::ipsec_mb), "ipsec-mb");
+  force_aes_backend(before);
+}
+
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+bool all_zero(const void* p, std::size_t n) {
+  const auto* b = static_cast<const std::uint8_t*>(p);
+  return std::all_of(b, b + n, [](std::uint8_t x) { return x == 0; });
+}
+
+TEST_F(AesBackends, WipeClearsTheKeySchedules) {
+  for (Suite s : kAesSuites) {
+    PreparedKey k;
+    ASSERT_EQ(k.prepare(s, 1, Bytes(s == Suite::aes256_ctr ? 32 : 16, 0x5A)), Status::ok);
+    const detail::AesKey* a = k.aes();
+    ASSERT_NE(a, nullptr);
+    EXPECT_FALSE(all_zero(a->gcm.expanded_keys, sizeof a->gcm.expanded_keys) &&
+                 all_zero(a->enc_keys, sizeof a->enc_keys));
+    k.wipe();
+    EXPECT_TRUE(all_zero(&a->gcm, sizeof a->gcm));
+    EXPECT_TRUE(all_zero(a->enc_keys, sizeof a->enc_keys));
+    EXPECT_TRUE(all_zero(a->dec_keys, sizeof a->dec_keys));
+    EXPECT_FALSE(k.ready());
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace pktparse

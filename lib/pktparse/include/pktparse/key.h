@@ -1,6 +1,7 @@
-// A key prepared for the packet path: the xor pattern expanded, or an OpenSSL
-// cipher context keyed once, so per datagram only the IV changes. Material is
-// wiped when the key is wiped, reprepared or destroyed.
+// A key prepared for the packet path: the xor pattern expanded, or the AES key
+// schedule made once (OpenSSL EVP, or intel-ipsec-mb where keycast is built
+// with it and the CPU has its VAES path), so per datagram only the IV changes.
+// Material is wiped when the key is wiped, reprepared or destroyed.
 //
 // A PreparedKey carries cipher state: it is used by one thread at a time (the
 // channel's owner), and is neither copyable nor shareable across threads.
@@ -8,14 +9,33 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 
 #include "fastxor/fastxor.h"
 #include "pktparse/status.h"
 #include "pktparse/suite.h"
 
-typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;
-
 namespace pktparse {
+
+namespace detail {
+struct AesKey;
+}
+
+// The implementation of the AES suites. Both give the same bytes.
+enum class AesBackend : std::uint8_t { evp, ipsec_mb };
+std::string_view aes_backend_name(AesBackend b) noexcept;  // "evp", "ipsec-mb"
+// The backend of AES keys prepared from now on: ipsec-mb when built with it and
+// the CPU has its AVX-512 VAES path, else EVP. PKTPARSE_AES=evp|ipsec-mb
+// (read once) chooses among those available.
+AesBackend aes_backend() noexcept;
+// For tests and benchmarks: AES keys prepared after this call use b. False, and
+// nothing changes, when b is not available in this build or on this CPU.
+bool force_aes_backend(AesBackend b) noexcept;
+// Called once by a packet thread before its first datagram: makes the
+// thread's own AES state (ipsec-mb's per-thread manager), which otherwise
+// is made by the first AES-CTR datagram. False if it could not be made (then
+// that thread's CTR datagrams go through EVP).
+bool prepare_packet_thread() noexcept;
 
 class PreparedKey {
  public:
@@ -24,7 +44,7 @@ class PreparedKey {
   PreparedKey(const PreparedKey&) = delete;
   PreparedKey& operator=(const PreparedKey&) = delete;
 
-  // Not for the packet path: allocates the cipher context on first use.
+  // Not for the packet path: allocates the AES state on first use.
   Status prepare(Suite suite, std::uint32_t key_id, std::span<const std::uint8_t> material) noexcept;
   void wipe() noexcept;
 
@@ -32,11 +52,12 @@ class PreparedKey {
   Suite suite() const noexcept { return suite_; }
   std::uint32_t key_id() const noexcept { return key_id_; }
   const fastxor::Pattern& pattern() const noexcept { return pattern_; }
-  EVP_CIPHER_CTX* cipher() const noexcept { return ctx_; }
+  const detail::AesKey* aes() const noexcept { return aes_; }  // AES suites, once prepared
+  AesBackend backend() const noexcept;  // of an AES key: the one it was prepared with
 
  private:
   fastxor::Pattern pattern_;
-  EVP_CIPHER_CTX* ctx_ = nullptr;
+  detail::AesKey* aes_ = nullptr;
   Suite suite_ = Suite::xor_pattern;
   std::uint32_t key_id_ = 0;
   bool ready_ = false;

@@ -1,0 +1,165 @@
+// AES key preparation and wiping for both backends, and the choice between
+// them: intel-ipsec-mb (when built with it, and only on the AVX-512 VAES path
+// it was measured faster on) or OpenSSL EVP.
+#include "aes.h"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+namespace pktparse {
+
+namespace detail {
+
+namespace {
+
+const EVP_CIPHER* evp_cipher(Suite s) noexcept {
+  switch (s) {
+    case Suite::aes128_ctr: return EVP_aes_128_ctr();
+    case Suite::aes256_ctr: return EVP_aes_256_ctr();
+    case Suite::aes128_gcm: return EVP_aes_128_gcm();
+    case Suite::xor_pattern:
+    case Suite::xor_inv: break;
+  }
+  return nullptr;
+}
+
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+bool imb_arch_ok(IMB_MGR* m, IMB_ARCH arch) noexcept {
+  constexpr std::uint64_t kVaes = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
+  return imb_get_errno(m) == 0 && arch == IMB_ARCH_AVX512 && (m->features & kVaes) == kVaes;
+}
+
+// The process-wide manager: its GCM function pointers are all the packet path
+// reads from it. Null where ipsec-mb would not take its VAES path.
+const IMB_MGR* imb_global_mgr() noexcept {
+  static IMB_MGR* const mgr = [] {
+    IMB_MGR* m = alloc_mb_mgr(0);
+    if (!m) return m;
+    IMB_ARCH arch = IMB_ARCH_NONE;
+    init_mb_mgr_auto(m, &arch);
+    if (!imb_arch_ok(m, arch)) {
+      free_mb_mgr(m);
+      return static_cast<IMB_MGR*>(nullptr);
+    }
+    return m;
+  }();
+  return mgr;
+}
+
+struct ThreadMgr {
+  IMB_MGR* mgr = nullptr;
+  ~ThreadMgr() {
+    if (mgr) free_mb_mgr(mgr);
+  }
+};
+#endif
+
+bool available(AesBackend b) noexcept {
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+  if (b == AesBackend::ipsec_mb) return imb_global_mgr() != nullptr;
+#endif
+  return b == AesBackend::evp;
+}
+
+// The default, from PKTPARSE_AES if set, else the fastest available.
+AesBackend default_backend() noexcept {
+  static const AesBackend b = [] {
+    const AesBackend best = available(AesBackend::ipsec_mb) ? AesBackend::ipsec_mb : AesBackend::evp;
+    const char* forced = std::getenv("PKTPARSE_AES");
+    if (!forced || !*forced) return best;
+    for (AesBackend c : {AesBackend::evp, AesBackend::ipsec_mb}) {
+      if (aes_backend_name(c) != forced) continue;
+      if (available(c)) return c;
+      std::fprintf(stderr, "pktparse: PKTPARSE_AES=%s is not available here; using %s\n", forced,
+                   aes_backend_name(best).data());
+      return best;
+    }
+    std::fprintf(stderr, "pktparse: PKTPARSE_AES=%.32s is unknown (evp|ipsec-mb); using %s\n", forced,
+                 aes_backend_name(best).data());
+    return best;
+  }();
+  return b;
+}
+
+std::atomic<int> g_forced{-1};  // force_aes_backend(), or -1
+
+}  // namespace
+
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+IMB_MGR* imb_thread_mgr() noexcept {
+  thread_local ThreadMgr t;
+  if (!t.mgr) [[unlikely]] {
+    t.mgr = alloc_mb_mgr(0);
+    if (t.mgr) init_mb_mgr_auto(t.mgr, nullptr);
+  }
+  return t.mgr;
+}
+#endif
+
+AesKey::~AesKey() {
+  wipe();
+  EVP_CIPHER_CTX_free(evp);
+}
+
+void AesKey::wipe() noexcept {
+  if (evp) EVP_CIPHER_CTX_reset(evp);  // cleanses OpenSSL's key schedule
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+  OPENSSL_cleanse(&gcm, sizeof gcm);
+  OPENSSL_cleanse(enc_keys, sizeof enc_keys);
+  OPENSSL_cleanse(dec_keys, sizeof dec_keys);
+#endif
+  backend = AesBackend::evp;
+}
+
+Status AesKey::prepare(Suite s, std::span<const std::uint8_t> material, AesBackend b) noexcept {
+  wipe();
+  if (!evp && !(evp = EVP_CIPHER_CTX_new())) return Status::crypto_error;
+  // EVP is keyed for ipsec-mb keys too: it takes what ipsec-mb cannot (see AesGcm, AesCtr).
+  if (EVP_EncryptInit_ex(evp, evp_cipher(s), nullptr, material.data(), nullptr) != 1) {
+    EVP_CIPHER_CTX_reset(evp);
+    return Status::crypto_error;
+  }
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+  if (b == AesBackend::ipsec_mb && (mgr = imb_global_mgr())) {
+    if (s == Suite::aes128_gcm) {
+      IMB_AES128_GCM_PRE(mgr, material.data(), &gcm);
+    } else if (s == Suite::aes128_ctr) {
+      key_size = IMB_KEY_128_BYTES;
+      IMB_AES_KEYEXP_128(mgr, material.data(), enc_keys, dec_keys);
+    } else {
+      key_size = IMB_KEY_256_BYTES;
+      IMB_AES_KEYEXP_256(mgr, material.data(), enc_keys, dec_keys);
+    }
+    backend = AesBackend::ipsec_mb;
+  }
+#else
+  (void)b;
+#endif
+  return Status::ok;
+}
+
+}  // namespace detail
+
+std::string_view aes_backend_name(AesBackend b) noexcept { return b == AesBackend::ipsec_mb ? "ipsec-mb" : "evp"; }
+
+AesBackend aes_backend() noexcept {
+  const int f = detail::g_forced.load(std::memory_order_relaxed);
+  return f < 0 ? detail::default_backend() : static_cast<AesBackend>(f);
+}
+
+bool force_aes_backend(AesBackend b) noexcept {
+  if (!detail::available(b)) return false;
+  detail::g_forced.store(static_cast<int>(b), std::memory_order_relaxed);
+  return true;
+}
+
+bool prepare_packet_thread() noexcept {
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+  if (aes_backend() == AesBackend::ipsec_mb) return detail::imb_thread_mgr() != nullptr;
+#endif
+  return true;
+}
+
+}  // namespace pktparse

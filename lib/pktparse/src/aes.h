@@ -1,0 +1,205 @@
+// AES behind PreparedKey: the per-key state (an OpenSSL EVP context, and where
+// keycast is built with intel-ipsec-mb its expanded keys and GCM key data) and
+// the per-datagram CTR and GCM streams over it. Everything the packet path
+// calls is here, inline; preparation and the backend choice are in aes.cc.
+#pragma once
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "pktparse/bytes.h"
+#include "pktparse/key.h"
+#include "pktparse/status.h"
+#include "pktparse/suite.h"
+
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+#include <intel-ipsec-mb.h>
+#endif
+
+namespace pktparse::detail {
+
+// One AES key, both ways keyed: EVP always (the fallback), ipsec-mb's key
+// schedule when backend is ipsec_mb. Allocated once per PreparedKey.
+struct AesKey {
+  AesKey() = default;
+  ~AesKey();
+  AesKey(const AesKey&) = delete;
+  AesKey& operator=(const AesKey&) = delete;
+
+  Status prepare(Suite s, std::span<const std::uint8_t> material, AesBackend b) noexcept;
+  void wipe() noexcept;  // cleanses every key schedule; the EVP context stays allocated
+
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+  gcm_key_data gcm;                             // aes128-gcm: round keys and GHASH key powers
+  alignas(16) std::uint8_t enc_keys[16 * 15];   // CTR: encryption round keys
+  alignas(16) std::uint8_t dec_keys[16 * 15];   // made by the key expansion, unused by CTR
+  IMB_KEY_SIZE_BYTES key_size = IMB_KEY_128_BYTES;
+  const IMB_MGR* mgr = nullptr;                 // process-wide, for the GCM functions
+#endif
+  EVP_CIPHER_CTX* evp = nullptr;
+  AesBackend backend = AesBackend::evp;
+};
+
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+// This thread's manager for ipsec-mb's job functions (CTR), which keep
+// state in it; made on the thread's first call (about 200 KB), null if that
+// failed. GCM's direct functions need none.
+IMB_MGR* imb_thread_mgr() noexcept;
+#endif
+
+// AES-CTR keystream from the 16-byte initial counter block, whose last 4 bytes
+// count blocks (big-endian). apply/keystream continue where the previous call
+// ended; every call but the last must cover whole 16-byte blocks.
+class AesCtr {
+ public:
+  AesCtr(const AesKey& key, const std::uint8_t counter0[16]) noexcept : key_(key) {
+    std::memcpy(counter_, counter0, 16);
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (key.backend == AesBackend::ipsec_mb && (mgr_ = imb_thread_mgr())) return;
+#endif
+    ok_ = EVP_EncryptInit_ex(key.evp, nullptr, nullptr, nullptr, counter_) == 1;
+  }
+  // p[0, n) ^= keystream, in place.
+  void apply(std::uint8_t* p, std::size_t n) noexcept { run(p, p, n); }
+  // out[0, n) = keystream; n <= kChunk.
+  void keystream(std::uint8_t* out, std::size_t n) noexcept {
+    static constexpr std::uint8_t kZeros[kChunk] = {};
+    run(kZeros, out, n);
+  }
+  static constexpr std::size_t kChunk = 2048;
+  bool ok() const noexcept { return ok_; }
+
+ private:
+  void run(const std::uint8_t* in, std::uint8_t* out, std::size_t n) noexcept {
+    if (n == 0) return;
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (mgr_) {
+      IMB_JOB job{};
+      job.src = in;
+      job.dst = out;
+      job.msg_len_to_cipher_in_bytes = n;
+      job.iv = counter_;
+      job.iv_len_in_bytes = 16;
+      job.enc_keys = key_.enc_keys;
+      job.key_len_in_bytes = key_.key_size;
+      job.cipher_mode = IMB_CIPHER_CNTR;
+      job.cipher_direction = IMB_DIR_ENCRYPT;
+      job.hash_alg = IMB_AUTH_NULL;
+      job.chain_order = IMB_ORDER_CIPHER_HASH;
+      ok_ &= IMB_SUBMIT_CIPHER_BURST_NOCHECK(mgr_, &job, 1, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, key_.key_size) == 1;
+      // ipsec-mb takes the counter block afresh per call: move it past these blocks.
+      store_be32(counter_ + 12, load_be32(counter_ + 12) + static_cast<std::uint32_t>((n + 15) / 16));
+      return;
+    }
+#endif
+    int outl = 0;
+    ok_ &= EVP_EncryptUpdate(key_.evp, out, &outl, in, static_cast<int>(n)) == 1;
+  }
+
+  const AesKey& key_;
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+  IMB_MGR* mgr_ = nullptr;
+#endif
+  alignas(16) std::uint8_t counter_[16];
+  bool ok_ = true;
+};
+
+// AES-128-GCM of one datagram: 12-byte IV, AAD in up to two pieces (the
+// keycast header and the RTP header), then the body in place, then the tag.
+class AesGcm {
+ public:
+  AesGcm(const AesKey& key, const std::uint8_t iv[12], bool encrypt, const std::uint8_t* aad1, std::size_t n1,
+         const std::uint8_t* aad2, std::size_t n2) noexcept
+      : key_(key), encrypt_(encrypt) {
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (key.backend == AesBackend::ipsec_mb) {
+      // ipsec-mb takes the AAD in one piece: as it is when the pieces are
+      // adjacent (the header in front of the payload), else gathered here;
+      // EVP takes the rare AAD too long to gather.
+      const std::uint8_t* aad = aad1;
+      if (n2 && aad1 + n1 != aad2) {
+        aad = n1 + n2 <= sizeof gathered_ ? gathered_ : nullptr;
+        if (aad) {
+          std::memcpy(gathered_, aad1, n1);
+          std::memcpy(gathered_ + n1, aad2, n2);
+        }
+      }
+      if (aad) {
+        imb_ = true;
+        IMB_AES128_GCM_INIT(key.mgr, &key.gcm, &ctx_, iv, aad, n1 + n2);
+        return;
+      }
+    }
+#endif
+    std::uint8_t iv16[16] = {};
+    std::memcpy(iv16, iv, 12);
+    ok_ = EVP_CipherInit_ex(key.evp, nullptr, nullptr, nullptr, iv16, encrypt ? 1 : 0) == 1;
+    evp_aad(aad1, n1);
+    evp_aad(aad2, n2);
+  }
+  void apply(std::uint8_t* p, std::size_t n) noexcept {
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (imb_) {
+      if (encrypt_)
+        IMB_AES128_GCM_ENC_UPDATE(key_.mgr, &key_.gcm, &ctx_, p, p, n);
+      else
+        IMB_AES128_GCM_DEC_UPDATE(key_.mgr, &key_.gcm, &ctx_, p, p, n);
+      return;
+    }
+#endif
+    int outl = 0;
+    ok_ &= EVP_CipherUpdate(key_.evp, p, &outl, p, static_cast<int>(n)) == 1;
+  }
+  Status make_tag(std::uint8_t* tag) noexcept {
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (imb_) {
+      IMB_AES128_GCM_ENC_FINALIZE(key_.mgr, &key_.gcm, &ctx_, tag, kGcmTagLen);
+      return Status::ok;
+    }
+#endif
+    int outl = 0;
+    std::uint8_t none[16];
+    ok_ &= EVP_CipherFinal_ex(key_.evp, none, &outl) == 1;
+    ok_ &= EVP_CIPHER_CTX_ctrl(key_.evp, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kGcmTagLen), tag) == 1;
+    return ok_ ? Status::ok : Status::crypto_error;
+  }
+  Status check_tag(const std::uint8_t* tag) noexcept {
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (imb_) {
+      std::uint8_t expected[kGcmTagLen];
+      IMB_AES128_GCM_DEC_FINALIZE(key_.mgr, &key_.gcm, &ctx_, expected, kGcmTagLen);
+      return CRYPTO_memcmp(expected, tag, kGcmTagLen) == 0 ? Status::ok : Status::gcm_auth_failed;
+    }
+#endif
+    if (!ok_) return Status::crypto_error;
+    std::uint8_t expected[kGcmTagLen];
+    std::memcpy(expected, tag, kGcmTagLen);
+    if (EVP_CIPHER_CTX_ctrl(key_.evp, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kGcmTagLen), expected) != 1)
+      return Status::crypto_error;
+    int outl = 0;
+    std::uint8_t none[16];
+    return EVP_CipherFinal_ex(key_.evp, none, &outl) == 1 ? Status::ok : Status::gcm_auth_failed;
+  }
+
+ private:
+  void evp_aad(const std::uint8_t* p, std::size_t n) noexcept {
+    int outl = 0;
+    if (n) ok_ &= EVP_CipherUpdate(key_.evp, nullptr, &outl, p, static_cast<int>(n)) == 1;
+  }
+
+  const AesKey& key_;
+  bool encrypt_;
+  bool ok_ = true;
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+  bool imb_ = false;
+  gcm_context_data ctx_;
+  std::uint8_t gathered_[512];
+#endif
+};
+
+}  // namespace pktparse::detail
