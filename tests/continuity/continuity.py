@@ -1,0 +1,838 @@
+#!/usr/bin/env python3
+"""keycast continuity suite: live, separate processes, no datagram lost across
+key changes, joins and key-manager faults.
+
+    continuity.py [--build DIR] [--stages LIST] [--seed N] [--keep]
+
+Root and network namespaces required (exit 77, skipped by meson, otherwise).
+It makes a namespace with three veth pairs and runs itself inside it:
+
+  sender.py --clear0=clear1--> keycast-gateway scramble (af_packet in/out)
+     --scr0=scr1--> keycast-gateway descramble (af_packet in, pcap out)
+                 \\-> keycast-recv processes (kernel sockets on scr1)
+                 \\-> an observer in this process (every scrambled datagram: key id, seq, time)
+                 \\-> relay.py --relay0=relay1--> keycast-recv fed without KEY_NOTICEs
+  keycast-keymgr master 127.0.0.1:7700 and replica 127.0.0.1:7701
+
+Four channels, one per suite (1 aes128-ctr raw, 2 xor TS, 3 aes128-gcm raw,
+4 xor-inv TS with gateway-origin keys), 200 ms crypto-periods. Stages (all by
+default): basic (zero loss, byte-identical per channel, >= 30 key changes
+each), joins (receivers joining at random points: first clear datagram within
+one key-manager round trip, join latency median/max), notices (KEY_NOTICEs
+all or half dropped on the way), restart (kill -9 of the master and restart),
+failover (master killed for good, everyone on the replica), entitlement (a
+receiver not entitled gets nothing, the key manager counts the refusal),
+accounts (keycast-keymgr accounts against the traffic).
+A failure names the channel, key id and seq of the first datagram that went
+wrong. Ends with "N passed, N failed" over the checks.
+"""
+
+import argparse
+import json
+import os
+import random
+import re
+import selectors
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "scripts", "demo-lib"))
+import kclab  # noqa: E402
+import streams  # noqa: E402
+
+STAGES = ["basic", "joins", "notices", "restart", "failover", "entitlement", "accounts"]
+PORT = 5000
+RATE = 150                       # datagrams per second per channel
+LIFETIME_MS = 200
+# Holds long enough to bridge a replica's catching up with a restarted master
+# (its reconnect backoff starts at 250 ms): see README.md.
+HOLD_MS = 50
+HOLD_DATAGRAMS = 64
+CHANNELS = {                     # id: (suite, payload kind, origin)
+    1: ("aes128-ctr", "raw", "keymgr"),
+    2: ("xor", "ts", "keymgr"),
+    3: ("aes128-gcm", "raw", "keymgr"),
+    4: ("xor-inv", "ts", "gateway"),
+}
+KEY_LENGTH = {"aes128-ctr": 16, "xor": 16, "aes128-gcm": 16, "xor-inv": 64}
+
+
+def clear_group(ch):
+    return f"239.1.1.{ch}"
+
+
+def scrambled_group(ch):
+    return f"239.2.1.{ch}"
+
+
+def no_notice_group(ch):
+    return f"239.3.1.{ch}"
+
+
+def half_notice_group(ch):
+    return f"239.4.1.{ch}"
+
+
+SCR_ADDR = "192.0.2.2"           # scr1, where receivers join
+RELAY_OUT = "198.51.100.1"       # relay0
+RELAY_IN = "198.51.100.2"        # relay1
+
+
+def say(line=""):
+    print(line, flush=True)
+
+
+# ------------------------------------------------------------------ configs
+
+def keymgr_config(role, peers):
+    lines = ["[server]"]
+    if role == "master":
+        lines += ['listen = "127.0.0.1:7700"', 'role = "master"', 'metrics_listen = "127.0.0.1:9700"']
+    else:
+        lines += ['listen = "127.0.0.1:7701"', 'role = "replica"', 'master = "127.0.0.1:7700"',
+                  'replica_peer_id = "replica1"', 'replica_token = "replica1-lab-token"',
+                  'metrics_listen = "127.0.0.1:9701"']
+    lines += ["lab = true", 'kek_file = "kek"', ""]
+    for pid, role_, chans, feeds in peers:
+        if role == "replica" and pid == "replica1":
+            continue
+        lines += ["[[peer]]", f'id = "{pid}"', f'role = "{role_}"', f'token = "{pid}-lab-token"',
+                  f"channels = {chans}"]
+        if feeds:
+            lines.append(f"feeds = {feeds}")
+        lines.append("")
+    for ch, (suite, _, origin) in CHANNELS.items():
+        lines += ["[[channel]]", f"id = {ch}", f'suite = "{suite}"', f"lifetime_ms = {LIFETIME_MS}"]
+        if suite.startswith("xor"):
+            lines.append(f"key_length = {KEY_LENGTH[suite]}")
+        if origin == "gateway":
+            lines.append('origin = "gateway"')
+        lines.append("")
+    return "\n".join(lines)
+
+
+def gateway_config(mode, peer, endpoints):
+    lines = [f'mode = "{mode}"', "idle_sleep_us = 100", "", "[ports]", "input = 0", "output = 1", "",
+             "[keys]", "endpoints = [" + ", ".join(f'"{e}"' for e in endpoints) + "]", f'peer_id = "{peer}"',
+             f'token = "{peer}-lab-token"', "connect_timeout_ms = 200", "request_timeout_ms = 200", ""]
+    for ch, (suite, kind, origin) in CHANNELS.items():
+        src, dst = (clear_group(ch), scrambled_group(ch)) if mode == "scramble" else (scrambled_group(ch), clear_group(ch))
+        lines += ["[[channel]]", f"id = {ch}", f'input = "{src}:{PORT}"', f'output = "{dst}:{PORT}"',
+                  f'suite = "{suite}"', f'payload = "{kind}"']
+        if mode == "descramble":
+            lines += [f"hold_datagrams = {HOLD_DATAGRAMS}", f"hold_ms = {HOLD_MS}"]
+        if mode == "scramble":
+            lines.append("notice_interval_ms = 20")
+            if origin == "gateway":
+                lines += ['origin = "gateway"', f"key_length = {KEY_LENGTH[suite]}", f"lifetime_ms = {LIFETIME_MS}"]
+        lines.append("")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------- observer
+
+class Observer(threading.Thread):
+    """Every scrambled datagram of every channel, as it arrives on scr1: per
+    channel the DATA list [(key_id, seq, monotonic time)] and notice count."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.sel = selectors.DefaultSelector()
+        self.data = {ch: [] for ch in CHANNELS}
+        self.notices = {ch: 0 for ch in CHANNELS}
+        self.other = 0
+        self.quit = False
+        for ch in CHANNELS:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.IPPROTO_IP, 49, 0)  # IP_MULTICAST_ALL off: only this group
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+            s.bind((scrambled_group(ch), PORT))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP,
+                         socket.inet_aton(scrambled_group(ch)) + socket.inet_aton(SCR_ADDR))
+            s.setblocking(False)
+            self.sel.register(s, selectors.EVENT_READ, ch)
+
+    def run(self):
+        while not self.quit:
+            for key, _ in self.sel.select(0.1):
+                while True:
+                    try:
+                        d = key.fileobj.recv(65536)
+                    except BlockingIOError:
+                        break
+                    now = time.monotonic()
+                    h = kclab.kc_header(d)
+                    if h is None or h["channel"] != key.data:
+                        self.other += 1
+                    elif h["type"] == kclab.KC_TYPE_NOTICE:
+                        self.notices[key.data] += 1
+                    else:
+                        self.data[key.data].append((h["key_id"], h["seq"], now))
+
+    def where(self, ch, n):
+        d = self.data[ch]
+        if n < len(d):
+            return f"key {d[n][0]}, seq {d[n][1]}"
+        return "never scrambled (not on the wire)"
+
+
+# ---------------------------------------------------------------- receivers
+
+class Receiver:
+    """keycast-recv with its clear output on a pipe read by a thread, which
+    notes when the first bytes arrived."""
+
+    def __init__(self, suite, name, peer, joins, iface_addr_iface, channels=None, files=None):
+        self.name, self.peer = name, peer
+        self.joins = joins                     # [(group, channel)]
+        argv = [suite.bin["recv"]]
+        for e in suite.endpoints():
+            argv += ["--keymgr", e]
+        argv += ["--peer", peer, "--token", f"{peer}-lab-token", "--iface", iface_addr_iface,
+                "--hold-timeout-ms", str(HOLD_MS)]
+        for g, _ in joins:
+            argv += ["--join", f"{g}:{PORT}"]
+        if channels:
+            for _, c in joins:
+                argv += ["--channel", str(c)]
+        self.files = files
+        if files:
+            for f in files:
+                argv += ["--out", f]
+        self.started = time.monotonic()
+        self.first_byte = None
+        self.buf = bytearray()
+        self.log_path = suite.path(f"{name}.log")
+        self.log = open(self.log_path, "wb")
+        self.p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL if files else subprocess.PIPE,
+                                  stderr=self.log, start_new_session=True)
+        self.reader = None
+        if not files:
+            self.reader = threading.Thread(target=self._read, daemon=True)
+            self.reader.start()
+
+    def _read(self):
+        fd = self.p.stdout.fileno()
+        while True:
+            b = os.read(fd, 1 << 16)
+            if not b:
+                return
+            if self.first_byte is None:
+                self.first_byte = time.monotonic()
+            self.buf += b
+
+    def text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        if self.reader:
+            self.reader.join(5)
+        self.log.close()
+        return self.p.returncode
+
+    def outputs(self):
+        """{channel: bytes}"""
+        if self.files:
+            out = {}
+            for (_, ch), f in zip(self.joins, self.files):
+                with open(f, "rb") as fh:
+                    out[ch] = fh.read()
+            return out
+        return {self.joins[0][1]: bytes(self.buf)}
+
+
+# -------------------------------------------------------------------- suite
+
+class Check:
+    def __init__(self):
+        self.passed, self.failed = 0, 0
+        self.failures = []
+
+    def __call__(self, ok, what, why=""):
+        if ok:
+            self.passed += 1
+            say(f"  ok    {what}")
+        else:
+            self.failed += 1
+            self.failures.append(f"{what}: {why}")
+            say(f"  FAIL  {what}: {why}")
+        return ok
+
+
+class Suite:
+    def __init__(self, build, work, stages, seed):
+        self.build, self.work, self.stages, self.seed = build, work, set(stages), seed
+        self.rng = random.Random(seed)
+        self.bin = {"keymgr": os.path.join(build, "app/keymgr/keycast-keymgr"),
+                    "gateway": os.path.join(build, "app/gateway/keycast-gateway"),
+                    "recv": os.path.join(build, "app/recv/keycast-recv")}
+        for p in self.bin.values():
+            if not os.access(p, os.X_OK):
+                raise RuntimeError(f"{p} is missing: build first")
+        self.procs = kclab.Procs()
+        self.receivers = []
+        self.prefixes = []
+        self.check = Check()
+        self.events = []          # (time from traffic start, what)
+
+    def path(self, n):
+        return os.path.join(self.work, n)
+
+    def on(self, stage):
+        return stage in self.stages
+
+    def endpoints(self):
+        """The replica only where the failover stage runs: a client that failed
+        over to it during a master restart cannot get the restarted master's
+        first keys until the replica has resubscribed (see README.md)."""
+        return ["127.0.0.1:7700", "127.0.0.1:7701"] if self.on("failover") else ["127.0.0.1:7700"]
+
+    def note(self, what):
+        t = time.monotonic() - self.t0 if hasattr(self, "t0") else 0.0
+        self.events.append((t, what))
+        say(f"  {t:6.2f} s  {what}")
+
+    # ---- processes
+
+    def peers(self):
+        p = [("gw1", "gateway", [1, 2, 3, 4], [1, 2, 3, 4]), ("gw2", "gateway", [1, 2, 3, 4], None),
+             ("replica1", "replica", [1, 2, 3, 4], None), ("rxbase", "receiver", [1, 2, 3, 4], None),
+             ("rxnonotice", "receiver", [1, 2, 3, 4], None), ("rxhalfnotice", "receiver", [1, 2, 3, 4], None),
+             ("rxdenied", "receiver", [3], None)]
+        p += [(f"rxjoin{i}", "receiver", [1, 2, 3, 4], None) for i in range(10)]
+        return p
+
+    def start_keymgr(self, role, restart=False):
+        cfg = self.path(f"keymgr-{role}.toml")
+        state = self.path(f"state-{role}")
+        if not restart:
+            with open(cfg, "w") as f:
+                f.write(keymgr_config(role, self.peers()))
+            r = subprocess.run([self.bin["keymgr"], "init", "--config", cfg, "--state-dir", state],
+                               capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"keycast-keymgr init ({role}): {r.stderr.strip()}")
+        name = f"keymgr-{role}" + ("-restarted" if restart else "")
+        p = self.procs.start(name, [self.bin["keymgr"], "--config", cfg, "--state-dir", state],
+                             self.path(f"{name}.log"))
+        p.wait_for(r"listening on", 20)
+        return p
+
+    def start_gateway(self, name, mode, peer, lcores, main, vdevs):
+        cfg = self.path(f"gateway-{mode}.toml")
+        with open(cfg, "w") as f:
+            f.write(gateway_config(mode, peer, self.endpoints()))
+        for attempt in range(5):
+            prefix = f"kccont{os.getpid()}-{name}-{attempt}"
+            self.prefixes.append(prefix)
+            argv = [self.bin["gateway"]] + kclab.eal_args(prefix, lcores, main, vdevs, False) + ["--", "--config", cfg]
+            p = self.procs.start(name, argv, self.path(f"{name}.log"))
+            try:
+                p.wait_for(r"^keycast-gateway: (de)?scrambling: ", 30)
+                return p
+            except RuntimeError:
+                # DPDK 22.11 af_packet names its fanout group pid ^ ifindex:
+                # two processes in one namespace collide now and then.
+                if "PACKET_FANOUT" not in p.text() or attempt == 4:
+                    raise
+                p.stop()
+                self.procs.procs.remove(p)
+        raise AssertionError("unreachable")
+
+    def receiver(self, name, peer, joins, iface, channels=False, files=None):
+        r = Receiver(self, name, peer, joins, iface, channels, files)
+        self.receivers.append(r)
+        return r
+
+    # ---- the run
+
+    def run(self):
+        say(f"continuity: stages {', '.join(s for s in STAGES if self.on(s))}; seed {self.seed}; "
+            f"{len(CHANNELS)} channels at {RATE} datagrams/s, {LIFETIME_MS} ms crypto-periods")
+        self.master = self.start_keymgr("master")
+        self.replica = self.start_keymgr("replica")
+        self.scrambler = self.start_gateway("scrambler", "scramble", "gw1", "0-1", 0,
+                                            ["net_af_packet0,iface=clear1", "net_af_packet1,iface=scr0"])
+        self.observer = Observer()
+        self.observer.start()
+        self.capture = self.procs.start("dumpcap", ["dumpcap", "-q", "-P", "-i", "scr1", "-w", self.path("scr1.pcap")],
+                                        self.path("dumpcap.log"))
+        self.capture.wait_for(r"^File: ", 20)
+        # Traffic first: a gateway-origin channel's keys roll only once the
+        # scrambler carries it (see the README of this suite), and the
+        # descrambler starts only with keys for every channel. Everything
+        # below must then be complete from the moment it is all up.
+        self.sender = self.procs.start("sender", [sys.executable, os.path.join(HERE, "sender.py"), "clear0", str(RATE),
+                                                  "3600"]
+                                       + [f"{c}:{clear_group(c)}:{CHANNELS[c][1]}" for c in CHANNELS],
+                                       self.path("sender.log"))
+        self.sender.wait_for("sending", 10)
+        kclab.write_pcap(self.path("empty.pcap"), [])
+        self.descrambler = self.start_gateway(
+            "descrambler", "descramble", "gw2", "0-1", 1,
+            ["net_af_packet0,iface=scr1",
+             f"net_pcap1,rx_pcap={self.path('empty.pcap')},tx_pcap={self.path('descrambled.pcap')}"])
+
+        files = [self.path(f"rxbase-{ch}.out") for ch in CHANNELS]
+        self.base = self.receiver("rxbase", "rxbase", [(scrambled_group(c), c) for c in CHANNELS], "scr1",
+                                  files=files)
+        self.relay = None
+        if self.on("notices"):
+            self.relay = self.procs.start("relay", [sys.executable, os.path.join(HERE, "relay.py"), SCR_ADDR, RELAY_OUT]
+                                          + [f"{scrambled_group(c)}={no_notice_group(c)},{half_notice_group(c)}"
+                                             for c in CHANNELS], self.path("relay.log"))
+            self.relay.wait_for("relaying", 10)
+            self.nonotice = self.receiver("rxnonotice", "rxnonotice", [(no_notice_group(c), c) for c in CHANNELS],
+                                          "relay1", files=[self.path(f"rxnonotice-{c}.out") for c in CHANNELS])
+            self.halfnotice = self.receiver("rxhalfnotice", "rxhalfnotice",
+                                            [(half_notice_group(c), c) for c in CHANNELS], "relay1",
+                                            files=[self.path(f"rxhalfnotice-{c}.out") for c in CHANNELS])
+        for r in self.receivers:
+            self.wait_recv(r)
+        time.sleep(0.5)   # the first datagrams reach every receiver
+        self.ready = {ch: len(self.observer.data[ch]) for ch in CHANNELS}
+
+        timeline = []
+        if self.on("joins"):
+            for i in range(8):
+                timeline.append((self.rng.uniform(0.5, 7.5), "join", (i, 1 + i % 4)))
+        if self.on("entitlement"):
+            timeline.append((2.0, "denied", None))
+            timeline.append((8.5, "metrics", None))
+        if self.on("restart"):
+            timeline.append((9.0, "kill", None))
+            timeline.append((10.5, "restart", None))
+        if self.on("failover"):
+            timeline.append((16.0, "kill-for-good", None))
+            if self.on("joins"):
+                # Within the key manager's grace period (2 s) after the last key
+                # ended: later, nobody serves the key the degraded scrambler
+                # still uses (see README.md).
+                timeline.append((16.8, "join", (8, self.rng.choice(list(CHANNELS)))))
+        duration = 24.0 if (self.on("failover") or self.on("restart")) else 9.0
+        timeline.sort(key=lambda e: e[0])
+
+        self.t0 = time.monotonic()
+        self.note(f"every process up, traffic flowing; {duration:.0f} s to go")
+        self.joiners = []
+        self.denied = None
+        self.refusals = None
+        for at, what, arg in timeline:
+            delay = self.t0 + at - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if what == "join":
+                i, ch = arg
+                r = self.receiver(f"rxjoin{i}", f"rxjoin{i}", [(scrambled_group(ch), ch)], "scr1")
+                r.channel = ch
+                self.joiners.append(r)
+                self.note(f"rxjoin{i} joins channel {ch}")
+            elif what == "denied":
+                self.denied = self.receiver("rxdenied", "rxdenied", [(scrambled_group(1), 1)], "scr1")
+                self.note("rxdenied (entitled to channel 3 only) joins channel 1")
+            elif what == "metrics":
+                self.refusals = self.keymgr_refusals(9700)
+            elif what == "kill":
+                self.master.send(signal.SIGKILL)
+                self.master.wait(5)
+                self.note("kill -9 keycast-keymgr master")
+            elif what == "restart":
+                self.master = self.start_keymgr("master", restart=True)
+                self.note("keycast-keymgr master restarted")
+            elif what == "kill-for-good":
+                self.master.send(signal.SIGKILL)
+                self.master.wait(5)
+                self.note("kill -9 keycast-keymgr master, for good: the replica serves")
+        delay = self.t0 + duration - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        self.sender.send(signal.SIGTERM)
+        if self.sender.wait(10) is None:
+            raise RuntimeError("the sender did not stop")
+        self.sent = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"sent (\d+) (\d+)", self.sender.text())}
+        self.note("traffic ends: " + ", ".join(f"channel {c} {n}" for c, n in sorted(self.sent.items())))
+        time.sleep(1.5)
+
+    def wait_recv(self, r, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "keycast-recv: receiving on" in r.text():
+                return
+            if r.p.poll() is not None:
+                raise RuntimeError(f"{r.name} exited ({r.p.returncode}):\n" + kclab.tail(r.text()))
+            time.sleep(0.05)
+        raise RuntimeError(f"{r.name} did not start receiving:\n" + kclab.tail(r.text()))
+
+    def keymgr_refusals(self, port):
+        try:
+            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+        except OSError as e:
+            return f"metrics unreadable: {e}"
+        m = re.search(r'keycast_keymgr_errors_total\{[^}]*not_entitled[^}]*\}\s+([\d.e+]+)', body)
+        return int(float(m.group(1))) if m else 0
+
+    def stop(self):
+        self.rc = {}
+        self.rc["scrambler"] = self.scrambler.stop(signal.SIGTERM, 15)
+        time.sleep(0.3)
+        for r in self.receivers:
+            self.rc[r.name] = r.stop()
+        if self.relay:
+            self.rc["relay"] = self.relay.stop(signal.SIGTERM, 5)
+        self.rc["descrambler"] = self.descrambler.stop(signal.SIGTERM, 15)
+        self.capture.stop(signal.SIGTERM, 5)
+        self.observer.quit = True
+        self.observer.join(2)
+        for p in (self.replica, self.master):
+            if p.alive():
+                self.rc[p.name] = p.stop(signal.SIGTERM, 10)
+
+    # ---- checks
+
+    def compare_stream(self, who, ch, got, first_n=None):
+        """got: concatenated clear payloads; must be datagrams first_n..sent-1,
+        or (first_n None) a run that starts at or before the datagram on the
+        wire when every process was up and goes on to the last one sent."""
+        kind = CHANNELS[ch][1]
+        if first_n is None:
+            claim = streams.ident(got[:streams.DATAGRAM], kind) if got else None
+            first_n = claim[1] if claim and claim[0] == ch else 0
+            if first_n > self.ready[ch]:
+                return self.check(False, f"{who}, channel {ch}: complete from start",
+                                  f"its first datagram is {first_n}, after {self.ready[ch]} when all was up: "
+                                  f"first missing: channel {ch}, {self.observer.where(ch, self.ready[ch])}")
+        n_total = self.sent[ch]
+        size = streams.DATAGRAM
+        count = len(got) // size
+        for i in range(count):
+            n = first_n + i
+            chunk = got[i * size:(i + 1) * size]
+            if n >= n_total or chunk != streams.payload(ch, n, kind):
+                claim = streams.ident(chunk, kind)
+                return self.check(False, f"{who}, channel {ch}: byte-identical",
+                                  f"first bad datagram: channel {ch}, {self.observer.where(ch, n)} "
+                                  f"(clear datagram {n}; got {'datagram %d of channel %d' % (claim[1], claim[0]) if claim else 'garbage'})")
+        if len(got) % size:
+            return self.check(False, f"{who}, channel {ch}: byte-identical", f"{len(got) % size} trailing bytes")
+        if first_n + count < n_total:
+            n = first_n + count
+            return self.check(False, f"{who}, channel {ch}: byte-identical",
+                              f"{n_total - n} datagrams missing from datagram {n} on: first missing: "
+                              f"channel {ch}, {self.observer.where(ch, n)}")
+        return self.check(True, f"{who}, channel {ch}: byte-identical ({count} datagrams"
+                                + (f" from {first_n}" if first_n else "") + ")")
+
+    def verify(self):
+        c = self.check
+        say("checks:")
+        obs = self.observer
+        for ch in CHANNELS:
+            wire = obs.data[ch]
+            c(len(wire) == self.sent[ch], f"scrambler, channel {ch}: every clear datagram scrambled",
+              f"{len(wire)} of {self.sent[ch]} on the wire; first missing: clear datagram {len(wire)}")
+            keys = []
+            last_seq = None
+            seq_bad = None
+            for i, (k, s, _) in enumerate(wire):
+                if not keys or keys[-1] != k:
+                    keys.append(k)
+                if last_seq is not None and s != last_seq + 1 and seq_bad is None:
+                    seq_bad = (i, k, s)
+                last_seq = s
+            c(seq_bad is None, f"channel {ch}: seq contiguous on the wire",
+              f"channel {ch}, key {seq_bad[1]}, seq {seq_bad[2]} follows seq {wire[seq_bad[0] - 1][1]}" if seq_bad else "")
+            c(len(keys) - 1 >= 30, f"channel {ch}: {len(keys) - 1} key changes on the wire (>= 30), "
+                                   f"{obs.notices[ch]} KEY_NOTICEs",
+              f"only {len(keys) - 1}")
+        # What else crossed scr1 (the descrambler's af_packet input)
+        strays = {}
+        groups = {(scrambled_group(ch), PORT) for ch in CHANNELS}
+        for _, frame in kclab.read_pcap(self.path("scr1.pcap")):
+            u = kclab.parse_udp(frame)
+            if u is None:
+                key = f"non-UDP/IPv4 ethertype 0x{frame[12:14].hex()}" + (f" proto {frame[23]}" if frame[12:14] == b"\x08\x00" else "")
+            elif (u[0], u[1]) not in groups:
+                key = f"UDP to {u[0]}:{u[1]}"
+            else:
+                continue
+            strays[key] = strays.get(key, 0) + 1
+        if strays:
+            say(f"        other frames on scr1: {kclab.fmt_counts(strays)}")
+        # Descrambling gateway output
+        out = {ch: bytearray() for ch in CHANNELS}
+        by_group = {clear_group(ch): ch for ch in CHANNELS}
+        for _, frame in kclab.read_pcap(self.path("descrambled.pcap")):
+            u = kclab.parse_udp(frame)
+            if u and u[0] in by_group and u[1] == PORT:
+                out[by_group[u[0]]] += u[2]
+        for ch in CHANNELS:
+            self.compare_stream("descrambling gateway", ch, bytes(out[ch]))
+        for ch, data in self.base.outputs().items():
+            self.compare_stream("keycast-recv rxbase", ch, data)
+        self.counters()
+        if self.on("notices"):
+            for r in (self.nonotice, self.halfnotice):
+                for ch, data in r.outputs().items():
+                    self.compare_stream(f"keycast-recv {r.name}", ch, data)
+            k = kclab.recv_counters(self.nonotice.text()) or {}
+            c(k.get("notices", -1) == 0, "rxnonotice saw no KEY_NOTICE", f"notices {k.get('notices')}")
+            relay = self.relay.text()
+            m = re.search(r"relay (.*)", relay)
+            say(f"        relay: {m.group(1) if m else '?'}")
+        if self.on("joins"):
+            self.check_joins()
+        if self.on("entitlement"):
+            self.check_entitlement()
+        if self.on("restart") or self.on("failover"):
+            s = kclab.gateway_counters(self.scrambler.text()) or {}
+            d = s.get("degraded_switches", 0)
+            say(f"        degraded interval: scrambler degraded_switches {d}; "
+                + ", ".join(f"{t:.2f} s {w}" for t, w in self.events if "kill" in w or "restart" in w))
+            c(d > 0, "the scrambler counted its degraded key ends", "degraded_switches 0")
+        if self.on("accounts"):
+            self.check_accounts()
+
+    def counters(self):
+        c = self.check
+        scr = kclab.gateway_counters(self.scrambler.text()) or {}
+        des = kclab.gateway_counters(self.descrambler.text()) or {}
+        drops = kclab.gateway_drops(scr)
+        drops.pop("degraded_switches", None)
+        c(not drops, "scrambler: no drop", kclab.fmt_counts(drops))
+        c(not kclab.gateway_drops(des), "descrambler: no drop", kclab.fmt_counts(kclab.gateway_drops(des)))
+        say(f"        scrambler: {kclab.fmt_counts(scr)}")
+        say(f"        descrambler: {kclab.fmt_counts(des)}")
+        for r in self.receivers:
+            if r is self.denied:
+                continue
+            k = kclab.recv_counters(r.text())
+            if k is None:
+                c(False, f"keycast-recv {r.name}: counters", "none printed\n" + kclab.tail(r.text()))
+                continue
+            dr = kclab.recv_drops(k)
+            c(not dr and self.rc.get(r.name) == 0, f"keycast-recv {r.name}: no drop, exit 0",
+              f"exit {self.rc.get(r.name)}, {kclab.fmt_counts(dr)}")
+
+    def check_joins(self):
+        c = self.check
+        lat = []
+        for r in self.joiners:
+            ch = r.channel
+            data = r.outputs()[ch]
+            if not data:
+                c(False, f"{r.name}, channel {ch}: got clear datagrams", "none\n" + kclab.tail(r.text()))
+                continue
+            claim = streams.ident(data[:streams.DATAGRAM], CHANNELS[ch][1])
+            if not claim or claim[0] != ch:
+                c(False, f"{r.name}, channel {ch}: first datagram", "not one of the channel's")
+                continue
+            n0 = claim[1]
+            self.compare_stream(f"keycast-recv {r.name} (joined)", ch, data, first_n=n0)
+            wire = self.observer.data[ch]
+            if n0 < len(wire) and r.first_byte:
+                ms = (r.first_byte - wire[n0][2]) * 1000
+                lat.append(ms)
+                k = kclab.recv_counters(r.text()) or {}
+                say(f"        {r.name}: first clear datagram {n0} ({self.observer.where(ch, n0)}) "
+                    f"{ms:.1f} ms after it arrived; held {k.get('held')}, "
+                    f"key fetch avg {k.get('fetch_latency_avg_us')} us max {k.get('fetch_latency_max_us')} us")
+                # One key-manager round trip, not a crypto-period or a hold timeout.
+                c(ms < 50, f"{r.name}: first clear datagram within one key-manager round trip ({ms:.1f} ms)",
+                  f"{ms:.1f} ms")
+        if lat:
+            say(f"        join latency: median {statistics.median(lat):.1f} ms, max {max(lat):.1f} ms "
+                f"over {len(lat)} joins")
+
+    def check_entitlement(self):
+        c = self.check
+        r = self.denied
+        if r is None:
+            return
+        data = r.outputs()[1]
+        c(not data and self.rc.get("rxdenied") == 5, "rxdenied got nothing of channel 1 and exited 5 (not entitled)",
+          f"{len(data)} bytes, exit {self.rc.get('rxdenied')}")
+        c(isinstance(self.refusals, int) and self.refusals >= 1,
+          f"the key manager counted the refusal (not_entitled {self.refusals})", str(self.refusals))
+
+    def accounts(self, role):
+        r = subprocess.run([self.bin["keymgr"], "accounts", "--state-dir", self.path(f"state-{role}"),
+                            "--format", "json"], capture_output=True, text=True)
+        if r.returncode != 0:
+            return None, r.stderr.strip()
+        rows = {}
+        for e in json.loads(r.stdout or "[]"):
+            k = (e["peer"], e["channel"])
+            a = rows.setdefault(k, dict(requests=0, packets=0, bytes=0))
+            for f in ("requests", "packets", "bytes"):
+                a[f] += e[f]
+        return rows, ""
+
+    def check_accounts(self):
+        c = self.check
+        master, err = self.accounts("master")
+        replica, err2 = self.accounts("replica")
+        if master is None or replica is None:
+            c(False, "keycast-keymgr accounts", err or err2)
+            return
+        total = {}
+        for rows in (master, replica):
+            for k, v in rows.items():
+                t = total.setdefault(k, dict(requests=0, packets=0, bytes=0))
+                for f in v:
+                    t[f] += v[f]
+        with open(self.path("accounts.json"), "w") as f:
+            json.dump({"master": {f"{k[0]}/{k[1]}": v for k, v in master.items()},
+                       "replica": {f"{k[0]}/{k[1]}": v for k, v in replica.items()}}, f, indent=1)
+        # The scrambling gateway reports packets and clear bytes per key.
+        for ch in CHANNELS:
+            a = total.get(("gw1", ch), {})
+            n = len(self.observer.data[ch])
+            c(a.get("packets") == n and a.get("bytes") == n * streams.DATAGRAM,
+              f"accounts: gw1 channel {ch}: {a.get('packets')} packets, {a.get('bytes')} bytes = the wire",
+              f"wire {n} packets, {n * streams.DATAGRAM} bytes (master {master.get(('gw1', ch))}, "
+              f"replica {replica.get(('gw1', ch))})")
+        # Receivers: one request per key fetched; charged the bytes of the keys they got.
+        for r in self.receivers:
+            if r is self.denied:
+                continue
+            k = kclab.recv_counters(r.text()) or {}
+            req = sum(v["requests"] for (p, _), v in total.items() if p == r.peer)
+            c(req == k.get("keys_fetched", -1) or req == k.get("fetch_answers", -1),
+              f"accounts: {r.peer}: {req} key requests = its fetches",
+              f"keycast-recv keys_fetched {k.get('keys_fetched')}, fetch_answers {k.get('fetch_answers')}")
+            got = sum(len(v) for v in r.outputs().values())
+            charged = sum(v["bytes"] for (p, _), v in total.items() if p == r.peer)
+            c(charged >= got, f"accounts: {r.peer}: charged {charged} bytes >= the {got} it descrambled",
+              f"charged {charged}")
+        refused = total.get(("rxdenied", 1))
+        c(not refused or refused["requests"] == 0, "accounts: rxdenied has no request on channel 1", str(refused))
+
+
+# -------------------------------------------------------------- entry points
+
+def inside(args):
+    kclab.install_stop_handlers()
+    work = args.work
+    suite = Suite(args.build, work, args.stages.split(","), args.seed)
+    t0 = time.monotonic()
+    try:
+        suite.run()
+        suite.stop()
+        suite.verify()
+    except KeyboardInterrupt:
+        say("continuity: interrupted")
+        for r in suite.receivers:
+            r.stop()
+        suite.procs.stop_all()
+        return 130
+    except RuntimeError as e:
+        suite.check(False, "the run", str(e))
+    finally:
+        for r in suite.receivers:
+            if r.p.poll() is None:
+                r.stop()
+        suite.procs.stop_all()
+        for p in suite.prefixes:
+            kclab.remove_dpdk_runtime(p)
+    ch = suite.check
+    say(f"continuity: {time.monotonic() - t0:.0f} s")
+    if ch.failures:
+        say("continuity: first failure: " + ch.failures[0])
+    say(f"{ch.passed} passed, {ch.failed} failed")
+    return 1 if ch.failed else 0
+
+
+def outside(args):
+    faults = [s for s in args.stages.split(",") if s in ("restart", "failover")]
+    if faults and os.environ.get("KEYCAST_CONTINUITY_FAULTS") != "1":
+        say(f"continuity: SKIP: stage(s) {', '.join(faults)} fail with today's binaries (known problems in "
+            "tests/continuity/README.md); run them with KEYCAST_CONTINUITY_FAULTS=1")
+        return 77
+    if os.geteuid() != 0:
+        say("continuity: SKIP: needs root (network namespaces, veth pairs, DPDK af_packet)")
+        return 77
+    why = kclab.have_netns()
+    if why:
+        say(f"continuity: SKIP: no network namespace support here ({why})")
+        return 77
+    ns = kclab.Netns(f"kccont{os.getpid()}")
+    work = tempfile.mkdtemp(prefix="keycast-continuity.")
+    child = None
+
+    def forward(signum, _frame):
+        if child and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    rc = 1
+    try:
+        ns.create()
+        ns.veth("clear0", "clear1")
+        ns.veth("scr0", "scr1", addr_b=f"{SCR_ADDR}/24")
+        ns.drop_egress("scr1")        # receivers' IGMP reports must not reach the descrambler's af_packet
+        ns.veth("relay0", "relay1")
+        ns.sh("addr", "add", f"{RELAY_OUT}/24", "dev", "relay0")
+        ns.sh("addr", "add", f"{RELAY_IN}/24", "dev", "relay1")
+        for dev in ("all", "relay1"):
+            ns.sysctl(f"net.ipv4.conf.{dev}.accept_local", 1)
+        argv = [sys.executable, os.path.abspath(__file__), "--inside", "--work", work, "--build", args.build,
+                "--stages", args.stages, "--seed", str(args.seed)]
+        child = subprocess.Popen(ns.exec_argv(argv))
+        while True:
+            try:
+                rc = child.wait()
+                break
+            except KeyboardInterrupt:
+                forward(signal.SIGINT, None)
+    finally:
+        if child and child.poll() is None:
+            child.kill()
+            child.wait()
+        ns.delete()
+        if args.keep or rc not in (0, 77):
+            say(f"continuity: logs and captures in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return rc
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.environ.get("KEYCAST_BUILD_DIR", os.path.join(ROOT, "build")))
+    ap.add_argument("--stages", default=",".join(STAGES), help="comma-separated, of: " + ", ".join(STAGES))
+    ap.add_argument("--seed", type=int, default=int(os.environ.get("KEYCAST_CONTINUITY_SEED", "0")) or
+                    random.SystemRandom().randrange(1, 1 << 31))
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    args.build = os.path.abspath(args.build)
+    for s in args.stages.split(","):
+        if s not in STAGES:
+            ap.error(f"unknown stage {s!r}; stages: {', '.join(STAGES)}")
+    return inside(args) if args.inside else outside(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
