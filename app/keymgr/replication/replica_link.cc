@@ -188,7 +188,7 @@ void ReplicaLink::connect() {
 
 void ReplicaLink::on_up() {
   connected_ = true;
-  backoff_ = std::chrono::milliseconds(250);
+  backoff_ = kFirstRetry;
   last_error_.clear();
   log_line("subscribed to master " + to_string(*config_.server.master) + " at version " +
            std::to_string(service_.store_version()));
@@ -199,7 +199,7 @@ void ReplicaLink::on_down(const std::string& why) {
   if (why != last_error_) log_line(why + "; retrying");
   last_error_ = why;
   retry_.expires_after(backoff_);
-  backoff_ = std::min(backoff_ * 2, std::chrono::milliseconds(5000));
+  backoff_ = std::min(backoff_ * 2, kMaxRetry);
   retry_.async_wait([this](const asio::error_code& ec) {
     if (!ec) connect();
   });

@@ -23,8 +23,10 @@ struct Outgoing {
   std::vector<std::uint8_t> frame;
   MessageType type{};
   bool master_only = false;  // not_master is a reason to fail over
+  bool by_id = false;        // a key asked for by id: unknown_key is a reason to ask another endpoint
 
-  Outgoing(std::vector<std::uint8_t> f, MessageType t, bool m = false) : frame(std::move(f)), type(t), master_only(m) {}
+  Outgoing(std::vector<std::uint8_t> f, MessageType t, bool m = false, bool id = false)
+      : frame(std::move(f)), type(t), master_only(m), by_id(id) {}
   Outgoing(Outgoing&&) noexcept = default;
   Outgoing(const Outgoing&) = delete;
   Outgoing& operator=(const Outgoing&) = delete;
@@ -60,6 +62,12 @@ bool fail_over_on(const OwnedFrame& answer, const Outgoing& req) {
   if (answer.type != MessageType::error) return false;
   const ErrorCode c = error_code_of(answer);
   return c == ErrorCode::unavailable || (c == ErrorCode::not_master && req.master_only);
+}
+
+// A replica that has not caught up yet (it resubscribes after a master
+// restart) does not know a key the master just made: another endpoint may.
+bool ask_elsewhere(const OwnedFrame& answer, const Outgoing& req) {
+  return req.by_id && answer.type == MessageType::error && error_code_of(answer) == ErrorCode::unknown_key;
 }
 
 // The server closes the connection after these.
@@ -180,7 +188,9 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
         endpoint_failed(c.error(), "");
         break;
       }
-      if (detail::fail_over_on(*f, req)) {
+      bool others_left = false;
+      for (std::size_t i = 0; i < n_endpoints; ++i) others_left |= i != conn_endpoint_ && !tried[i];
+      if (detail::fail_over_on(*f, req) || (others_left && detail::ask_elsewhere(*f, req))) {
         conn_.reset();
         tried[conn_endpoint_] = true;
         failures.add(detail::error_from(*f, name));
@@ -213,7 +223,7 @@ Result<std::vector<KeyRecord>> KeymgrClient::request_keys(std::uint32_t channel_
 }
 
 Result<KeyRecord> KeymgrClient::request_key(std::uint32_t channel_id, std::uint32_t key_id) {
-  const Outgoing req[] = {{detail::key_request_frame(channel_id, key_id), MessageType::key_request}};
+  const Outgoing req[] = {{detail::key_request_frame(channel_id, key_id), MessageType::key_request, false, true}};
   auto a = exchange(req);
   if (!a) return a.error();
   const std::string name = answered_by();
@@ -229,7 +239,8 @@ Result<KeyRecord> KeymgrClient::request_key(std::uint32_t channel_id, std::uint3
 Result<std::vector<Result<std::vector<KeyRecord>>>> KeymgrClient::request_many(std::span<const KeyQuery> queries) {
   std::vector<Outgoing> reqs;
   reqs.reserve(queries.size());
-  for (const KeyQuery& q : queries) reqs.emplace_back(detail::key_request_frame(q.channel_id, q.key_id), MessageType::key_request);
+  for (const KeyQuery& q : queries)
+    reqs.emplace_back(detail::key_request_frame(q.channel_id, q.key_id), MessageType::key_request, false, q.key_id != 0);
   auto a = exchange(reqs);
   if (!a) return a.error();
   const std::string name = answered_by();

@@ -104,6 +104,41 @@ TEST(Failover, NotMasterFailsOverForGenerateButIsAnAnswerForKeyRequest) {
   EXPECT_EQ(master.connections(), 1);
 }
 
+// A replica that has not caught up answers unknown_key for a key the master
+// just made: a key asked for by id is then asked of the next endpoint; a
+// request for the current keys takes the answer as it is.
+TEST(Failover, UnknownKeyByIdIsAskedOfTheNextEndpoint) {
+  FakeServer lagging([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    while (c.read()) c.send(error_frame(ErrorCode::unknown_key, "key 777 of channel 1 unknown"));
+  });
+  FakeServer master([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    while (auto f = c.read()) {
+      std::uint32_t ch = 0, id = 0;
+      (void)f->view().read_u32(kmproto::ParamType::channel_id, ch);
+      (void)f->view().read_u32(kmproto::ParamType::key_id, id);
+      const auto r = make_record(ch, id, KeyState::next);
+      c.send(answer_frame(MessageType::key_request, std::span(&r, 1)));
+    }
+  });
+  KeymgrClient client(config_for({lagging.port(), master.port()}));
+  const auto k = client.request_key(1, 777);
+  ASSERT_TRUE(k) << k.error().message;
+  EXPECT_EQ(k->key_id, 777u);
+  EXPECT_EQ(master.connections(), 1);
+
+  KeymgrClient current(config_for({lagging.port(), master.port()}));
+  const auto keys = current.request_keys(1);
+  ASSERT_FALSE(keys);
+  EXPECT_TRUE(keys.error().is(ErrorCode::unknown_key));
+
+  KeymgrClient alone(config_for({lagging.port()}));
+  const auto none = alone.request_key(1, 777);
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(none.error().is(ErrorCode::unknown_key)) << none.error().message;
+}
+
 TEST(Failover, StalledEndpointTimesOutThenTheNextAnswers) {
   FakeServer stalled([](FakeConn& c) {
     ASSERT_TRUE(c.accept_hello());
