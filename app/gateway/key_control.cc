@@ -44,8 +44,11 @@ KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels
       clock_(clock),
       jitter_(static_cast<std::uint32_t>(clock.now_ms())),
       table_(table),
-      client_(client_config(config.keys)),
+      client_(config.keys.endpoints.empty() ? nullptr
+                                            : std::make_unique<kmclient::KeymgrClient>(client_config(config.keys))),
+      fetcher_(config.keys, client_.get()),
       startup_timeout_ms_(config.keys.startup_timeout_ms) {
+  if (!client_) log("no endpoints: usage reports are not sent");
   for (const Channel& ch : channels.channels()) {
     ChannelKeys k;
     k.cfg = config.find_channel(ch.id);
@@ -70,7 +73,7 @@ std::vector<std::uint32_t> KeyControl::load_initial_keys() {
       asked.push_back(&k);
     }
     if (!queries.empty()) {
-      auto answers = client_.request_many(queries);
+      auto answers = fetcher_.request_many(queries);
       for (std::size_t i = 0; i < asked.size(); ++i) {
         if (!answers) {
           asked[i]->problem = answers.error().message;
@@ -83,7 +86,11 @@ std::vector<std::uint32_t> KeyControl::load_initial_keys() {
     }
     for (ChannelKeys& k : keys_) {
       if (k.current || k.cfg->origin != KeyOrigin::gateway) continue;
-      auto made = client_.generate(k.ch->id, kmproto::Which::current, static_cast<std::uint8_t>(k.cfg->suite),
+      if (!client_) {  // the config loader refuses this
+        k.problem = "origin \"gateway\" needs keys.endpoints (KEY_GENERATE)";
+        continue;
+      }
+      auto made = client_->generate(k.ch->id, kmproto::Which::current, static_cast<std::uint8_t>(k.cfg->suite),
                                    key_length(*k.cfg), k.cfg->lifetime_ms);
       if (!made) {
         k.problem = made.error().message;
@@ -184,12 +191,12 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
   bool got = false;
   std::string why;
   if (k.cfg->origin == KeyOrigin::gateway) {
-    auto made = client_.generate(k.ch->id, kmproto::Which::next, static_cast<std::uint8_t>(k.cfg->suite),
+    auto made = client_->generate(k.ch->id, kmproto::Which::next, static_cast<std::uint8_t>(k.cfg->suite),
                                  key_length(*k.cfg), k.cfg->lifetime_ms);
     if (made) got = take(k, {*made}, clock_.now_ms());
     else why = made.error().message;
   } else {
-    auto keys = client_.request_keys(k.ch->id);
+    auto keys = fetcher_.request_keys(k.ch->id);
     if (keys) got = take(k, *keys, clock_.now_ms());
     else why = keys.error().message;
   }
@@ -200,12 +207,16 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
   if (!why.empty() && why != k.problem) log(channel_name(k.ch->id) + ": next key: " + why);
   if (!why.empty()) k.problem = why;
   const std::uint64_t retry = std::clamp<std::uint64_t>(k.current->lifetime_ms / 10, 20, 1000);
-  k.next_try_ms = now_ms + retry;
+  k.next_try_ms = fetcher_.busy() ? now_ms : now_ms + retry;  // busy: again on the next tick
 }
 
 void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
   const std::uint32_t id = k.wanted_key_id;
-  auto r = client_.request_key(k.ch->id, id);
+  auto r = fetcher_.request_key(k.ch->id, id);
+  if (!r && fetcher_.busy()) {  // not a try: again on the next tick
+    k.wanted_retry_ms = now_ms;
+    return;
+  }
   ++k.wanted_tries;
   if (r) {
     k.wanted_key_id = 0;
@@ -282,8 +293,8 @@ void KeyControl::handle(const Event& e) {
     k.next_try_ms = clock_.now_ms();
     return;
   }
-  if (e.packets) {
-    auto r = client_.report_usage(e.channel_id, e.key_id, e.packets, e.bytes);
+  if (e.packets && client_) {
+    auto r = client_->report_usage(e.channel_id, e.key_id, e.packets, e.bytes);
     if (!r) log(channel_name(e.channel_id) + ": usage report for key " + std::to_string(e.key_id) + ": " + r.error().message);
   }
   if (e.kind != Event::Kind::switched) return;

@@ -10,6 +10,10 @@
 // id (a few tries with backoff, then given up: the hold queue times out).
 // When the worker reports the input's switch to next, the old current key
 // stays as previous for kGraceMs, then the control thread retires it.
+//
+// Every key read goes through a KeyFetcher (key_source.h: the key manager
+// over TCP, or keys.shm); KEY_GENERATE and USAGE_REPORT need keys.endpoints
+// (without them, usage reports are not sent).
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,7 @@
 #include "clock.h"
 #include "config/gateway_config.h"
 #include "events.h"
+#include "key_source.h"
 #include "key_table.h"
 #include "kmclient/client.h"
 #include "kmproto/key_record.h"
@@ -88,7 +93,8 @@ class KeyControl {
   const TscClock& clock_;
   std::minstd_rand jitter_;
   KeyTable& table_;
-  kmclient::KeymgrClient client_;
+  std::unique_ptr<kmclient::KeymgrClient> client_;  // null without keys.endpoints
+  KeyFetcher fetcher_;
   std::uint64_t startup_timeout_ms_;
   std::vector<ChannelKeys> keys_;
 };

@@ -56,7 +56,7 @@ const keyshm::ShmReader* KeyFetcher::reader(Error* why) {
   if (reader_) {
     const keyshm::WriterStatus st = reader_->writer_status();
     if (st == keyshm::WriterStatus::live) return reader_.get();
-    note("keys.shm: the key manager's object " + path + " is " + std::string(keyshm::to_string(st)) +
+    note("keys.shm: " + path + ": writer " + std::string(keyshm::to_string(st)) +
          ": reopening it (the keys held stay in use)");
     reader_.reset();
   }
@@ -69,7 +69,7 @@ const keyshm::ShmReader* KeyFetcher::reader(Error* why) {
     return nullptr;
   }
   note("keys.shm: reading keys from shared memory " + path + " (key manager pid " +
-       std::to_string(reader_->writer_pid()) + ", " + std::to_string(reader_->channel_ids().size()) + " channels)");
+       std::to_string(reader_->writer_pid()) + ", " + std::to_string(reader_->channel_ids().size()) + " channel slots)");
   return reader_.get();
 }
 

@@ -95,10 +95,6 @@ std::unique_ptr<rte_ring, RingDeleter> make_ring(const std::string& name, unsign
 }
 
 int serve(const GatewayConfig& config, const RunOptions& options) {
-  if (!config.keys.shm.empty()) {
-    say("keys.shm (shared-memory key source) is not implemented in this version: use endpoints");
-    return kExitBadConfig;
-  }
   const Placement placement;
   say("topology (hwloc): " + placement.summary());
   std::vector<unsigned> lcores;

@@ -121,6 +121,9 @@ ChannelConfig read_channel(tomlcheck::Table& t, const GatewayConfig& cfg) {
     only_when(t, key, c.origin == KeyOrigin::gateway, "origin = \"gateway\"");
   if (c.origin == KeyOrigin::gateway) {
     if (cfg.mode != Mode::scramble) t.fail("origin", "\"gateway\" only when mode = \"scramble\" (the scrambler makes the keys)");
+    if (cfg.keys.endpoints.empty())
+      t.fail("origin", "\"gateway\" needs keys.endpoints (KEY_GENERATE goes to the key manager over TCP; keys.shm only "
+                       "reads keys)");
     if (c.key_length == 0 && pktparse::suite_is_xor(c.suite)) t.fail_missing("key_length", "for an xor suite with origin = \"gateway\"");
     if (c.key_length != 0 && !pktparse::key_length_ok(c.suite, c.key_length))
       t.fail("key_length", std::to_string(c.key_length) + " bytes is not allowed for " + std::string(pktparse::suite_name(c.suite)));

@@ -482,6 +482,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"keymgr_addr_without_endpoints", HEAD "[keys]\nshm = \"keycast-gw1\"\n" CH1 "tlv_keymgr_addr = true\n",
              "gw.toml:12:19: channel.tlv_keymgr_addr: needs keys.endpoints (the TLV carries the first endpoint's "
              "address)"},
+        Case{"origin_gateway_without_endpoints", HEAD "[keys]\nshm = \"keycast-gw1\"\n" CH1 "origin = \"gateway\"\n"
+                                                 "key_length = 16\n",
+             "gw.toml:12:10: channel.origin: \"gateway\" needs keys.endpoints (KEY_GENERATE goes to the key manager "
+             "over TCP; keys.shm only reads keys)"},
         // Across channels.
         Case{"duplicate_id", LAB CH1 CH(1, "239.1.1.2:5000"),
              "gw.toml:15:6: channel.id: duplicate channel id 1 (first at line 10)"},
