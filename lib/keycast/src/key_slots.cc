@@ -29,8 +29,11 @@ KeySlots::Select KeySlots::select(std::uint32_t key_id, Clock::time_point now, p
     expire(now);
     return Select::expired;
   }
-  if (expired_id_ != 0 && key_id == expired_id_) return Select::expired;
-  if (cur_.key && key_id < cur_.id()) return Select::too_old;
+  if (expired_id_ != 0 && key_id <= expired_id_) return key_id == expired_id_ ? Select::expired : Select::too_old;
+  // Older than current: too old behind a previous key; without one (just
+  // joined, the key manager already a key ahead of the sender) it may be the
+  // key just before current, asked for by id like any unknown key.
+  if (cur_.key && key_id < cur_.id() && prev_.key && key_id < prev_.id()) return Select::too_old;
   return Select::unknown;
 }
 

@@ -59,6 +59,17 @@ TEST_F(Slots, CurrentNextPrevious) {
   EXPECT_EQ(sel(9), Select::too_old);
 }
 
+// Just joined, the key manager already a key ahead of the sender: the key
+// before current is asked for (unknown), not dropped; behind a previous key,
+// older ones are too old.
+TEST_F(Slots, KeyBeforeCurrentIsUnknownUntilThereIsAPrevious) {
+  slots.install(slot(10, t), KeyRole::current, t, 2s);
+  EXPECT_EQ(sel(9), Select::unknown);
+  slots.install(slot(9, t), KeyRole::previous, t, 2s);
+  EXPECT_EQ(sel(9), Select::found);
+  EXPECT_EQ(sel(8), Select::too_old);
+}
+
 TEST_F(Slots, PlacesByIdOnceCurrentExists) {
   slots.install(slot(10, t), KeyRole::current, t, 2s);
   slots.install(slot(10, t), KeyRole::current, t, 2s);  // duplicate
