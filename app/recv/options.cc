@@ -159,6 +159,10 @@ Plan make_plan(const Options& o) {
     if (p.iface_index == 0) return bad("--iface " + o.iface + ": no such interface");
   }
   if (o.batch == 0 || o.batch > 1024) return bad("--batch: 1..1024");
+  if (!o.metrics_listen.empty() && !parse_sockaddr(o.metrics_listen, true)) {
+    return bad("--metrics-listen " + o.metrics_listen + ": expected IP:PORT or [V6]:PORT (port 0: any free one)");
+  }
+  p.metrics_listen = o.metrics_listen;
   return p;
 }
 

@@ -50,6 +50,7 @@ struct Options {
   std::uint64_t count = 0;
   std::uint32_t batch = 32;
   std::uint32_t hold_timeout_ms = 50;
+  std::string metrics_listen;
 };
 
 // The parsed forms; `error` says what is wrong with the command line.
@@ -60,6 +61,7 @@ struct Plan {
   std::vector<std::size_t> out_of_join;  // index into outs, per join
   std::vector<std::uint32_t> channels;  // one per join, or empty: learned
   unsigned iface_index = 0;
+  std::string metrics_listen;  // HOST:PORT for Prometheus, empty: none
   std::string error;
 };
 

@@ -62,11 +62,6 @@ bool Output::flush(std::string* error) {
   return ok;
 }
 
-bool Output::write_now(std::span<const std::uint8_t> payload, std::string* error) {
-  add(payload);
-  return flush(error);
-}
-
 bool Output::write_stream(std::string* error) {
   std::size_t first = 0;
   while (first < iov_.size()) {

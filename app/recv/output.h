@@ -25,8 +25,6 @@ class Output {
   void add(std::span<const std::uint8_t> payload);
   // Writes what is queued; false with *error on a write error.
   bool flush(std::string* error);
-  // Writes one payload now.
-  bool write_now(std::span<const std::uint8_t> payload, std::string* error);
 
   std::uint64_t written() const { return written_; }
   const std::string& name() const { return name_; }

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -15,9 +14,11 @@
 #include "exit_codes.h"
 #include "join_socket.h"
 #include "keycast/receiver.h"
+#include "metrics.h"
 #include "output.h"
 #include "pktparse/bytes.h"
 #include "report.h"
+#include "signals.h"
 
 namespace keycast_recv {
 namespace {
@@ -27,21 +28,8 @@ using std::chrono::milliseconds;
 
 constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kBatchesPerWake = 4;
-
-volatile std::sig_atomic_t g_usr1 = 0;
-volatile std::sig_atomic_t g_stop = 0;
-extern "C" void on_usr1(int) { g_usr1 = 1; }
-extern "C" void on_stop(int) { g_stop = 1; }
-
-void install_signals() {
-  struct sigaction sa {};
-  sa.sa_handler = on_usr1;
-  ::sigaction(SIGUSR1, &sa, nullptr);
-  sa.sa_handler = on_stop;
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-}
+constexpr int kWakeMs = 5;  // the longest wait for datagrams before timers run
+constexpr auto kMetricsEvery = milliseconds(100);
 
 int complain(int code, const std::string& message) {
   std::cerr << "keycast-recv: " << message << "\n";
@@ -91,14 +79,22 @@ class Loop {
  private:
   int start_receiver();
   int open_io();
-  int receive_batches(std::size_t join, bool& done);
+  // block: wait (up to kWakeMs, SO_RCVTIMEO) for the first datagram.
+  int receive_batches(std::size_t join, bool block, bool& done);
   int release_held(bool& done);
   bool counted_enough() const { return limits_.count != 0 && cleared_ >= limits_.count; }
-  void report() {
+  int start_metrics();
+  AppCounters app_counters() const {
     AppCounters a = app_;
     a.written = 0;
     for (const auto& o : outs_) a.written += o->written();
-    print_counters(std::cerr, rx_->counters(), a);
+    return a;
+  }
+  void report() { print_counters(std::cerr, rx_->counters(), app_counters()); }
+  void update_metrics(Clock::time_point now) {
+    if (!metrics_ || now - metrics_updated_ < kMetricsEvery) return;
+    metrics_updated_ = now;
+    metrics_->update(rx_->counters(), app_counters());
   }
 
   const Plan& plan_;
@@ -113,7 +109,22 @@ class Loop {
   AppCounters app_;
   std::uint64_t cleared_ = 0;
   Clock::time_point last_packet_;
+  std::unique_ptr<Metrics> metrics_;
+  Clock::time_point metrics_updated_{};
 };
+
+int Loop::start_metrics() {
+  if (plan_.metrics_listen.empty()) return kExitOk;
+  try {
+    metrics_ = std::make_unique<Metrics>(plan_.metrics_listen);
+  } catch (const std::exception& e) {
+    return complain(kExitFailure, "--metrics-listen " + plan_.metrics_listen + ": " + e.what());
+  }
+  const auto colon = plan_.metrics_listen.rfind(':');
+  std::cerr << "keycast-recv: metrics on http://" << plan_.metrics_listen.substr(0, colon) << ":" << metrics_->port()
+            << "/metrics\n";
+  return kExitOk;
+}
 
 int Loop::start_receiver() {
   keycast::ReceiverOptions o;
@@ -150,7 +161,7 @@ int Loop::open_io() {
   return kExitOk;
 }
 
-int Loop::receive_batches(std::size_t join, bool& done) {
+int Loop::receive_batches(std::size_t join, bool block, bool& done) {
   Output& out = *outs_[plan_.out_of_join[join]];
   for (int round = 0; round < kBatchesPerWake && !done; ++round) {
     for (std::size_t k = 0; k < limits_.batch; ++k) {
@@ -159,12 +170,13 @@ int Loop::receive_batches(std::size_t join, bool& done) {
       msgs_[k].msg_hdr.msg_iov = &iov_[k];
       msgs_[k].msg_hdr.msg_iovlen = 1;
     }
-    const int n = ::recvmmsg(fds_[join], msgs_.data(), limits_.batch, MSG_DONTWAIT, nullptr);
+    const int flags = block && round == 0 ? MSG_WAITFORONE : MSG_DONTWAIT;
+    const int n = ::recvmmsg(fds_[join], msgs_.data(), limits_.batch, flags, nullptr);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return kExitOk;
       return complain(kExitFailure, "receive on " + plan_.joins[join].text + ": " + std::strerror(errno));
     }
-    last_packet_ = Clock::now();
+    last_packet_ = Clock::now();  // also the batch's arrival time for the receiver
     for (int k = 0; k < n && !done; ++k) {
       std::span<std::uint8_t> d(buf_.data() + static_cast<std::size_t>(k) * kMaxDatagram, msgs_[k].msg_len);
       ++app_.socket_datagrams;
@@ -176,8 +188,8 @@ int Loop::receive_batches(std::size_t join, bool& done) {
         }
       }
       std::span<std::uint8_t> clear;
-      const auto o = rx_->process(d, clear);
-      if (o.channel_id != 0) join_of_channel_.try_emplace(o.channel_id, join);
+      const auto o = rx_->process(d, clear, last_packet_);
+      if (o.channel_id != 0 && plan_.channels.empty()) join_of_channel_.try_emplace(o.channel_id, join);  // learned
       if (o.kind == keycast::Outcome::Kind::clear) {
         out.add(clear);
         ++cleared_;
@@ -192,27 +204,44 @@ int Loop::receive_batches(std::size_t join, bool& done) {
 }
 
 int Loop::release_held(bool& done) {
-  std::string error;
-  bool failed = false;
-  rx_->poll_released([&](std::uint32_t channel, std::span<std::uint8_t> clear) {
-    if (done || failed) return;
-    const auto it = join_of_channel_.find(channel);
-    const std::size_t join = it == join_of_channel_.end() ? 0 : it->second;
-    failed = !outs_[plan_.out_of_join[join]]->write_now(clear, &error);
-    ++cleared_;
-    done = counted_enough();
+  struct State {
+    Loop& loop;
+    bool& done;
+  } st{*this, done};
+  // Captures one pointer: fits std::function's local buffer, no allocation
+  // per wake. The payloads stay valid until the next process(): queued here,
+  // written below with one writev/sendmmsg per output.
+  rx_->poll_released([s = &st](std::uint32_t channel, std::span<std::uint8_t> clear) {
+    if (s->done) return;
+    const auto it = s->loop.join_of_channel_.find(channel);
+    const std::size_t join = it == s->loop.join_of_channel_.end() ? 0 : it->second;
+    s->loop.outs_[s->loop.plan_.out_of_join[join]]->add(clear);
+    ++s->loop.cleared_;
+    s->done = s->loop.counted_enough();
   });
-  return failed ? complain(kExitFailure, error) : kExitOk;
+  std::string error;
+  for (const auto& out : outs_) {
+    if (!out->flush(&error)) return complain(kExitFailure, error);
+  }
+  return kExitOk;
 }
 
 int Loop::run() {
   install_signals();
+  if (const int code = start_metrics(); code != kExitOk) return code;
   if (const int code = start_receiver(); code != kExitOk) return code;
   if (const int code = open_io(); code != kExitOk) return code;
   for (std::size_t i = 0; i < plan_.joins.size(); ++i) {
     std::cerr << "keycast-recv: receiving on " << plan_.joins[i].text;
     if (!plan_.channels.empty()) std::cerr << " (channel " << plan_.channels[i] << ")";
     std::cerr << " -> " << outs_[plan_.out_of_join[i]]->name() << "\n";
+  }
+  // One join: a blocking recvmmsg that gives up after kWakeMs, one syscall
+  // per wake. Several: poll, then each ready socket.
+  const bool single = fds_.size() == 1;
+  if (single) {
+    const timeval tv{0, kWakeMs * 1000};
+    ::setsockopt(fds_[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
   std::vector<pollfd> pfds;
   for (const int fd : fds_) pfds.push_back({fd, POLLIN, 0});
@@ -224,12 +253,17 @@ int Loop::run() {
       g_usr1 = 0;
       report();
     }
-    const int ready = ::poll(pfds.data(), pfds.size(), 5);
-    for (std::size_t i = 0; ready > 0 && i < pfds.size() && !done && code == kExitOk; ++i) {
-      if (pfds[i].revents & POLLIN) code = receive_batches(i, done);
+    if (single) {
+      code = receive_batches(0, true, done);
+    } else {
+      const int ready = ::poll(pfds.data(), pfds.size(), kWakeMs);
+      for (std::size_t i = 0; ready > 0 && i < pfds.size() && !done && code == kExitOk; ++i) {
+        if (pfds[i].revents & POLLIN) code = receive_batches(i, false, done);
+      }
     }
     if (code == kExitOk && !done) code = release_held(done);
     if (code == kExitOk) code = judge(rx_->take_failures(), plan_.keymgr.peer_id);
+    update_metrics(Clock::now());
     if (code == kExitOk && !done && limits_.timeout_ms != 0 &&
         Clock::now() - last_packet_ > milliseconds(limits_.timeout_ms)) {
       std::string joins;
@@ -238,6 +272,7 @@ int Loop::run() {
     }
   }
   report();
+  if (metrics_) metrics_->update(rx_->counters(), app_counters());
   return code;
 }
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "keymgr_process.h"
+#include "metrics_scrape.h"
 #include "test_client.h"
 #include "test_configs.h"
 
@@ -30,56 +31,6 @@ std::uint16_t metrics_port(const KeymgrProcess& p) {
   const std::string log = p.log();
   if (!std::regex_search(log, m, std::regex(R"(metrics on http://127\.0\.0\.1:(\d+)/metrics)"))) return 0;
   return static_cast<std::uint16_t>(std::stoi(m[1]));
-}
-
-int connect_local(std::uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-// GET /metrics over HTTP/1.0; the body, empty on any failure.
-std::string scrape(std::uint16_t port) {
-  const int fd = connect_local(port);
-  if (fd < 0) return {};
-  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-    close(fd);
-    return {};
-  }
-  std::string reply;
-  char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
-  close(fd);
-  const auto body = reply.find("\r\n\r\n");
-  if (reply.rfind("HTTP/1.", 0) != 0 || reply.find(" 200 ") == std::string::npos || body == std::string::npos) return {};
-  return reply.substr(body + 4);
-}
-
-// The value of one series ("name" or "name{label=\"x\"}"), nullopt if absent.
-std::optional<double> value(const std::string& body, const std::string& series) {
-  const std::string key = "\n" + series + " ";
-  const auto at = ("\n" + body).find(key);
-  if (at == std::string::npos) return std::nullopt;
-  return std::stod(body.substr(at + key.size() - 1));
-}
-
-// Scrapes until done(body) holds or 5 s pass; returns the last body.
-std::string scrape_until(std::uint16_t port, const std::function<bool(const std::string&)>& done) {
-  std::string body;
-  for (int i = 0; i < 100; ++i) {
-    body = scrape(port);
-    if (done(body)) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return body;
 }
 
 TEST(Metrics, CountsRequestsErrorsConnectionsAndKeys) {

@@ -16,26 +16,18 @@
 namespace keymgr::test {
 namespace {
 
-std::string with_port(std::string config, std::uint16_t port) {
-  const std::string from = "listen = \"127.0.0.1:0\"";
-  config.replace(config.find(from), from.size(), "listen = \"127.0.0.1:" + std::to_string(port) + "\"");
-  return config;
-}
-
 std::string master_config(std::uint16_t port, std::uint32_t lifetime_ms) {
   ConfigOptions o;
   o.lifetime_ms = lifetime_ms;
   o.server_extra = "grace_ms = 3000\n";
-  return with_port(lab_config(o), port) +
-         "\n[[peer]]\nid = \"replica1\"\nrole = \"replica\"\ntoken = \"replica1-lab-token\"\nchannels = [1, 2, 3, 4]\n";
+  return master_config(port, o);
 }
 
 std::string replica_config(std::uint16_t master_port, std::uint32_t lifetime_ms) {
   ConfigOptions o;
   o.lifetime_ms = lifetime_ms;
-  o.server_extra = "grace_ms = 3000\nrole = \"replica\"\nmaster = \"127.0.0.1:" + std::to_string(master_port) +
-                   "\"\nreplica_peer_id = \"replica1\"\nreplica_token = \"replica1-lab-token\"\n";
-  return lab_config(o);
+  o.server_extra = "grace_ms = 3000\n";
+  return replica_config(master_port, o);
 }
 
 using Keys = std::map<std::uint32_t, std::vector<std::uint8_t>>;

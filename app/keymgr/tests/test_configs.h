@@ -39,4 +39,24 @@ inline std::string lab_config(const ConfigOptions& o = {}) {
   return s;
 }
 
+// A config listening on a fixed port: for a server that must come back on it.
+inline std::string with_port(std::string config, std::uint16_t port) {
+  const std::string from = "listen = \"127.0.0.1:0\"";
+  config.replace(config.find(from), from.size(), "listen = \"127.0.0.1:" + std::to_string(port) + "\"");
+  return config;
+}
+
+// A master (config/keymgr-lab.toml style) that knows the replica1 peer.
+inline std::string master_config(std::uint16_t port, const ConfigOptions& o) {
+  return with_port(lab_config(o), port) +
+         "\n[[peer]]\nid = \"replica1\"\nrole = \"replica\"\ntoken = \"replica1-lab-token\"\nchannels = [1, 2, 3, 4]\n";
+}
+
+// Its replica (config/keymgr-replica-lab.toml style), on port 0.
+inline std::string replica_config(std::uint16_t master_port, ConfigOptions o) {
+  o.server_extra += "role = \"replica\"\nmaster = \"127.0.0.1:" + std::to_string(master_port) +
+                    "\"\nreplica_peer_id = \"replica1\"\nreplica_token = \"replica1-lab-token\"\n";
+  return lab_config(o);
+}
+
 }  // namespace keymgr::test

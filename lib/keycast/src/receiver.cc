@@ -203,8 +203,8 @@ Outcome Receiver::Impl::hold(Channel& ch, const KcHeader& h, std::span<const std
   return {Outcome::Kind::held, Drop::ok, h.channel_id};
 }
 
-Outcome Receiver::Impl::process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear) {
-  const auto t = now();
+Outcome Receiver::Impl::process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear,
+                                Clock::time_point t) {
   drain(t);
   count(Event::received);
   KcHeader h;
@@ -326,7 +326,11 @@ Receiver::Receiver(std::unique_ptr<KeySource> source, ReceiverOptions options, s
 Receiver::~Receiver() = default;
 
 Outcome Receiver::process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear) {
-  return impl_->process(udp_payload, clear);
+  return impl_->process(udp_payload, clear, impl_->now());
+}
+Outcome Receiver::process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear,
+                          std::chrono::steady_clock::time_point now) {
+  return impl_->process(udp_payload, clear, now);
 }
 std::size_t Receiver::poll_released(const ReleaseFn& fn) { return impl_->poll_released(fn); }
 bool Receiver::wait_ready(milliseconds timeout) { return impl_->wait_ready(timeout); }

@@ -18,21 +18,22 @@ namespace keycast {
 
 class Receiver::Impl final : public KeySink {
  public:
+  using Clock = detail::Clock;
+
   Impl(std::unique_ptr<KeySource> source, ReceiverOptions options, const std::vector<kmclient::Endpoint>& allowed);
   ~Impl() override;
 
   void deliver(FetchResult&& result) noexcept override;
 
-  Outcome process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear);
+  Outcome process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear, Clock::time_point t);
   std::size_t poll_released(const ReleaseFn& fn);
   bool wait_ready(std::chrono::milliseconds timeout);
   std::vector<FetchFailure> take_failures();
   const Counters& counters() const noexcept { return counters_; }
   bool has_current_key(std::uint32_t channel_id) const;
+  Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
 
  private:
-  using Clock = detail::Clock;
-
   // One fetch result with its keys prepared on the source's thread.
   struct Prepared {
     std::uint32_t channel_id = 0;
@@ -55,7 +56,6 @@ class Receiver::Impl final : public KeySink {
     bool end_from_wire = false;  // current key's end set from KEY_REMAINING_MS
   };
 
-  Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
   Channel* channel(std::uint32_t id, Clock::time_point now);
   void drain(Clock::time_point now);
   void apply(Prepared& p, Clock::time_point now);

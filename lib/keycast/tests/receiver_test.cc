@@ -178,6 +178,26 @@ TEST_F(Rx, HoldOverflowAndTimeoutAreCounted) {
   EXPECT_EQ(rx_->counters()[Event::dropped], 5u);
 }
 
+// process() with the batch's arrival time (one clock read per recvmmsg):
+// a datagram held is timed from that time, not from the clock's.
+TEST_F(Rx, BatchArrivalTimeGivenByTheCaller) {
+  make();
+  give_current(10);
+  Bytes d = datagram(1, 11, 1);
+  std::span<std::uint8_t> clear;
+  EXPECT_EQ(rx_->process(d, clear, now_ - 40ms).kind, Kind::held);
+  now_ += 9ms;  // 49 ms after arrival
+  EXPECT_TRUE(release().empty());
+  EXPECT_EQ(rx_->counters()[Drop::hold_timeout], 0u);
+  now_ += 2ms;
+  EXPECT_TRUE(release().empty());
+  EXPECT_EQ(rx_->counters()[Drop::hold_timeout], 1u);
+  Bytes d2 = datagram(1, 10, 2);
+  EXPECT_EQ(rx_->process(d2, clear, now_).kind, Kind::clear);
+  const Bytes want = clear_payload(2);
+  EXPECT_TRUE(std::equal(clear.begin(), clear.end(), want.begin(), want.end()));
+}
+
 TEST_F(Rx, NoticeFetchesTheNextKeyOnce) {
   make();
   give_current(10);

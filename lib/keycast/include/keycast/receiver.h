@@ -117,12 +117,18 @@ class Receiver {
   Receiver& operator=(const Receiver&) = delete;
 
   Outcome process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear);
+  // The same with the time the datagram's batch arrived (steady_clock, or
+  // ReceiverOptions::clock when set), read once by the caller for a whole
+  // recvmmsg batch instead of once per datagram.
+  Outcome process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear,
+                  std::chrono::steady_clock::time_point now);
 
   // Hands back held datagrams, per channel in arrival order, whose key has
   // arrived; drops (and counts) those past the hold timeout. Also retires
   // previous keys past their grace and starts due fetches: call it after
   // every batch and at least every few milliseconds. Returns how many were
-  // released.
+  // released. Each `clear` stays valid until the next process() call, so a
+  // caller may queue them all and write them in one batch.
   using ReleaseFn = std::function<void(std::uint32_t channel_id, std::span<std::uint8_t> clear)>;
   std::size_t poll_released(const ReleaseFn& fn);
 

@@ -1,0 +1,58 @@
+// keycast-recv's Prometheus endpoint (--metrics-listen), built like the
+// gateway's and the key manager's: a prometheus-cpp registry served by
+// prometheus::Exposer on its own HTTP thread, fed by the receive loop with
+// update(); the metric objects are atomic, so the HTTP thread never reads the
+// loop's counters.
+//   keycast_recv_events_total{event}        every keycast::Event (received, descrambled, held, ...)
+//   keycast_recv_drops_total{reason}        every drop reason of keycast/drop.h
+//   keycast_recv_socket_datagrams_total, keycast_recv_wrong_channel_total, keycast_recv_written_total
+//   keycast_recv_fetch_latency_seconds_sum, keycast_recv_fetches_answered_total
+//   keycast_recv_fetch_latency_max_seconds
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "keycast/receiver.h"
+#include "report.h"
+
+namespace prometheus {
+class Counter;
+class Exposer;
+class Gauge;
+class Registry;
+}  // namespace prometheus
+
+namespace keycast_recv {
+
+class Metrics {
+ public:
+  // bind: "IP:PORT" or "[IPv6]:PORT", port 0 for any free one. Throws
+  // std::runtime_error if it cannot listen there.
+  explicit Metrics(const std::string& bind);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  std::uint16_t port() const;
+  void update(const keycast::Counters& c, const AppCounters& app);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;  // after registry_: stops serving before it goes
+  std::array<prometheus::Counter*, keycast::kEventCount> events_{};
+  std::array<prometheus::Counter*, keycast::kDropCount> drops_{};
+  prometheus::Counter* socket_datagrams_ = nullptr;
+  prometheus::Counter* wrong_channel_ = nullptr;
+  prometheus::Counter* written_ = nullptr;
+  prometheus::Counter* latency_sum_ = nullptr;
+  prometheus::Counter* answered_ = nullptr;
+  prometheus::Gauge* latency_max_ = nullptr;
+  // What update() has already added to the prometheus counters.
+  keycast::Counters last_;
+  AppCounters last_app_;
+};
+
+}  // namespace keycast_recv
