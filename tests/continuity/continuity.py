@@ -718,9 +718,17 @@ class Suite:
                 continue
             k = kclab.recv_counters(r.text()) or {}
             req = sum(v["requests"] for (p, _), v in total.items() if p == r.peer)
-            c(req == k.get("keys_fetched", -1) or req == k.get("fetch_answers", -1),
-              f"accounts: {r.peer}: {req} key requests = its fetches",
-              f"keycast-recv keys_fetched {k.get('keys_fetched')}, fetch_answers {k.get('fetch_answers')}")
+            answers, failures = k.get("fetch_answers", -1), k.get("fetch_failures", 0)
+            if self.on("restart") or self.on("failover"):
+                # A key manager killed after answering, before the answer
+                # arrived, counted a request the receiver saw fail.
+                ok = answers <= req <= answers + failures
+                want = f"between its {answers} answered fetches and {answers + failures} with failures"
+            else:
+                ok = req == k.get("keys_fetched", -1) or req == answers
+                want = "its fetches"
+            c(ok, f"accounts: {r.peer}: {req} key requests = {want}",
+              f"keycast-recv keys_fetched {k.get('keys_fetched')}, fetch_answers {answers}, fetch_failures {failures}")
             got = sum(len(v) for v in r.outputs().values())
             charged = sum(v["bytes"] for (p, _), v in total.items() if p == r.peer)
             c(charged >= got, f"accounts: {r.peer}: charged {charged} bytes >= the {got} it descrambled",
@@ -764,11 +772,6 @@ def inside(args):
 
 
 def outside(args):
-    faults = [s for s in args.stages.split(",") if s in ("restart", "failover")]
-    if faults and os.environ.get("KEYCAST_CONTINUITY_FAULTS") != "1":
-        say(f"continuity: SKIP: stage(s) {', '.join(faults)} fail with today's binaries (known problems in "
-            "tests/continuity/README.md); run them with KEYCAST_CONTINUITY_FAULTS=1")
-        return 77
     if os.geteuid() != 0:
         say("continuity: SKIP: needs root (network namespaces, veth pairs, DPDK af_packet)")
         return 77

@@ -20,12 +20,14 @@ ChannelView classify(std::span<const KeyTimes> keys, std::uint64_t now, std::uin
       v.next = c + 1;
     if (c > 0 && now < keys[c].not_before_ms + grace_ms) v.previous = c - 1;
   } else {
-    // A gap: nothing current. The last key to have started stays previous
-    // for grace after its end; a key yet to start is next.
+    // A gap: nothing current (no key was made in time: a master down, a
+    // gateway that stopped generating). The last key to have started stays
+    // previous for as long as the gap lasts, since senders keep using it
+    // (degraded mode); a key yet to start is next.
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (keys[i].not_before_ms > now) {
         if (!v.next) v.next = i;
-      } else if (now < keys[i].end_ms() + grace_ms) {
+      } else {
         v.previous = i;
       }
     }

@@ -21,7 +21,7 @@ struct KeyTimes {
 struct ChannelView {
   std::optional<std::size_t> current;   // latest key that has started and not ended
   std::optional<std::size_t> next;      // the key after current, not started yet
-  std::optional<std::size_t> previous;  // the key before current, within grace of the switch
+  std::optional<std::size_t> previous;  // the key before current, within grace of the switch; in a gap, the last started
 };
 
 // keys: a channel's live keys in rising key_id order.

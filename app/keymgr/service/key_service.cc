@@ -153,6 +153,9 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
   const auto times = live_.times(channel_id);
   const ChannelView v = classify(times, now, config_.server.grace_ms);
   const auto& keys = live_.of(channel_id);
+  // In a gap the last key to have started is the one senders use (degraded):
+  // receivers get it as current, so that they hold on to it.
+  const std::optional<std::size_t> in_use = v.current ? v.current : v.previous;
   kmproto::FrameBuilder b(out);
   std::uint32_t served[2];
   std::size_t n_served = 0;
@@ -165,7 +168,7 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
     const auto i = static_cast<std::size_t>(it - keys.begin());
     if (i != v.current && i != v.next && i != v.previous && it->times.not_before_ms <= now)
       return error(out, ErrorCode::unknown_key, "key " + std::to_string(key_id) + " of " + channel_text(channel_id) + " has expired");
-    const kmproto::KeyState state = i == v.current ? kmproto::KeyState::current
+    const kmproto::KeyState state = i == in_use ? kmproto::KeyState::current
                                     : (i == v.next || it->times.not_before_ms > now) ? kmproto::KeyState::next
                                                                                       : kmproto::KeyState::previous;
     b.begin(kmproto::answer_of(MessageType::key_request));
@@ -174,11 +177,11 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
   } else if (s != kmproto::Status::param_missing) {
     return error(out, ErrorCode::bad_message, "key_id must be a u32", After::close);
   } else {
-    if (!v.current && !v.next) return error(out, ErrorCode::unknown_key, "no key yet on " + channel_text(channel_id));
+    if (!in_use && !v.next) return error(out, ErrorCode::unknown_key, "no key yet on " + channel_text(channel_id));
     b.begin(kmproto::answer_of(MessageType::key_request));
-    if (v.current) {
-      add_record(b, channel_id, keys[*v.current], kmproto::KeyState::current, now);
-      served[n_served++] = keys[*v.current].times.key_id;
+    if (in_use) {
+      add_record(b, channel_id, keys[*in_use], kmproto::KeyState::current, now);
+      served[n_served++] = keys[*in_use].times.key_id;
     }
     if (v.next) {
       add_record(b, channel_id, keys[*v.next], kmproto::KeyState::next, now);

@@ -14,6 +14,7 @@ using std::chrono::milliseconds;
 
 namespace {
 constexpr std::size_t kMaxFailuresKept = 64;
+constexpr std::chrono::milliseconds kIdRetry{10};  // between fetches by id of a key datagrams are held for
 constexpr const char* kEventNames[] = {
 #define KEYCAST_EVENT_NAME(name, text) #name,
     KEYCAST_EVENT_LIST(KEYCAST_EVENT_NAME)
@@ -105,9 +106,13 @@ void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
   }
   if (p.error) {
     count(Event::fetch_failures);
-    ch->retry_not_before = t + options_.retry_after;
+    // A failed fetch of current and next waits retry_after; a key held
+    // datagrams wait for is asked for again soon (their hold_timeout is short),
+    // and given up at once only on a definite answer.
+    if (p.key_id == 0) ch->retry_not_before = t + options_.retry_after;
+    else ch->id_retry_not_before = t + kIdRetry;
     if (!ch->slots.current()) ch->failed = true;
-    if (p.key_id != 0 && !ch->slots.holds(p.key_id)) {
+    if (p.key_id != 0 && *p.error != FetchError::unreachable && !ch->slots.holds(p.key_id)) {
       const auto n = ch->hold.remove_key(p.key_id);
       counters_.drops[static_cast<std::size_t>(Drop::key_unavailable)] += n;
       count(Event::dropped, n);
@@ -134,12 +139,16 @@ Receiver::Impl::Channel* Receiver::Impl::channel(std::uint32_t id, Clock::time_p
   return &ch;
 }
 
+// No key yet and current-and-next on the way: their answer likely holds the
+// key a datagram waits for, so it is not asked for by id before that answer.
+bool Receiver::Impl::joining(const Channel& ch) const { return !ch.slots.current() && in_flight(ch, 0); }
+
 bool Receiver::Impl::in_flight(const Channel& ch, std::uint32_t key_id) const {
   return std::find(ch.requested.begin(), ch.requested.end(), key_id) != ch.requested.end();
 }
 
 void Receiver::Impl::request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point t) {
-  if (in_flight(ch, key_id) || t < ch.retry_not_before) return;
+  if (in_flight(ch, key_id) || t < (key_id == 0 ? ch.retry_not_before : ch.id_retry_not_before)) return;
   ch.requested.push_back(key_id);
   count(Event::key_requests);
   source_->request(channel_id, key_id);
@@ -199,7 +208,7 @@ Outcome Receiver::Impl::hold(Channel& ch, const KcHeader& h, std::span<const std
                              Clock::time_point t) {
   if (!ch.hold.push(datagram, h.key_id, t)) return drop(Drop::hold_overflow, h.channel_id);
   count(Event::held);
-  if (!ch.slots.holds(h.key_id) && !in_flight(ch, 0)) request(ch, h.channel_id, h.key_id, t);
+  if (!ch.slots.holds(h.key_id) && !joining(ch)) request(ch, h.channel_id, h.key_id, t);
   return {Outcome::Kind::held, Drop::ok, h.channel_id};
 }
 
@@ -275,7 +284,7 @@ std::size_t Receiver::Impl::poll_released(const ReleaseFn& fn) {
         continue;
       }
       if (sel == detail::KeySlots::Select::unknown && t - f.arrived < options_.hold_timeout) {
-        if (!in_flight(ch, 0)) request(ch, id, f.key_id, t);
+        if (!joining(ch)) request(ch, id, f.key_id, t);
         break;
       }
       drop(sel == detail::KeySlots::Select::unknown   ? Drop::hold_timeout

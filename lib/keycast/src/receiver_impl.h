@@ -51,7 +51,8 @@ class Receiver::Impl final : public KeySink {
     std::optional<pktparse::Suite> suite;
     std::vector<std::uint32_t> requested;  // key ids in flight; 0 = current and next
     std::optional<Clock::time_point> fetch_at;  // when to ask for current and next
-    Clock::time_point retry_not_before{};
+    Clock::time_point retry_not_before{};     // current-and-next fetches, after a failure
+    Clock::time_point id_retry_not_before{};  // fetches by id for held datagrams, after a failure
     bool failed = false;
     bool end_from_wire = false;  // current key's end set from KEY_REMAINING_MS
   };
@@ -60,6 +61,7 @@ class Receiver::Impl final : public KeySink {
   void drain(Clock::time_point now);
   void apply(Prepared& p, Clock::time_point now);
   void request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point now);
+  bool joining(const Channel& ch) const;
   bool in_flight(const Channel& ch, std::uint32_t key_id) const;
   void schedule_next_fetch(Channel& ch, Clock::time_point now, bool after_fetch);
   void maybe_fetch(Channel& ch, std::uint32_t channel_id, Clock::time_point now);

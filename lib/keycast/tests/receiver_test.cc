@@ -312,5 +312,27 @@ TEST_F(Rx, FailedFetchDropsItsHeldDatagramsAndIsReported) {
   EXPECT_EQ(rx_->counters()[Event::fetch_failures], 2u);
 }
 
+// While the key manager cannot be reached (a restart), failed fetches of
+// current and next back off, but a key held datagrams wait for is asked for
+// again soon, and they stay held until it comes (or hold_timeout).
+TEST_F(Rx, HeldDatagramsKeepAskingForTheirKeyThroughAnOutage) {
+  make();
+  give_current(10);
+  now_ += 1ms;
+  fail(1, 0, FetchError::unreachable);  // next-key fetch failed: retry_after before the next one
+  EXPECT_EQ(feed(datagram(1, 11, 1), 1).kind, Kind::held);
+  EXPECT_EQ(requests(1, 11), 1u);
+  fail(1, 11, FetchError::unreachable);
+  release();
+  EXPECT_EQ(rx_->counters()[Drop::key_unavailable], 0u);
+  now_ += 11ms;
+  release();
+  EXPECT_EQ(requests(1, 11), 2u);
+  std::vector<FetchedKey> k;
+  k.push_back(fetched(1, 11, KeyRole::current));
+  give(1, 11, std::move(k));
+  EXPECT_EQ(release(), (std::vector<std::uint64_t>{1}));
+}
+
 }  // namespace
 }  // namespace keycast

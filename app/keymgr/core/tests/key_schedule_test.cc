@@ -34,12 +34,16 @@ TEST(Classify, SwitchHappensExactlyAtTheEnd) {
   EXPECT_EQ(classify(keys, 110000, kGrace).current, 1u);
 }
 
-TEST(Classify, GapLeavesNoCurrent) {
+// Nothing current: the last key that started is what degraded senders still
+// use, previous for as long as the gap lasts, never expired meanwhile.
+TEST(Classify, GapLeavesNoCurrentAndKeepsTheLastKey) {
   const auto keys = chain(100000, 1);
   const ChannelView v = classify(keys, 111000, kGrace);
   EXPECT_FALSE(v.current);
   EXPECT_EQ(v.previous, 0u);
-  EXPECT_FALSE(classify(keys, 112000, kGrace).previous);
+  const ChannelView later = classify(keys, 500000, kGrace);
+  EXPECT_EQ(later.previous, 0u);
+  EXPECT_TRUE(keys_to_expire(keys, later, 500000, kGrace).empty());
 }
 
 TEST(KeyDue, CurrentWhenNoneNextAtThresholdX) {
