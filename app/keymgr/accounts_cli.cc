@@ -50,7 +50,7 @@ int list_accounts(const AccountsQuery& q) {
     }
     *slot = *t;
   }
-  auto reader = store::AccountsReader::open(q.state_dir);
+  auto reader = store::AccountsReader::open(q.state_dirs);
   if (!reader) {
     std::cerr << "keycast-keymgr accounts: " << reader.message() << "\n";
     return 1;

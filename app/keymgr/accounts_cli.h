@@ -5,11 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace keymgr {
 
 struct AccountsQuery {
-  std::string state_dir;
+  std::vector<std::string> state_dirs;  // a master's, then its replicas': listed together
   std::optional<std::string> peer;
   std::optional<std::uint32_t> channel;
   std::string from;  // Unix ms or YYYY-MM-DDTHH:MM[:SS]Z; empty: unbounded

@@ -23,7 +23,10 @@ int main(int argc, char** argv) {
 
   auto* accounts = app.add_subcommand("accounts", "list key requests, packets and bytes per hour, peer and channel");
   keymgr::AccountsQuery q;
-  accounts->add_option("--state-dir", q.state_dir, "state directory of the key manager")->required();
+  accounts->add_option("--state-dir", q.state_dirs,
+                       "state directory of the key manager; repeat it for the replicas of a master to list their "
+                       "accounts together (a key fetched from one and its usage reported to another still meet)")
+      ->required();
   accounts->add_option("--peer", q.peer, "only this peer");
   accounts->add_option("--channel", q.channel, "only this channel");
   accounts->add_option("--from", q.from, "from this time: Unix ms or YYYY-MM-DDTHH:MM[:SS]Z");

@@ -244,6 +244,10 @@ bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::u
   live.suite = k.suite;
   live.material = k.material;
   live_.insert(ch.id, std::move(live));
+  // To the replicas at once, not at the next tick: a gateway may use the key
+  // as soon as it has the answer, and a master dying right after must not
+  // take the only copy with it.
+  publish(clock_());
   return true;
 }
 

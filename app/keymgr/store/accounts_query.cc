@@ -4,19 +4,21 @@
 #include "store/accounts_query.h"
 
 #include <limits>
+#include <string>
 
 namespace keymgr::store {
 namespace {
 
 constexpr const char* kAccounts = R"sql(
-WITH src(hour_ms, peer_id, channel_id, requests, packets, bytes) AS (
-  SELECT hour_ms, peer_id, channel_id, requests, 0, 0 FROM request_counts
+WITH fetches AS (SELECT DISTINCT peer_id, channel_id, key_id FROM acc_key_fetches),
+src(hour_ms, peer_id, channel_id, requests, packets, bytes) AS (
+  SELECT hour_ms, peer_id, channel_id, requests, 0, 0 FROM acc_request_counts
   UNION ALL
-  SELECT hour_ms, gateway_id, channel_id, 0, packets, bytes FROM usage
+  SELECT hour_ms, gateway_id, channel_id, 0, packets, bytes FROM acc_usage
   UNION ALL
   SELECT u.hour_ms, f.peer_id, u.channel_id, 0, u.packets, u.bytes
-    FROM usage AS u
-    JOIN key_fetches AS f ON f.channel_id = u.channel_id AND f.key_id = u.key_id
+    FROM acc_usage AS u
+    JOIN fetches AS f ON f.channel_id = u.channel_id AND f.key_id = u.key_id
    WHERE f.peer_id <> u.gateway_id
 )
 SELECT hour_ms, peer_id, channel_id, sum(requests), sum(packets), sum(bytes)
@@ -36,7 +38,21 @@ std::int64_t clamp_i64(std::uint64_t v) {
 
 }  // namespace
 
+Result<void> combine_account_sources(Db& db, const std::vector<std::string>& schemas) {
+  for (const char* table : {"request_counts", "usage", "key_fetches"}) {
+    std::string sql = "CREATE TEMP VIEW IF NOT EXISTS acc_";
+    sql.append(table).append(" AS ");
+    for (std::size_t i = 0; i < schemas.size(); ++i) {
+      if (i) sql.append(" UNION ALL ");
+      sql.append("SELECT * FROM \"").append(schemas[i]).append("\".").append(table);
+    }
+    if (auto r = db.exec(sql.c_str(), "combine account sources"); !r) return r;
+  }
+  return {};
+}
+
 Result<std::vector<AccountRow>> query_accounts(Db& db, const AccountFilter& filter) {
+  if (auto r = combine_account_sources(db, {"main"}); !r) return r.failure();
   auto q = db.query(kAccounts);
   if (!q) return q.failure();
   if (filter.peer_id) q->bind(1, std::string_view(*filter.peer_id)); else q->bind_null(1);

@@ -15,6 +15,9 @@ class AccountsReader {
  public:
   // Same directory checks as KeyStore::open; the database must exist.
   static Result<AccountsReader> open(const std::string& state_dir);
+  // A master's and its replicas' state directories, listed together
+  // (combine_account_sources).
+  static Result<AccountsReader> open(const std::vector<std::string>& state_dirs);
   Result<std::vector<AccountRow>> accounts(const AccountFilter& filter);
 
  private:

@@ -2,6 +2,7 @@
 // under the keys they fetched, filters, batches, and the read-only reader.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "store/accounts_reader.h"
@@ -136,6 +137,38 @@ TEST_F(Accounts, ReaderSeesTheSameRowsWithoutTheKek) {
   rows = reader->accounts({.peer_id = "rx2"});
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ((*rows)[0].requests, 2u);
+}
+
+// A master and its replica keep their own records: rx3 fetched key 1/2
+// from the replica while gw1 reported its usage to the master (and rx2 got it
+// from both). Listed together, rx3 is charged, rx2 once, nothing twice.
+TEST_F(Accounts, MasterAndReplicaListedTogether) {
+  test::TempDir replica_dir;
+  {
+    auto replica = KeyStore::open(replica_dir.path(), test::test_kek());
+    ASSERT_TRUE(replica.ok()) << replica.message();
+    ASSERT_TRUE(replica->put_key(test::make_key(1, 2)).ok());
+    ASSERT_TRUE(replica->record_fetch("rx3", 1, 2, H + kHourMs).ok());
+    ASSERT_TRUE(replica->record_fetch("rx2", 1, 2, H + kHourMs).ok());
+    ASSERT_TRUE(replica->add_requests("rx3", 1, H + kHourMs).ok());
+  }
+  auto reader = AccountsReader::open(std::vector<std::string>{dir_.path(), replica_dir.path()});
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  auto rx3 = reader->accounts({.peer_id = "rx3"});
+  ASSERT_TRUE(rx3.ok()) << rx3.message();
+  ASSERT_EQ(rx3->size(), 1u);
+  expect_row((*rx3)[0], H + kHourMs, "rx3", 1, 1, 2, 200);
+  auto rx2 = reader->accounts({.peer_id = "rx2"});
+  ASSERT_TRUE(rx2.ok());
+  ASSERT_EQ(rx2->size(), 1u);
+  expect_row((*rx2)[0], H + kHourMs, "rx2", 1, 1, 2, 200);
+  // Alone, the master does not know of rx3.
+  auto master = AccountsReader::open(dir_.path());
+  ASSERT_TRUE(master.ok());
+  auto alone = master->accounts({.peer_id = "rx3"});
+  ASSERT_TRUE(alone.ok());
+  EXPECT_TRUE(alone->empty());
+  EXPECT_FALSE(AccountsReader::open(std::vector<std::string>{dir_.path(), dir_.path() + "/nope"}).ok());
 }
 
 TEST(AccountsReaderOpen, RefusesOpenDirAndMissingDatabase) {
