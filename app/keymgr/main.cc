@@ -1,8 +1,10 @@
 // keycast-keymgr: the key manager. Serves keys (default), prepares a state
-// directory (init), or lists accounts (accounts).
+// directory (init), lists accounts (accounts), or replaces the KEK
+// (rotate-kek).
 #include <CLI/CLI.hpp>
 
 #include "accounts_cli.h"
+#include "rotate_kek_cli.h"
 #include "serve.h"
 
 int main(int argc, char** argv) {
@@ -33,9 +35,22 @@ int main(int argc, char** argv) {
   accounts->add_option("--to", q.to, "up to this time (exclusive), same forms");
   accounts->add_option("--format", q.format, "csv (default) or json")->check(CLI::IsMember({"csv", "json"}));
 
+  auto* rotate = app.add_subcommand(
+      "rotate-kek",
+      "with the key manager stopped: write a new random KEK, re-wrap every stored key under it in one "
+      "transaction, then replace the KEK file (back up the state directory and the KEK first)");
+  std::string rotate_config, rotate_state;
+  rotate->add_option("--config", rotate_config, "TOML configuration (names kek_file)")->required()->check(CLI::ExistingFile);
+  rotate->add_option("--state-dir", rotate_state, "state directory")->required();
+  rotate->footer(
+      "Refused while a keycast-keymgr serves the state directory. Prints how many keys were re-wrapped.\n"
+      "Crash-safe: the next start of keycast-keymgr finishes or undoes an interrupted rotation.\n"
+      "Exit codes: 0 done, 1 refused or failed (the old KEK still applies unless it says otherwise), 2 bad config.");
+
   CLI11_PARSE(app, argc, argv);
   if (*init) return keymgr::init_state(init_config, init_state);
   if (*accounts) return keymgr::list_accounts(q);
+  if (*rotate) return keymgr::rotate_kek_command(rotate_config, rotate_state);
   if (config.empty() || state_dir.empty()) {
     std::cerr << "keycast-keymgr: serving needs --config FILE and --state-dir DIR (see --help)\n";
     return 2;

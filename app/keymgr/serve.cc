@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli_config.h"
 #include "config/keymgr_config.h"
 #include "metrics/metrics.h"
 #include "replication/replica_link.h"
@@ -17,7 +18,7 @@
 #include "service/key_service.h"
 #include "shm/shm_publisher.h"
 #include "store/kek.h"
-#include "store/key_store.h"
+#include "store/store_open.h"
 
 namespace keymgr {
 
@@ -59,19 +60,10 @@ std::unique_ptr<Metrics> start_metrics(asio::io_context& io, const ServerConfig&
   }
 }
 
-std::optional<KeymgrConfig> load_config(const std::string& file) {
-  try {
-    return load_keymgr_config(file);
-  } catch (const tomlcheck::ConfigError& e) {
-    std::cerr << "keycast-keymgr: " << e.what() << "\n";
-    return std::nullopt;
-  }
-}
-
 }  // namespace
 
 int init_state(const std::string& config_file, const std::string& state_dir) {
-  const auto config = load_config(config_file);
+  const auto config = load_config_or_say(config_file);
   if (!config) return 2;
   std::error_code ec;
   if (!std::filesystem::exists(state_dir)) {
@@ -94,20 +86,17 @@ int init_state(const std::string& config_file, const std::string& state_dir) {
 }
 
 int serve(const std::string& config_file, const std::string& state_dir) {
-  const auto config = load_config(config_file);
+  const auto config = load_config_or_say(config_file);
   if (!config) return 2;
-  auto kek = store::Kek::load(kek_path(config->server, state_dir).string());
-  if (!kek) {
-    std::cerr << "keycast-keymgr: " << kek.message() << "\n";
-    return 1;
-  }
-  auto store = store::KeyStore::open(state_dir, *kek);
-  if (!store) {
-    std::cerr << "keycast-keymgr: " << store.message() << "\n";
+  auto opened = store::open_store(state_dir, kek_path(config->server, state_dir).string(),
+                                  store::StateLock::Mode::shared,
+                                  [](const std::string& line) { std::cerr << "keycast-keymgr: " << line << "\n"; });
+  if (!opened) {
+    std::cerr << "keycast-keymgr: " << opened.message() << "\n";
     return 1;
   }
 
-  KeyService service(*config, *store, unix_ms);
+  KeyService service(*config, opened->store, unix_ms);
   if (std::string why; !service.load(&why)) {
     std::cerr << "keycast-keymgr: cannot read keys: " << why << "\n";
     return 1;

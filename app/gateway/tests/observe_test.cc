@@ -23,6 +23,7 @@
 #include "frames.h"
 #include "gateway_process.h"
 #include "keymgr_process.h"
+#include "metrics_scrape.h"
 #include "kmclient/client.h"
 #include "test_configs.h"
 
@@ -30,6 +31,8 @@ namespace gateway::test {
 namespace {
 
 using keymgr::test::KeymgrProcess;
+using keymgr::test::scrape;
+using keymgr::test::value;
 using keymgr::test::TempDir;
 using nlohmann::json;
 using std::chrono::milliseconds;
@@ -82,37 +85,6 @@ class TelemetryClient {
   int fd_ = -1;
   json greeting_;
 };
-
-// GET /metrics over HTTP/1.0; the body, empty on any failure.
-std::string scrape(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return {};
-  }
-  const std::string request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  std::string reply;
-  if (::write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
-    char buf[4096];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  const auto body = reply.find("\r\n\r\n");
-  if (reply.find(" 200 ") == std::string::npos || body == std::string::npos) return {};
-  return reply.substr(body + 4);
-}
-
-// The value of one series ("name" or "name{label=\"x\"}"), nullopt if absent.
-std::optional<double> value(const std::string& body, const std::string& series) {
-  const std::string key = "\n" + series + " ";
-  const auto at = ("\n" + body).find(key);
-  if (at == std::string::npos) return std::nullopt;
-  return std::stod(body.substr(at + key.size() - 1));
-}
 
 std::string hex(std::span<const std::uint8_t> b) {
   static const char* digits = "0123456789abcdef";

@@ -9,15 +9,16 @@
 namespace keymgr::store {
 namespace {
 
+// {request_counts}, {usage} and {key_fetches} stand for the sources.
 constexpr const char* kAccounts = R"sql(
-WITH fetches AS (SELECT DISTINCT peer_id, channel_id, key_id FROM acc_key_fetches),
+WITH fetches AS (SELECT DISTINCT peer_id, channel_id, key_id FROM {key_fetches}),
 src(hour_ms, peer_id, channel_id, requests, packets, bytes) AS (
-  SELECT hour_ms, peer_id, channel_id, requests, 0, 0 FROM acc_request_counts
+  SELECT hour_ms, peer_id, channel_id, requests, 0, 0 FROM {request_counts}
   UNION ALL
-  SELECT hour_ms, gateway_id, channel_id, 0, packets, bytes FROM acc_usage
+  SELECT hour_ms, gateway_id, channel_id, 0, packets, bytes FROM {usage}
   UNION ALL
   SELECT u.hour_ms, f.peer_id, u.channel_id, 0, u.packets, u.bytes
-    FROM acc_usage AS u
+    FROM {usage} AS u
     JOIN fetches AS f ON f.channel_id = u.channel_id AND f.key_id = u.key_id
    WHERE f.peer_id <> u.gateway_id
 )
@@ -38,22 +39,34 @@ std::int64_t clamp_i64(std::uint64_t v) {
 
 }  // namespace
 
-Result<void> combine_account_sources(Db& db, const std::vector<std::string>& schemas) {
-  for (const char* table : {"request_counts", "usage", "key_fetches"}) {
-    std::string sql = "CREATE TEMP VIEW IF NOT EXISTS acc_";
-    sql.append(table).append(" AS ");
-    for (std::size_t i = 0; i < schemas.size(); ++i) {
-      if (i) sql.append(" UNION ALL ");
-      sql.append("SELECT * FROM \"").append(schemas[i]).append("\".").append(table);
+std::string accounts_sql(const std::vector<std::string>& schemas) {
+  std::string sql = kAccounts;
+  for (const std::string table : {"request_counts", "usage", "key_fetches"}) {
+    std::string source;
+    if (schemas.size() == 1 && schemas[0] == "main") {
+      source = table;
+    } else {
+      source = "(";
+      for (std::size_t i = 0; i < schemas.size(); ++i) {
+        if (i) source.append(" UNION ALL ");
+        source.append("SELECT * FROM \"").append(schemas[i]).append("\".").append(table);
+      }
+      source.append(")");
     }
-    if (auto r = db.exec(sql.c_str(), "combine account sources"); !r) return r;
+    const std::string mark = "{" + table + "}";
+    for (auto at = sql.find(mark); at != std::string::npos; at = sql.find(mark, at + source.size()))
+      sql.replace(at, mark.size(), source);
   }
-  return {};
+  return sql;
 }
 
 Result<std::vector<AccountRow>> query_accounts(Db& db, const AccountFilter& filter) {
-  if (auto r = combine_account_sources(db, {"main"}); !r) return r.failure();
-  auto q = db.query(kAccounts);
+  static const std::string main_only = accounts_sql({"main"});
+  return query_accounts(db, filter, main_only);
+}
+
+Result<std::vector<AccountRow>> query_accounts(Db& db, const AccountFilter& filter, const std::string& sql) {
+  auto q = db.query(sql.c_str());
   if (!q) return q.failure();
   if (filter.peer_id) q->bind(1, std::string_view(*filter.peer_id)); else q->bind_null(1);
   if (filter.channel_id) q->bind(2, std::int64_t{*filter.channel_id}); else q->bind_null(2);

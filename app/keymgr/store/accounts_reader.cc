@@ -36,12 +36,11 @@ Result<AccountsReader> AccountsReader::open(const std::vector<std::string>& stat
     sql.append("' AS ").append(schemas.back());
     if (auto r = db->exec(sql.c_str(), "attach a replica's accounts"); !r) return r.failure();
   }
-  if (auto r = combine_account_sources(*db, schemas); !r) return r.failure();
-  return AccountsReader(std::move(*db));
+  return AccountsReader(std::move(*db), accounts_sql(schemas));
 }
 
 Result<std::vector<AccountRow>> AccountsReader::accounts(const AccountFilter& filter) {
-  return query_accounts(db_, filter);
+  return query_accounts(db_, filter, *sql_);
 }
 
 }  // namespace keymgr::store

@@ -2,6 +2,7 @@
 // for `keycast-keymgr accounts`, which may run while the server writes.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,13 +17,14 @@ class AccountsReader {
   // Same directory checks as KeyStore::open; the database must exist.
   static Result<AccountsReader> open(const std::string& state_dir);
   // A master's and its replicas' state directories, listed together
-  // (combine_account_sources).
+  // (accounts_sql).
   static Result<AccountsReader> open(const std::vector<std::string>& state_dirs);
   Result<std::vector<AccountRow>> accounts(const AccountFilter& filter);
 
  private:
-  explicit AccountsReader(Db db) : db_(std::move(db)) {}
+  AccountsReader(Db db, std::string sql) : db_(std::move(db)), sql_(std::make_unique<std::string>(std::move(sql))) {}
   Db db_;
+  std::unique_ptr<std::string> sql_;  // stable address: db_ caches its statement by it
 };
 
 }  // namespace keymgr::store

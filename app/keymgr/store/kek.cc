@@ -1,4 +1,4 @@
-// Loading and creating KEK files.
+// Loading, creating and installing KEK files.
 #include "store/kek.h"
 
 #include <fcntl.h>
@@ -9,30 +9,28 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
+#include "store/fd.h"
 #include "store/private_path.h"
 
 namespace keymgr::store {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 Failure kek_error(const std::string& path, const std::string& what) {
   return fail(StoreError::refused, "KEK file " + path + ": " + what);
+}
+
+// Makes a new or renamed entry of the directory holding path durable.
+Result<void> sync_parent_dir(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() < 0 || fsync(fd.get()) != 0) {
+    return fail(StoreError::unavailable, "directory " + dir + ": cannot sync: " + std::strerror(errno));
+  }
+  return {};
 }
 
 }  // namespace
@@ -98,7 +96,16 @@ Result<void> create_kek_file(const std::string& path) {
     ::unlink(path.c_str());
     return kek_error(path, std::strerror(errno));
   }
-  return {};
+  return sync_parent_dir(path);
+}
+
+std::string pending_kek_path(const std::string& kek_file) { return kek_file + ".new"; }
+
+Result<void> install_kek_file(const std::string& pending, const std::string& kek_file) {
+  if (::rename(pending.c_str(), kek_file.c_str()) != 0) {
+    return kek_error(kek_file, "cannot rename " + pending + " over it: " + std::strerror(errno));
+  }
+  return sync_parent_dir(kek_file);
 }
 
 }  // namespace keymgr::store

@@ -33,8 +33,16 @@ class Kek {
   SecretPage page_;
 };
 
-// Writes a new KEK of 32 bytes from OpenSSL's DRBG to path with mode 0600.
-// Fails if path exists (O_EXCL); a partly written file is removed.
+// Writes a new KEK of 32 bytes from OpenSSL's DRBG to path with mode 0600,
+// fsyncs it and its directory. Fails if path exists (O_EXCL); a partly
+// written file is removed.
 Result<void> create_kek_file(const std::string& path);
+
+// Where `rotate-kek` writes the next KEK until it replaces kek_file:
+// "<kek_file>.new", in the same directory.
+std::string pending_kek_path(const std::string& kek_file);
+
+// Renames pending over kek_file and fsyncs their directory.
+Result<void> install_kek_file(const std::string& pending, const std::string& kek_file);
 
 }  // namespace keymgr::store

@@ -99,6 +99,12 @@ class KeyStore {
   Result<void> apply_os_durable(std::span<const AccountingOp> ops);
   Result<std::vector<AccountRow>> accounts(const AccountFilter& filter);
 
+  // Re-wraps every stored key and meta.kek_check under next in one
+  // transaction; from then on the store uses next (the old KEK is wiped).
+  // Versions are unchanged: replicas keep their own KEKs. Returns how many
+  // keys were re-wrapped; on failure nothing changed and the old KEK stays.
+  Result<std::size_t> rewrap(const Kek& next);
+
   // The SQLite connection, for tests and diagnostics only.
   sqlite3* native_handle() const noexcept { return db_.handle(); }
 

@@ -83,8 +83,7 @@ Result<void> create_schema(Db& db, const Kek& kek) {
   if (*exists) return txn->commit();
 
   if (auto r = db.exec(kCreateSchema, "create schema"); !r) return r;
-  const std::array<std::uint8_t, 32> zeros{};
-  auto check = wrap_key(kek, kKekCheckLabel, zeros);
+  auto check = wrap_kek_check(kek);
   if (!check) return check.failure();
   auto q = db.query(
       "INSERT INTO meta(name, value) VALUES ('schema_version', ?1), ('version', 0), ('kek_check', ?2)");
@@ -110,6 +109,11 @@ Result<void> verify_kek(Db& db, const Kek& kek) {
 }
 
 }  // namespace
+
+Result<std::vector<std::uint8_t>> wrap_kek_check(const Kek& kek) {
+  const std::array<std::uint8_t, 32> zeros{};
+  return wrap_key(kek, kKekCheckLabel, zeros);
+}
 
 Result<void> check_schema(Db& db) {
   auto exists = has_meta_table(db);

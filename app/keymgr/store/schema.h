@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "store/kek.h"
 #include "store/result.h"
@@ -15,6 +16,10 @@ inline constexpr std::int64_t kSchemaVersion = 1;
 // foreign_keys), creates the schema in an empty database, then checks
 // schema_version and that kek is the KEK the database was created with.
 Result<void> prepare_database(Db& db, const Kek& kek);
+
+// meta.kek_check for kek: 32 zero bytes wrapped under it, with a label no
+// real key has. Written at creation and by a KEK rotation.
+Result<std::vector<std::uint8_t>> wrap_kek_check(const Kek& kek);
 
 // For a read-only connection: checks schema_version only.
 Result<void> check_schema(Db& db);
