@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "output.h"
 #include "pktparse/bytes.h"
+#include "pktparse/key.h"
 #include "report.h"
 #include "signals.h"
 
@@ -245,6 +246,7 @@ int Loop::run() {
   }
   std::vector<pollfd> pfds;
   for (const int fd : fds_) pfds.push_back({fd, POLLIN, 0});
+  (void)pktparse::prepare_packet_thread();  // no allocation at the first AES datagram
   last_packet_ = Clock::now();
   bool done = false;
   int code = kExitOk;
