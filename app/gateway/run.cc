@@ -79,6 +79,22 @@ struct PoolDeleter {
   void operator()(rte_mempool* p) const { rte_mempool_free(p); }
 };
 
+// What the ports dropped before a worker saw it or after it sent it (the
+// PMD's own counters: RX ring full, no mbuf, TX errors), one line per port
+// with any.
+void report_port_drops(const std::vector<std::uint16_t>& inputs, std::uint16_t output) {
+  std::vector<std::uint16_t> all = inputs;
+  all.push_back(output);
+  for (const std::uint16_t p : all) {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(p, &st) != 0) continue;
+    if (st.imissed || st.ierrors || st.rx_nombuf || st.oerrors)
+      say("port " + std::to_string(p) + " dropped: imissed " + std::to_string(st.imissed) + " (RX ring full), ierrors " +
+          std::to_string(st.ierrors) + ", rx_nombuf " + std::to_string(st.rx_nombuf) + ", oerrors " +
+          std::to_string(st.oerrors));
+  }
+}
+
 // Everything one worker owns besides its context: event ring and inbox.
 struct WorkerSlot {
   WorkerContext ctx;
@@ -264,6 +280,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
         slot->counters.add(Counter::inbox_at_stop);
       }
     }
+    report_port_drops(input_ports, config.ports.output);
     ports.reset();  // stops and closes: TX is drained, pcap files written
   }
   std::fprintf(stderr, "keycast-gateway: counters:\n");
