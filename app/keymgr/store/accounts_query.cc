@@ -46,14 +46,15 @@ std::string accounts_sql(const std::vector<std::string>& schemas) {
     if (schemas.size() == 1 && schemas[0] == "main") {
       source = table;
     } else {
-      source = "(";
+      source.assign(1, '(');
       for (std::size_t i = 0; i < schemas.size(); ++i) {
         if (i) source.append(" UNION ALL ");
         source.append("SELECT * FROM \"").append(schemas[i]).append("\".").append(table);
       }
-      source.append(")");
+      source.append(1, ')');
     }
-    const std::string mark = "{" + table + "}";
+    std::string mark(1, '{');
+    mark.append(table).append(1, '}');
     for (auto at = sql.find(mark); at != std::string::npos; at = sql.find(mark, at + source.size()))
       sql.replace(at, mark.size(), source);
   }
