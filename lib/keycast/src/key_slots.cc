@@ -5,25 +5,18 @@
 
 namespace keycast::detail {
 
-KeySlots::Select KeySlots::select(std::uint32_t key_id, Clock::time_point now, pktparse::PreparedKey*& key,
-                                  bool& switched) noexcept {
-  switched = false;
+KeySlots::Select KeySlots::select(std::uint32_t key_id, Clock::time_point now, SlotKey*& slot) noexcept {
   if (cur_.key && cur_.id() == key_id) {
-    key = cur_.key.get();
+    slot = &cur_;
     return Select::found;
   }
   if (next_.key && next_.id() == key_id) {
-    retire_current(now);
-    cur_ = std::move(next_);
-    next_ = SlotKey{};
-    cur_end_ = now + std::chrono::milliseconds(cur_.remaining_ms);
-    switched = true;
-    key = cur_.key.get();
-    return Select::found;
+    slot = &next_;
+    return Select::found_next;
   }
   if (prev_.key && prev_.id() == key_id) {
     if (now < prev_until_) {
-      key = prev_.key.get();
+      slot = &prev_;
       return Select::found;
     }
     expire(now);
@@ -31,10 +24,23 @@ KeySlots::Select KeySlots::select(std::uint32_t key_id, Clock::time_point now, p
   }
   if (expired_id_ != 0 && key_id <= expired_id_) return key_id == expired_id_ ? Select::expired : Select::too_old;
   // Older than current: too old behind a previous key; without one (just
-  // joined, the key manager already a key ahead of the sender) it may be the
-  // key just before current, asked for by id like any unknown key.
-  if (cur_.key && key_id < cur_.id() && prev_.key && key_id < prev_.id()) return Select::too_old;
+  // joined, the key manager already a key ahead of the sender) only the key
+  // just before current may still be in use, asked for by id like any
+  // unknown key.
+  if (cur_.key && key_id < cur_.id() && (prev_.key ? key_id < prev_.id() : key_id + 1 < cur_.id())) {
+    return Select::too_old;
+  }
+  const SlotKey* newest = next_.key ? &next_ : cur_.key ? &cur_ : prev_.key ? &prev_ : nullptr;
+  if (newest && key_id > newest->id() && key_id - newest->id() > window_) return Select::too_far_ahead;
   return Select::unknown;
+}
+
+void KeySlots::switch_to_next(Clock::time_point now) {
+  if (!next_.key) return;
+  retire_current(now);
+  cur_ = std::move(next_);
+  next_ = SlotKey{};
+  cur_end_ = now + std::chrono::milliseconds(cur_.remaining_ms);
 }
 
 void KeySlots::retire_current(Clock::time_point now) {

@@ -1,6 +1,10 @@
 // One channel's keys: previous (until its grace runs out), current and next,
 // selected by key_id with three compares. A datagram carrying the next key's
-// id switches: next becomes current, current becomes previous.
+// id switches (next becomes current, current previous), but only once it
+// descrambled: the caller calls switch_to_next(), so a forged GCM datagram
+// cannot. Ids not held are judged: worth fetching, too old (older than the
+// previous key; without one, older than the key just before current) or too
+// far ahead (more than the window beyond the newest key held).
 #pragma once
 
 #include <chrono>
@@ -9,6 +13,7 @@
 
 #include "keycast/key_source.h"
 #include "pktparse/key.h"
+#include "replay_window.h"
 
 namespace keycast::detail {
 
@@ -20,17 +25,25 @@ struct SlotKey {
   std::uint32_t lifetime_ms = 0;
   std::uint32_t remaining_ms = 0;
   Clock::time_point received{};
+  ReplayWindow replay;  // GCM seqs delivered under this key
 
   std::uint32_t id() const noexcept { return key->key_id(); }
 };
 
 class KeySlots {
  public:
-  enum class Select : std::uint8_t { found, unknown, too_old, expired };
+  // found_next: `slot` is the next key; switch_to_next() once the datagram
+  // descrambled. unknown: worth fetching.
+  enum class Select : std::uint8_t { found, found_next, unknown, too_old, expired, too_far_ahead };
 
-  // The key for key_id, or why there is none. `switched` is set when this
-  // datagram made next current.
-  Select select(std::uint32_t key_id, Clock::time_point now, pktparse::PreparedKey*& key, bool& switched) noexcept;
+  // ahead_window: how far beyond the newest key held an id may be and still
+  // be fetched (a sender moves +1 per crypto-period); at least 1.
+  explicit KeySlots(std::uint32_t ahead_window = 16) : window_(ahead_window > 0 ? ahead_window : 1) {}
+
+  // The key for key_id, or why there is none.
+  Select select(std::uint32_t key_id, Clock::time_point now, SlotKey*& slot) noexcept;
+  // Next becomes current, current previous (for the grace period).
+  void switch_to_next(Clock::time_point now);
 
   // Places a fetched key: by the key manager's label while there is no
   // current key, else by id relative to current. Duplicates are ignored.
@@ -56,6 +69,7 @@ class KeySlots {
   Clock::time_point cur_end_{};
   std::uint32_t expired_id_ = 0;
   std::chrono::milliseconds grace_{2000};
+  std::uint32_t window_;
 };
 
 }  // namespace keycast::detail

@@ -1,5 +1,6 @@
-// Receiver: key selection, holds, notices and fetch scheduling per channel
-// (see receiver.h and receiver_impl.h).
+// Receiver: key selection, holds, notices, fetch scheduling and the
+// defences against forged and replayed datagrams, per channel (see
+// receiver.h and receiver_impl.h).
 #include <algorithm>
 
 #include "keycast/receiver.h"
@@ -32,9 +33,9 @@ Receiver::Impl::Impl(std::unique_ptr<KeySource> source, ReceiverOptions options,
     : options_(std::move(options)), allow_(allowed), source_(std::move(source)) {
   rng_.seed(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}());
   const auto t = now();
-  for (const auto& c : options_.channels) channels_.try_emplace(c.id, options_.hold_limit).first->second.suite = c.suite;
+  for (const auto& c : options_.channels) channels_.try_emplace(c.id, options_).first->second.suite = c.suite;
   source_->start(*this);
-  for (auto& [id, ch] : channels_) request(ch, id, 0, t);
+  for (auto& [id, ch] : channels_) request(ch, id, 0, t, Prompt::schedule);
 }
 
 Receiver::Impl::~Impl() { source_->stop(); }
@@ -93,7 +94,7 @@ void Receiver::Impl::drain(Clock::time_point t) {
 void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
   Channel* ch = channel(p.channel_id, t);
   if (!ch) return;
-  std::erase(ch->requested, p.key_id);
+  ch->requested.remove(p.key_id);
   if (!p.keys.empty()) {
     counters_.fetches_answered++;
     const auto us = static_cast<std::uint64_t>(p.latency.count());
@@ -134,22 +135,28 @@ void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
 Receiver::Impl::Channel* Receiver::Impl::channel(std::uint32_t id, Clock::time_point t) {
   if (auto it = channels_.find(id); it != channels_.end()) return &it->second;
   if (!options_.channels.empty()) return nullptr;
-  Channel& ch = channels_.try_emplace(id, options_.hold_limit).first->second;
-  request(ch, id, 0, t);
+  Channel& ch = channels_.try_emplace(id, options_).first->second;
+  request(ch, id, 0, t, Prompt::schedule);
   return &ch;
 }
 
 // No key yet and current-and-next on the way: their answer likely holds the
 // key a datagram waits for, so it is not asked for by id before that answer.
-bool Receiver::Impl::joining(const Channel& ch) const { return !ch.slots.current() && in_flight(ch, 0); }
+bool Receiver::Impl::joining(const Channel& ch) const { return !ch.slots.current() && ch.requested.has(0); }
 
-bool Receiver::Impl::in_flight(const Channel& ch, std::uint32_t key_id) const {
-  return std::find(ch.requested.begin(), ch.requested.end(), key_id) != ch.requested.end();
-}
-
-void Receiver::Impl::request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point t) {
-  if (in_flight(ch, key_id) || t < (key_id == 0 ? ch.retry_not_before : ch.id_retry_not_before)) return;
-  ch.requested.push_back(key_id);
+// A datagram, possibly forged, spends the channel's budget and finds room
+// among the few fetches in flight, or its fetch is refused and counted.
+void Receiver::Impl::request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point t,
+                             Prompt by) {
+  if (ch.requested.has(key_id) || t < (key_id == 0 ? ch.retry_not_before : ch.id_retry_not_before)) return;
+  if (by == Prompt::datagram && !ch.budget.take(t)) {
+    count(Event::key_requests_rate_limited);
+    return;
+  }
+  if (!ch.requested.add(key_id)) {
+    count(Event::key_requests_rate_limited);
+    return;
+  }
   count(Event::key_requests);
   source_->request(channel_id, key_id);
 }
@@ -173,9 +180,9 @@ void Receiver::Impl::schedule_next_fetch(Channel& ch, Clock::time_point t, bool 
 }
 
 void Receiver::Impl::maybe_fetch(Channel& ch, std::uint32_t channel_id, Clock::time_point t) {
-  if (!ch.fetch_at || t < *ch.fetch_at || in_flight(ch, 0) || t < ch.retry_not_before) return;
+  if (!ch.fetch_at || t < *ch.fetch_at || ch.requested.has(0) || t < ch.retry_not_before) return;
   ch.fetch_at.reset();
-  request(ch, channel_id, 0, t);
+  request(ch, channel_id, 0, t, Prompt::schedule);
 }
 
 void Receiver::Impl::after_switch(Channel& ch, Clock::time_point t) {
@@ -208,12 +215,51 @@ Outcome Receiver::Impl::hold(Channel& ch, const KcHeader& h, std::span<const std
                              Clock::time_point t) {
   if (!ch.hold.push(datagram, h.key_id, t)) return drop(Drop::hold_overflow, h.channel_id);
   count(Event::held);
-  if (!ch.slots.holds(h.key_id) && !joining(ch)) request(ch, h.channel_id, h.key_id, t);
+  if (!ch.slots.holds(h.key_id) && !joining(ch)) request(ch, h.channel_id, h.key_id, t, Prompt::datagram);
   return {Outcome::Kind::held, Drop::ok, h.channel_id};
+}
+
+// A key id the channel will not use nor fetch. One far ahead may mean this
+// receiver fell behind (asleep through key changes): the key manager, not
+// the datagram, says which keys are current, at the datagram's budget.
+Outcome Receiver::Impl::refuse(Channel& ch, detail::KeySlots::Select why, std::uint32_t channel_id,
+                               Clock::time_point t) {
+  using Select = detail::KeySlots::Select;
+  if (why == Select::too_far_ahead) {
+    request(ch, channel_id, 0, t, Prompt::datagram);
+    return drop(Drop::key_too_far_ahead, channel_id);
+  }
+  return drop(why == Select::too_old ? Drop::key_too_old : Drop::key_expired, channel_id);
+}
+
+// Descrambles a datagram under `slot`. With GCM, a (key_id, seq) already
+// delivered or behind the window is refused first, and the seq recorded
+// once the tag verified. A datagram under the next key switches to it only
+// when it descrambled, so a forged GCM datagram cannot.
+Drop Receiver::Impl::open(Channel& ch, detail::SlotKey& slot, bool is_next, const KcHeader& h,
+                          std::span<std::uint8_t> datagram, std::span<std::uint8_t>& clear, Clock::time_point t) {
+  const bool gcm = h.suite == pktparse::Suite::aes128_gcm;
+  if (gcm) {
+    switch (slot.replay.check(h.seq)) {
+      case detail::ReplayWindow::Verdict::fresh: break;
+      case detail::ReplayWindow::Verdict::replayed: return Drop::replayed;
+      case detail::ReplayWindow::Verdict::too_old: return Drop::replay_too_old;
+    }
+  }
+  if (const auto s = pktparse::descramble(*slot.key, h, datagram, clear); s != pktparse::Status::ok) {
+    return drop_from(s);
+  }
+  if (gcm) slot.replay.accept(h.seq);
+  if (is_next) {
+    ch.slots.switch_to_next(t);
+    after_switch(ch, t);
+  }
+  return Drop::ok;
 }
 
 Outcome Receiver::Impl::process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear,
                                 Clock::time_point t) {
+  using Select = detail::KeySlots::Select;
   drain(t);
   count(Event::received);
   KcHeader h;
@@ -223,33 +269,33 @@ Outcome Receiver::Impl::process(std::span<std::uint8_t> udp_payload, std::span<s
   if (ch->suite && *ch->suite != h.suite) return drop(Drop::suite_unexpected, h.channel_id);
   if (h.tlvs & (KcHeader::bit(TlvType::keymgr_addr4) | KcHeader::bit(TlvType::keymgr_addr6))) check_keymgr_addr(h);
 
+  detail::SlotKey* slot = nullptr;
   if (h.type == pktparse::MsgType::key_notice) {
     count(Event::notices);
-    if (!ch->slots.holds(h.next_key_id)) request(*ch, h.channel_id, h.next_key_id, t);
+    const auto sel = ch->slots.select(h.next_key_id, t, slot);
+    if (sel == Select::unknown) request(*ch, h.channel_id, h.next_key_id, t, Prompt::datagram);
+    if (sel == Select::too_old || sel == Select::expired || sel == Select::too_far_ahead) {
+      return refuse(*ch, sel, h.channel_id, t);
+    }
     return {Outcome::Kind::notice, Drop::ok, h.channel_id};
   }
-  // Behind held datagrams of the same channel, to keep the order.
-  if (!ch->hold.empty()) return hold(*ch, h, udp_payload, t);
-
-  pktparse::PreparedKey* key = nullptr;
-  bool switched = false;
-  switch (ch->slots.select(h.key_id, t, key, switched)) {
-    case detail::KeySlots::Select::found: break;
-    case detail::KeySlots::Select::unknown: return hold(*ch, h, udp_payload, t);
-    case detail::KeySlots::Select::too_old: return drop(Drop::key_too_old, h.channel_id);
-    case detail::KeySlots::Select::expired: return drop(Drop::key_expired, h.channel_id);
+  const auto sel = ch->slots.select(h.key_id, t, slot);
+  if (sel == Select::too_old || sel == Select::expired || sel == Select::too_far_ahead) {
+    return refuse(*ch, sel, h.channel_id, t);
   }
-  if (switched) after_switch(*ch, t);
+  // Behind held datagrams of the same channel, to keep the order.
+  if (sel == Select::unknown || !ch->hold.empty()) return hold(*ch, h, udp_payload, t);
+
+  if (const auto d = open(*ch, *slot, sel == Select::found_next, h, udp_payload, clear, t); d != Drop::ok) {
+    return drop(d, h.channel_id);
+  }
   if (h.has(TlvType::key_remaining_ms) && !ch->end_from_wire && ch->slots.current() &&
       ch->slots.current()->id() == h.key_id) {
     ch->slots.set_current_end(t + milliseconds(h.key_remaining_ms));
     ch->end_from_wire = true;
-    if (!ch->slots.next() && !in_flight(*ch, 0)) schedule_next_fetch(*ch, t, false);
+    if (!ch->slots.next() && !ch->requested.has(0)) schedule_next_fetch(*ch, t, false);
   }
   maybe_fetch(*ch, h.channel_id, t);
-  if (const auto s = pktparse::descramble(*key, h, udp_payload, clear); s != pktparse::Status::ok) {
-    return drop(drop_from(s), h.channel_id);
-  }
   count(Event::descrambled);
   return {Outcome::Kind::clear, Drop::ok, h.channel_id};
 }
@@ -263,34 +309,33 @@ std::size_t Receiver::Impl::poll_released(const ReleaseFn& fn) {
     maybe_fetch(ch, id, t);
     while (!ch.hold.empty()) {
       detail::Held& f = ch.hold.front();
-      pktparse::PreparedKey* key = nullptr;
-      bool switched = false;
-      const auto sel = ch.slots.select(f.key_id, t, key, switched);
-      if (sel == detail::KeySlots::Select::found) {
-        if (switched) after_switch(ch, t);
+      detail::SlotKey* slot = nullptr;
+      const auto sel = ch.slots.select(f.key_id, t, slot);
+      if (sel == detail::KeySlots::Select::found || sel == detail::KeySlots::Select::found_next) {
         KcHeader h;
         std::span<std::uint8_t> clear;
-        auto s = pktparse::parse_header(f.bytes, h);
-        if (s == pktparse::Status::ok) s = pktparse::descramble(*key, h, f.bytes, clear);
-        if (s == pktparse::Status::ok) {
+        auto d = drop_from(pktparse::parse_header(f.bytes, h));
+        if (d == Drop::ok) d = open(ch, *slot, sel == detail::KeySlots::Select::found_next, h, f.bytes, clear, t);
+        if (d == Drop::ok) {
           count(Event::descrambled);
           count(Event::released);
           ++released;
           fn(id, clear);
         } else {
-          drop(drop_from(s), id);
+          drop(d, id);
         }
         ch.hold.pop_front();
         continue;
       }
       if (sel == detail::KeySlots::Select::unknown && t - f.arrived < options_.hold_timeout) {
-        if (!joining(ch)) request(ch, id, f.key_id, t);
+        if (!joining(ch)) request(ch, id, f.key_id, t, Prompt::datagram);
         break;
       }
-      drop(sel == detail::KeySlots::Select::unknown   ? Drop::hold_timeout
-           : sel == detail::KeySlots::Select::too_old ? Drop::key_too_old
-                                                      : Drop::key_expired,
-           id);
+      if (sel == detail::KeySlots::Select::unknown) {
+        drop(Drop::hold_timeout, id);
+      } else {
+        refuse(ch, sel, id, t);
+      }
       ch.hold.pop_front();
     }
   }

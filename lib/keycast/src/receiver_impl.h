@@ -13,6 +13,7 @@
 #include "keycast/receiver.h"
 #include "keymgr_allow.h"
 #include "pktparse/keycast_header.h"
+#include "request_limits.h"
 
 namespace keycast {
 
@@ -45,29 +46,36 @@ class Receiver::Impl final : public KeySink {
   };
 
   struct Channel {
-    explicit Channel(std::size_t hold_limit) : hold(hold_limit) {}
+    explicit Channel(const ReceiverOptions& o)
+        : slots(o.key_window), hold(o.hold_limit), budget(o.key_request_burst, o.key_requests_per_second) {}
     detail::KeySlots slots;
     detail::HoldQueue hold;
+    detail::TokenBucket budget;  // fetches prompted by datagrams
     std::optional<pktparse::Suite> suite;
-    std::vector<std::uint32_t> requested;  // key ids in flight; 0 = current and next
+    detail::InFlight requested;  // fetches not answered yet
     std::optional<Clock::time_point> fetch_at;  // when to ask for current and next
     Clock::time_point retry_not_before{};     // current-and-next fetches, after a failure
     Clock::time_point id_retry_not_before{};  // fetches by id for held datagrams, after a failure
     bool failed = false;
     bool end_from_wire = false;  // current key's end set from KEY_REMAINING_MS
   };
+  // Who asks for a fetch: the schedule (start, Y, retries) or a datagram,
+  // which spends the channel's budget.
+  enum class Prompt : bool { schedule, datagram };
 
   Channel* channel(std::uint32_t id, Clock::time_point now);
   void drain(Clock::time_point now);
   void apply(Prepared& p, Clock::time_point now);
-  void request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point now);
+  void request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point now, Prompt by);
   bool joining(const Channel& ch) const;
-  bool in_flight(const Channel& ch, std::uint32_t key_id) const;
   void schedule_next_fetch(Channel& ch, Clock::time_point now, bool after_fetch);
   void maybe_fetch(Channel& ch, std::uint32_t channel_id, Clock::time_point now);
   void after_switch(Channel& ch, Clock::time_point now);
   void check_keymgr_addr(const pktparse::KcHeader& h);
   Outcome hold(Channel& ch, const pktparse::KcHeader& h, std::span<const std::uint8_t> datagram, Clock::time_point now);
+  Outcome refuse(Channel& ch, detail::KeySlots::Select why, std::uint32_t channel_id, Clock::time_point now);
+  Drop open(Channel& ch, detail::SlotKey& slot, bool is_next, const pktparse::KcHeader& h,
+            std::span<std::uint8_t> datagram, std::span<std::uint8_t>& clear, Clock::time_point now);
   Outcome drop(Drop reason, std::uint32_t channel_id);
   void count(Event e, std::uint64_t n = 1) { counters_.events[static_cast<std::size_t>(e)] += n; }
 

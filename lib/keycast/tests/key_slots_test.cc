@@ -1,5 +1,6 @@
 // KeySlots: selection among previous/current/next, the switch, grace expiry,
-// placement of fetched keys by label and by id.
+// placement of fetched keys by label and by id, ids too old or too far ahead
+// to fetch.
 #include <gtest/gtest.h>
 
 #include "fake_key_source.h"
@@ -24,11 +25,19 @@ SlotKey slot(std::uint32_t id, Clock::time_point t, std::uint32_t remaining_ms =
 
 class Slots : public ::testing::Test {
  protected:
+  // Selects as the receiver does for a datagram that descrambles: under the
+  // next key, switches to it.
   Select sel(std::uint32_t id) {
-    pktparse::PreparedKey* k = nullptr;
-    const auto s = slots.select(id, t, k, switched);
-    if (s == Select::found) {
-      EXPECT_EQ(k->key_id(), id);
+    SlotKey* k = nullptr;
+    switched = false;
+    const auto s = slots.select(id, t, k);
+    if (s == Select::found || s == Select::found_next) {
+      EXPECT_EQ(k->id(), id);
+    }
+    if (s == Select::found_next) {
+      slots.switch_to_next(t);
+      switched = true;
+      return Select::found;
     }
     return s;
   }
@@ -68,6 +77,47 @@ TEST_F(Slots, KeyBeforeCurrentIsUnknownUntilThereIsAPrevious) {
   slots.install(slot(9, t), KeyRole::previous, t, 2s);
   EXPECT_EQ(sel(9), Select::found);
   EXPECT_EQ(sel(8), Select::too_old);
+}
+
+// Without a previous key, only the key just before current may be in use:
+// anything older is never fetched.
+TEST_F(Slots, KeysFarInThePastAreTooOldEvenWithoutAPrevious) {
+  slots.install(slot(10, t), KeyRole::current, t, 2s);
+  EXPECT_EQ(sel(9), Select::unknown);
+  EXPECT_EQ(sel(8), Select::too_old);
+  EXPECT_EQ(sel(1), Select::too_old);
+}
+
+// A sender moves +1 per crypto-period: ids beyond the window past the newest
+// key held are not fetched. With no key at all (joining), any id may be.
+TEST_F(Slots, IdsBeyondTheWindowAreTooFarAhead) {
+  KeySlots narrow(4);
+  SlotKey* k = nullptr;
+  EXPECT_EQ(narrow.select(1000, t, k), Select::unknown);
+  narrow.install(slot(10, t), KeyRole::current, t, 2s);
+  EXPECT_EQ(narrow.select(14, t, k), Select::unknown);
+  EXPECT_EQ(narrow.select(15, t, k), Select::too_far_ahead);
+  narrow.install(slot(11, t), KeyRole::next, t, 2s);
+  EXPECT_EQ(narrow.select(15, t, k), Select::unknown);
+  EXPECT_EQ(narrow.select(16, t, k), Select::too_far_ahead);
+  EXPECT_EQ(narrow.select(0xFFFFFFFFu, t, k), Select::too_far_ahead);
+  slots.install(slot(10, t), KeyRole::current, t, 2s);
+  EXPECT_EQ(sel(26), Select::unknown);  // the default window: 16
+  EXPECT_EQ(sel(27), Select::too_far_ahead);
+}
+
+// The next key is found but stays next until the caller switches (after the
+// datagram descrambled).
+TEST_F(Slots, NextIsOnlyFoundUntilTheCallerSwitches) {
+  slots.install(slot(10, t), KeyRole::current, t, 2s);
+  slots.install(slot(11, t), KeyRole::next, t, 2s);
+  SlotKey* k = nullptr;
+  EXPECT_EQ(slots.select(11, t, k), Select::found_next);
+  EXPECT_EQ(slots.current()->id(), 10u);
+  EXPECT_EQ(slots.next()->id(), 11u);
+  slots.switch_to_next(t);
+  EXPECT_EQ(slots.current()->id(), 11u);
+  EXPECT_EQ(slots.previous()->id(), 10u);
 }
 
 TEST_F(Slots, PlacesByIdOnceCurrentExists) {

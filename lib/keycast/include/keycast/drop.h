@@ -13,11 +13,14 @@ namespace keycast {
 #define KEYCAST_RECV_DROP_LIST(X)                                                        \
   X(unknown_channel, "channel not in the configured list")                               \
   X(suite_unexpected, "datagram suite differs from the channel's configured suite")     \
-  X(key_too_old, "key_id older than the previous key")                                   \
+  X(key_too_old, "key_id older than the previous key (or than the key before current)")  \
   X(key_expired, "previous key's grace period is over")                                  \
   X(key_unavailable, "key manager could not supply the key")                             \
   X(hold_overflow, "hold queue full while waiting for a key")                            \
-  X(hold_timeout, "held longer than the hold timeout while waiting for a key")
+  X(hold_timeout, "held longer than the hold timeout while waiting for a key")            \
+  X(key_too_far_ahead, "key_id more than key_window beyond the newest key held")         \
+  X(replayed, "GCM datagram whose key_id and seq were already delivered")                \
+  X(replay_too_old, "GCM seq further behind the newest of its key than the replay window")
 
 #define KEYCAST_DROP_LIST(X) PKTPARSE_STATUS_LIST(X) KEYCAST_RECV_DROP_LIST(X)
 

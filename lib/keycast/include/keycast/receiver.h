@@ -9,6 +9,28 @@
 // source's thread, prepared there, and handed over through an inbox that the
 // owner drains when an atomic flag says it is not empty: no lock per datagram
 // unless a key has just arrived.
+//
+// Against forged and replayed datagrams (nothing in a datagram is trusted
+// before its key has authenticated it, and xor/CTR never authenticate):
+// - KEYMGR_ADDR is honoured only for a configured endpoint; with channels
+//   configured, other channels are dropped (unknown_channel).
+// - A key id is fetched only when plausible: not older than the previous key
+//   (without one, than the key just before current), not more than key_window
+//   beyond the newest key held (key_too_old, key_too_far_ahead). A far-ahead
+//   id instead prompts a fetch of current and next, so a receiver that fell
+//   behind catches up on the key manager's word, not the datagram's.
+// - Fetches a datagram prompts (by id, on a KEY_NOTICE, for held datagrams,
+//   the catch-up above) spend a per-channel token bucket, at most a few in
+//   flight; refused ones count as key_requests_rate_limited. Scheduled
+//   fetches of current and next (start, Y, retries) do not spend it.
+// - A datagram under the next key switches keys only once it descrambled
+//   (for GCM: its tag verified), and only then is its KEY_REMAINING_MS used.
+// - aes128-gcm: a per-key replay window (1024 seqs behind the highest seen)
+//   drops a (key_id, seq) already delivered (replayed) or too far behind
+//   (replay_too_old). xor, xor-inv and the CTR suites carry no authenticity,
+//   so a replayed datagram is descrambled and delivered again: no defence is
+//   possible there; use GCM where that matters.
+// All of this is fixed-size state per channel: nothing allocated per datagram.
 #pragma once
 
 #include <chrono>
@@ -45,6 +67,12 @@ struct ReceiverOptions {
   // Tests inject time; steady_clock::now when empty.
   std::function<std::chrono::steady_clock::time_point()> clock;
   std::uint64_t jitter_seed = 0;  // 0: random
+  // Key ids more than this beyond the newest key held are not fetched (at least 1).
+  std::uint32_t key_window = 16;
+  // Per channel, fetches prompted by datagrams: a burst of this many, then
+  // key_requests_per_second.
+  std::uint32_t key_request_burst = 16;
+  double key_requests_per_second = 20.0;  // a 200 ms crypto-period needs ~5 (notice + by id)
 };
 
 struct Outcome {
@@ -69,6 +97,7 @@ struct Outcome {
   X(key_requests, "key fetches requested")                                  \
   X(keys_fetched, "keys received and prepared")                             \
   X(fetch_failures, "key fetches that failed")                              \
+  X(key_requests_rate_limited, "key fetches a datagram prompted, refused: rate limit or too many in flight") \
   X(keymgr_addr_honoured, "KEYMGR_ADDR TLVs that put an allowed endpoint first") \
   X(keymgr_addr_ignored, "KEYMGR_ADDR TLVs naming an endpoint not configured")
 
