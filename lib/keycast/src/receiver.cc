@@ -134,7 +134,7 @@ void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
 
 Receiver::Impl::Channel* Receiver::Impl::channel(std::uint32_t id, Clock::time_point t) {
   if (auto it = channels_.find(id); it != channels_.end()) return &it->second;
-  if (!options_.channels.empty()) return nullptr;
+  if (!options_.channels.empty() || channels_.size() >= options_.max_learned_channels) return nullptr;
   Channel& ch = channels_.try_emplace(id, options_).first->second;
   request(ch, id, 0, t, Prompt::schedule);
   return &ch;

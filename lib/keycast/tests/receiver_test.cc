@@ -301,6 +301,20 @@ TEST_F(Rx, LearnsChannelsFromDatagrams) {
   EXPECT_EQ(release(), (std::vector<std::uint64_t>{1}));
 }
 
+// Forged channel ids cannot make it learn channels without end.
+TEST_F(Rx, LearnsAtMostMaxLearnedChannels) {
+  learn_ = true;
+  ReceiverOptions o;
+  o.max_learned_channels = 2;
+  make(o);
+  EXPECT_EQ(feed(datagram(7, 3, 1), 1).kind, Kind::held);
+  EXPECT_EQ(feed(datagram(8, 3, 2), 2).kind, Kind::held);
+  const auto third = feed(datagram(9, 3, 3), 3);
+  EXPECT_EQ(third.kind, Kind::dropped);
+  EXPECT_EQ(third.reason, Drop::unknown_channel);
+  EXPECT_EQ(requests(9, 0), 0u);
+}
+
 TEST_F(Rx, DropsWhatItCannotUse) {
   make();
   give_current(10);

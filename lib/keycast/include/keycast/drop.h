@@ -11,7 +11,7 @@
 namespace keycast {
 
 #define KEYCAST_RECV_DROP_LIST(X)                                                        \
-  X(unknown_channel, "channel not in the configured list")                               \
+  X(unknown_channel, "channel not configured (or beyond max_learned_channels)")                               \
   X(suite_unexpected, "datagram suite differs from the channel's configured suite")     \
   X(key_too_old, "key_id older than the previous key (or than the key before current)")  \
   X(key_expired, "previous key's grace period is over")                                  \

@@ -69,6 +69,9 @@ struct ReceiverOptions {
   std::uint64_t jitter_seed = 0;  // 0: random
   // Key ids more than this beyond the newest key held are not fetched (at least 1).
   std::uint32_t key_window = 16;
+  // Without configured channels: at most this many are learned from
+  // datagrams (forged channel ids would otherwise each cost memory and a fetch).
+  std::uint32_t max_learned_channels = 64;
   // Per channel, fetches prompted by datagrams: a burst of this many, then
   // key_requests_per_second.
   std::uint32_t key_request_burst = 16;
