@@ -47,7 +47,12 @@ int main(int argc, char** argv) {
       "Crash-safe: the next start of keycast-keymgr finishes or undoes an interrupted rotation.\n"
       "Exit codes: 0 done, 1 refused or failed (the old KEK still applies unless it says otherwise), 2 bad config.");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints help, or the error
+    return rc == 0 ? 0 : 2;      // a bad command line is exit 2, as --help says
+  }
   if (*init) return keymgr::init_state(init_config, init_state);
   if (*accounts) return keymgr::list_accounts(q);
   if (*rotate) return keymgr::rotate_kek_command(rotate_config, rotate_state);

@@ -97,7 +97,7 @@ TEST_F(Startup, HelpNamesTheSubcommands) {
 TEST_F(Startup, AccountsRefusesAnUnknownFormat) {
   ASSERT_NO_FATAL_FAILURE(prepare());
   std::string out;
-  EXPECT_NE(run_keymgr({"accounts", "--state-dir", state_.string(), "--format", "xml"}, &out), 0) << out;
+  EXPECT_EQ(run_keymgr({"accounts", "--state-dir", state_.string(), "--format", "xml"}, &out), 2) << out;
   EXPECT_TRUE(has(out, "xml")) << out;
 }
 
