@@ -240,6 +240,10 @@ void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint6
   const std::uint32_t cur = k.current->key_id;
   if (r.key_id == cur || (k.next && r.key_id == k.next->key_id) || (k.previous && r.key_id == k.previous->key_id))
     return;
+  if (static_cast<std::int32_t>(cur - r.key_id) > 1) {  // the workers refuse such ids; a retired key stays retired
+    log(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " is older than the previous key: ignored");
+    return;
+  }
   if (r.key_id == cur + 1) {
     k.next = r;
     k.next_end_ms = k.current_end_ms + r.lifetime_ms;

@@ -24,10 +24,14 @@
 #include "worker.h"
 
 #include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstring>
 
 #include "dpdk.h"
 #include "events.h"
+#include "keycast/replay_window.h"
+#include "keycast/request_limits.h"
 #include "pktparse/key.h"
 #include "pktparse/keycast_header.h"
 #include "pktparse/net.h"
@@ -42,10 +46,21 @@ constexpr std::uint16_t kPrefetchAhead = 4;
 constexpr std::size_t kTemplateMax = 128;
 // A need-key event for the same key is not repeated within this time.
 constexpr std::uint64_t kNeedRepeatMs = 1000;
+// Descramble, against forged datagrams (as keycast-recv): key ids further
+// than this beyond the newest key held are not fetched, and datagrams may
+// prompt this many fetches at once, then so many a second, per channel.
+constexpr std::int32_t kKeyWindow = 16;
+constexpr double kFetchBurst = 16, kFetchPerSecond = 20;
 
 struct Held {
   rte_mbuf* m;
   std::uint64_t tsc;  // when it was held
+};
+
+// GCM seqs delivered under one key of a channel (descramble).
+struct GcmReplay {
+  std::uint32_t key_id = 0;
+  keycast::ReplayWindow window;
 };
 
 // Single-writer state of one channel.
@@ -73,6 +88,9 @@ struct ChannelState {
   std::uint32_t pending_key_id = 0;   // asked of the control thread
   std::uint64_t pending_until_ms = 0;
   std::uint32_t switched_to = 0;      // last next key id reported as switched to
+  std::uint32_t newest_previous = 0;  // highest key id seen as previous: older ones are not fetched again
+  keycast::TokenBucket fetch_budget{kFetchBurst, kFetchPerSecond};  // need-key events datagrams prompt
+  std::array<GcmReplay, 3> replay{};  // one per key of the KeySet
 };
 
 // A datagram parsed up to its keycast header (descramble).
@@ -362,28 +380,56 @@ class Worker {
     return nullptr;
   }
 
+  // A key id the channel does not hold that it will not fetch either: older
+  // than its previous key (a retired key is never fetched again, so replayed
+  // old datagrams stay dead) or further than kKeyWindow beyond its newest.
+  static bool refused(const ChannelState& st, std::uint32_t key_id, Counter& why) noexcept {
+    if (!st.keys || !st.keys->current.ready()) return false;
+    const std::uint32_t cur = st.keys->current.key_id();
+    const std::uint32_t newest = st.keys->has_next() ? st.keys->next.key_id() : cur;
+    const auto behind = static_cast<std::int32_t>(cur - key_id);
+    if (behind > 1 || (behind == 1 && key_id == st.newest_previous)) {
+      why = Counter::key_too_old;
+      return true;
+    }
+    if (static_cast<std::int32_t>(key_id - newest) > kKeyWindow) {
+      why = Counter::key_too_far_ahead;
+      return true;
+    }
+    return false;
+  }
+
   void descramble(rte_mbuf* m) {
     const std::uint64_t now_tsc = now_tsc_, now_ms = now_ms_;
     Datagram d;
     if (!parse(m, d)) return;
     ChannelState& st = state_[d.c->index];
+    Counter refusal;
     if (d.h.type == pktparse::MsgType::key_notice) {
       ctx_.counters->add(Counter::notices_received);
-      if (!find_key(st.keys, d.h.next_key_id)) need_key(*d.c, st, d.h.next_key_id, now_ms);
+      if (find_key(st.keys, d.h.next_key_id)) return rte_pktmbuf_free(m);
+      if (refused(st, d.h.next_key_id, refusal)) return drop(m, refusal);
+      need_key(*d.c, st, d.h.next_key_id, now_ms);
       return rte_pktmbuf_free(m);
     }
-    pktparse::PreparedKey* key = st.hold_count ? nullptr : find_key(st.keys, d.h.key_id);
-    if (key) return open(m, d, st, *key);
+    pktparse::PreparedKey* key = find_key(st.keys, d.h.key_id);
+    if (!key && refused(st, d.h.key_id, refusal)) return drop(m, refusal);
+    if (key && !st.hold_count) return open(m, d, st, *key);
 
     if (st.hold_count == st.hold_cap) return drop(m, Counter::hold_overflow);
     st.held[(st.hold_head + st.hold_count) % st.hold_cap] = {m, now_tsc};
     ++st.hold_count;
     ctx_.counters->add(Counter::held);
-    if (!find_key(st.keys, d.h.key_id)) need_key(*d.c, st, d.h.key_id, now_ms);
+    if (!key) need_key(*d.c, st, d.h.key_id, now_ms);
   }
 
+  // Asks the control thread for a key, at most kFetchBurst at once and
+  // kFetchPerSecond after that per channel, so that forged key ids cannot
+  // flood the key manager.
   void need_key(const Channel& c, ChannelState& st, std::uint32_t key_id, std::uint64_t now_ms) {
     if (st.pending_key_id == key_id && now_ms < st.pending_until_ms) return;
+    const keycast::TokenBucket::Clock::time_point t{std::chrono::milliseconds{now_ms - epoch_ms_ + 1}};
+    if (!st.fetch_budget.take(t)) return ctx_.counters->add(Counter::key_requests_rate_limited);
     st.pending_key_id = key_id;
     st.pending_until_ms = now_ms + kNeedRepeatMs;
     ctx_.counters->add(Counter::unknown_key_requests);
@@ -398,6 +444,8 @@ class Worker {
       if (!owned(c)) continue;
       ChannelState& st = state_[c.index];
       st.keys = ctx_.keys->read(c.index);
+      if (st.keys && st.keys->previous.ready())
+        st.newest_previous = std::max(st.newest_previous, st.keys->previous.key_id());
       while (st.hold_count) {
         const Held h = st.held[st.hold_head];
         Datagram d;
@@ -420,10 +468,22 @@ class Worker {
 
   // Descrambles in place, then removes the keycast header (L2-L4 move forward
   // over it) and the GCM tag, and rewrites L2-L4 for the output group.
+  // With GCM, a (key, seq) already delivered or behind the replay window is
+  // dropped before the tag is checked, and the seq recorded once it is.
   void open(rte_mbuf* m, Datagram& d, ChannelState& st, pktparse::PreparedKey& key) {
+    keycast::ReplayWindow* replay = nullptr;
+    if (d.h.suite == pktparse::Suite::aes128_gcm) {
+      replay = &replay_window(st, key.key_id());
+      switch (replay->check(d.h.seq)) {
+        case keycast::ReplayWindow::Verdict::fresh: break;
+        case keycast::ReplayWindow::Verdict::replayed: return drop(m, Counter::replayed);
+        case keycast::ReplayWindow::Verdict::too_old: return drop(m, Counter::replay_too_old);
+      }
+    }
     std::span<std::uint8_t> clear;
     const pktparse::Status s = pktparse::descramble(key, d.h, {d.frame + d.v.payload_offset, d.v.payload_len}, clear);
     if (unlikely(s != pktparse::Status::ok)) return drop(m, s);
+    if (replay) replay->accept(d.h.seq);
     if (&key == &st.keys->next && st.switched_to != key.key_id()) {
       st.switched_to = key.key_id();
       post({Event::Kind::switched, d.c->id, st.keys->current.key_id(), key.key_id(), 0, 0});
@@ -438,6 +498,19 @@ class Worker {
     ++st.datagrams;
     ++done_;
     tx(m);
+  }
+
+  // key_id's window, or a fresh one in place of a key no longer in the set
+  // (three windows, at most three keys).
+  static keycast::ReplayWindow& replay_window(ChannelState& st, std::uint32_t key_id) {
+    for (GcmReplay& r : st.replay)
+      if (r.key_id == key_id) return r.window;
+    for (GcmReplay& r : st.replay) {
+      if (find_key(st.keys, r.key_id)) continue;
+      r = GcmReplay{key_id, {}};
+      return r.window;
+    }
+    return st.replay[0].window;  // not reached
   }
 
   // ---- Both ----
@@ -495,6 +568,7 @@ class Worker {
   std::uint64_t sent_ = 0;  // frames the TX buffer sent, not yet in the counters
   std::uint64_t done_ = 0;  // datagrams (de)scrambled, not yet in the counters
   std::uint64_t now_tsc_ = 0, now_ms_ = 0;  // this iteration's clock
+  const std::uint64_t epoch_ms_ = ctx_.clock->now_ms();  // the fetch budgets' time starts here
   ChannelState state_[kMaxChannels];
 };
 

@@ -3,7 +3,10 @@
 // byte for byte; a key the descrambler did not load is fetched by id while
 // its datagrams are held, then they are delivered; a full hold queue and a
 // key nobody has drop and count; tampered and malformed datagrams are dropped
-// and counted, never forwarded.
+// and counted, never forwarded; forged and replayed datagrams (key ids far
+// ahead or behind, forged notices, KEYMGR_ADDR elsewhere, GCM replays, a
+// flood of key ids) neither get fetched, nor delivered twice, nor block the
+// channel.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -192,15 +195,38 @@ class DescrambleLab : public ::testing::Test {
     return kmclient::KeymgrClient(c);
   }
 
+  // The key manager's current key of channel ch, prepared.
+  std::unique_ptr<pktparse::PreparedKey> current_key(std::uint32_t ch) {
+    auto records = client().request_keys(ch);
+    EXPECT_TRUE(records) << records.error().message;
+    if (!records) return nullptr;
+    for (const auto& rec : *records) {
+      if (rec.state != kmproto::KeyState::current) continue;
+      auto key = std::make_unique<pktparse::PreparedKey>();
+      EXPECT_EQ(key->prepare(static_cast<pktparse::Suite>(rec.suite), rec.key_id, rec.material()), pktparse::Status::ok);
+      return key;
+    }
+    ADD_FAILURE() << "no current key for channel " << ch;
+    return nullptr;
+  }
+
   void TearDown() override { remove_runtime_dirs(); }
 
   TempDir dir_;
   std::unique_ptr<KeymgrProcess> km_;
 };
 
-// A scrambled frame on channel ch's scrambled group, made here with pktparse.
-Frame scrambled_frame(pktparse::PreparedKey& key, std::uint32_t ch, std::uint64_t seq, const Bytes& clear) {
-  pktparse::KcHeader h;
+Frame on_scrambled_group(std::uint32_t ch, const Bytes& udp) {
+  UdpSpec spec;
+  spec.src = ip("10.0.0.1");
+  spec.dst = ip("239.2.1." + std::to_string(ch));
+  return udp_frame(spec, udp);
+}
+
+// A scrambled frame on channel ch's scrambled group, made here with pktparse;
+// `tlvs` gives the header's TLVs.
+Frame scrambled_frame(pktparse::PreparedKey& key, std::uint32_t ch, std::uint64_t seq, const Bytes& clear,
+                      pktparse::KcHeader h = {}) {
   h.channel_id = ch;
   h.seq = seq;
   const std::size_t hdr_len = pktparse::header_len(h);
@@ -209,10 +235,16 @@ Frame scrambled_frame(pktparse::PreparedKey& key, std::uint32_t ch, std::uint64_
   const pktparse::Status s = pktparse::scramble(key, {}, h, udp.data(), udp.data() + hdr_len, clear.size());
   EXPECT_EQ(s, pktparse::Status::ok);
   if (key.suite() != pktparse::Suite::aes128_gcm) udp.resize(hdr_len + clear.size());
-  UdpSpec spec;
-  spec.src = ip("10.0.0.1");
-  spec.dst = ip("239.2.1." + std::to_string(ch));
-  return udp_frame(spec, udp);
+  return on_scrambled_group(ch, udp);
+}
+
+// A KEY_NOTICE for `channel_id` on channel ch's scrambled group.
+Frame notice_frame(std::uint32_t ch, std::uint32_t channel_id, pktparse::Suite suite, std::uint32_t current,
+                   std::uint32_t next) {
+  const pktparse::KcHeader h = pktparse::make_key_notice(channel_id, suite, current, next, 1000);
+  Bytes udp(pktparse::header_len(h));
+  pktparse::encode_header(h, udp.data());
+  return on_scrambled_group(ch, udp);
 }
 
 TEST_F(DescrambleLab, ScrambleThenDescrambleGivesTheInputBack) {
@@ -262,7 +294,7 @@ TEST_F(DescrambleLab, KeyNobodyHasOverflowsAndTimesOut) {
   ASSERT_NE(current, 0u);
   pktparse::PreparedKey forged;
   const Bytes material = raw_payload(16, 99);
-  ASSERT_EQ(forged.prepare(pktparse::Suite::aes128_ctr, current + 1000, material), pktparse::Status::ok);
+  ASSERT_EQ(forged.prepare(pktparse::Suite::aes128_ctr, current + 3, material), pktparse::Status::ok);
   std::vector<Frame> frames;
   for (std::uint64_t i = 0; i < 40; ++i) frames.push_back(scrambled_frame(forged, 1, i + 1, raw_payload(300, static_cast<std::uint32_t>(i))));
   write_pcap(file("forged.pcap"), frames);
@@ -312,6 +344,85 @@ TEST_F(DescrambleLab, TamperedAndMalformedDatagramsAreDropped) {
   EXPECT_EQ(counter(r.output, "gcm_auth_failed"), 1u) << r.output;
   EXPECT_EQ(counter(r.output, "kc_bad_magic"), 1u) << r.output;
   EXPECT_EQ(counter(r.output, "descrambled"), 2u) << r.output;
+}
+
+// GCM: a datagram replayed (same key and seq) is delivered once; the others
+// pass in order.
+TEST_F(DescrambleLab, ReplayedGcmDatagramsAreDeliveredOnce) {
+  start_keymgr(10000);
+  auto key = current_key(3);
+  ASSERT_TRUE(key);
+  std::vector<Frame> frames;
+  for (std::uint64_t seq = 1; seq <= 4; ++seq) frames.push_back(scrambled_frame(*key, 3, seq, raw_payload(200, static_cast<std::uint32_t>(40 + seq))));
+  const std::vector<Frame> wire = {frames[0], frames[1], frames[1], frames[2], frames[0], frames[3], frames[2]};
+  write_pcap(file("replayed.pcap"), wire);
+
+  const auto r = run(descramble_config(km_->port(), 64, 50, {3}), "replayed.pcap", "out.pcap");
+  EXPECT_EQ(read_pcap(file("out.pcap")).size(), 4u) << r.output;
+  EXPECT_EQ(counter(r.output, "descrambled"), 4u) << r.output;
+  EXPECT_EQ(counter(r.output, "replayed"), 3u) << r.output;
+}
+
+// Forged datagrams and notices cannot make the descrambler fetch keys far
+// from the ones it holds, nor redirect it (KEYMGR_ADDR is not acted on: its
+// key manager is the configured one), nor hold up the channel's good
+// datagrams.
+TEST_F(DescrambleLab, ForgedKeyIdsAndNoticesAreRefusedWithoutFetching) {
+  start_keymgr(10000);
+  auto key = current_key(1);
+  ASSERT_TRUE(key);
+  const std::uint32_t cur = key->key_id();  // cur - 5 may wrap: ids compare modulo 2^32
+  pktparse::PreparedKey ahead, behind;
+  const Bytes material = raw_payload(16, 7);
+  ASSERT_EQ(ahead.prepare(pktparse::Suite::aes128_ctr, cur + 100, material), pktparse::Status::ok);
+  ASSERT_EQ(behind.prepare(pktparse::Suite::aes128_ctr, cur - 5, material), pktparse::Status::ok);
+  pktparse::KcHeader elsewhere;
+  elsewhere.set(pktparse::TlvType::keymgr_addr4);
+  elsewhere.keymgr4.addr[0] = 192, elsewhere.keymgr4.addr[1] = 0, elsewhere.keymgr4.addr[2] = 2, elsewhere.keymgr4.addr[3] = 9;
+  elsewhere.keymgr4.port = 7700;
+  write_pcap(file("forged.pcap"), {
+      scrambled_frame(ahead, 1, 1, raw_payload(200, 1)),
+      notice_frame(1, 1, pktparse::Suite::aes128_ctr, cur, cur + 100),
+      scrambled_frame(behind, 1, 2, raw_payload(200, 2)),
+      notice_frame(1, 9, pktparse::Suite::aes128_ctr, cur, cur + 1),  // another channel's id on channel 1's group
+      scrambled_frame(*key, 1, 3, raw_payload(200, 3), elsewhere),
+      scrambled_frame(*key, 1, 4, raw_payload(200, 4)),
+  });
+
+  const auto r = run(descramble_config(km_->port(), 64, 50, {1}), "forged.pcap", "out.pcap");
+  EXPECT_EQ(read_pcap(file("out.pcap")).size(), 2u) << r.output;
+  EXPECT_EQ(counter(r.output, "descrambled"), 2u) << r.output;
+  EXPECT_EQ(counter(r.output, "key_too_far_ahead"), 2u) << r.output;
+  EXPECT_EQ(counter(r.output, "key_too_old"), 1u) << r.output;
+  EXPECT_EQ(counter(r.output, "channel_mismatch"), 1u) << r.output;
+  EXPECT_EQ(counter(r.output, "unknown_key_requests"), 0u) << r.output;
+  EXPECT_EQ(counter(r.output, "held"), 0u) << r.output;
+}
+
+// A flood of datagrams under ever other key ids (inside the window, no key
+// manager has them) spends the channel's fetch budget: the key manager is
+// asked a bounded number of times, and the rest is counted (each held
+// datagram asks; the hold queue takes 64).
+TEST_F(DescrambleLab, FetchesPromptedByForgedKeyIdsAreRateLimited) {
+  start_keymgr(10000);
+  auto key = current_key(1);
+  ASSERT_TRUE(key);
+  const std::uint32_t cur = key->key_id();
+  std::vector<Frame> frames;
+  for (std::uint32_t i = 0; i < 200; ++i) {
+    pktparse::PreparedKey forged;
+    const std::uint32_t id = cur + 2 + i % 14;  // never twice in a row
+    EXPECT_EQ(forged.prepare(pktparse::Suite::aes128_ctr, id, raw_payload(16, i)), pktparse::Status::ok);
+    frames.push_back(scrambled_frame(forged, 1, i + 1, raw_payload(100, i)));
+  }
+  write_pcap(file("flood.pcap"), frames);
+
+  const auto r = run(descramble_config(km_->port(), 64, 50, {1}), "flood.pcap", "out.pcap");
+  EXPECT_TRUE(read_pcap(file("out.pcap")).empty()) << r.output;
+  const std::uint64_t asked = counter(r.output, "unknown_key_requests");
+  EXPECT_GE(asked, 1u) << r.output;
+  EXPECT_LE(asked, 16u + 20u) << r.output;  // the burst, and at most a second of refill
+  EXPECT_GT(counter(r.output, "key_requests_rate_limited"), 0u) << r.output;
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 
 #include "keycast/key_source.h"
 #include "pktparse/key.h"
-#include "replay_window.h"
+#include "keycast/replay_window.h"
 
 namespace keycast::detail {
 

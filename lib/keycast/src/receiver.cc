@@ -241,9 +241,9 @@ Drop Receiver::Impl::open(Channel& ch, detail::SlotKey& slot, bool is_next, cons
   const bool gcm = h.suite == pktparse::Suite::aes128_gcm;
   if (gcm) {
     switch (slot.replay.check(h.seq)) {
-      case detail::ReplayWindow::Verdict::fresh: break;
-      case detail::ReplayWindow::Verdict::replayed: return Drop::replayed;
-      case detail::ReplayWindow::Verdict::too_old: return Drop::replay_too_old;
+      case ReplayWindow::Verdict::fresh: break;
+      case ReplayWindow::Verdict::replayed: return Drop::replayed;
+      case ReplayWindow::Verdict::too_old: return Drop::replay_too_old;
     }
   }
   if (const auto s = pktparse::descramble(*slot.key, h, datagram, clear); s != pktparse::Status::ok) {

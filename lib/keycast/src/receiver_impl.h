@@ -13,7 +13,7 @@
 #include "keycast/receiver.h"
 #include "keymgr_allow.h"
 #include "pktparse/keycast_header.h"
-#include "request_limits.h"
+#include "keycast/request_limits.h"
 
 namespace keycast {
 
@@ -50,9 +50,9 @@ class Receiver::Impl final : public KeySink {
         : slots(o.key_window), hold(o.hold_limit), budget(o.key_request_burst, o.key_requests_per_second) {}
     detail::KeySlots slots;
     detail::HoldQueue hold;
-    detail::TokenBucket budget;  // fetches prompted by datagrams
+    TokenBucket budget;  // fetches prompted by datagrams
     std::optional<pktparse::Suite> suite;
-    detail::InFlight requested;  // fetches not answered yet
+    InFlight requested;  // fetches not answered yet
     std::optional<Clock::time_point> fetch_at;  // when to ask for current and next
     Clock::time_point retry_not_before{};     // current-and-next fetches, after a failure
     Clock::time_point id_retry_not_before{};  // fetches by id for held datagrams, after a failure

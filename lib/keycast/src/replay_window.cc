@@ -1,7 +1,7 @@
 // ReplayWindow (see replay_window.h).
-#include "replay_window.h"
+#include "keycast/replay_window.h"
 
-namespace keycast::detail {
+namespace keycast {
 
 ReplayWindow::Verdict ReplayWindow::check(std::uint64_t seq) const noexcept {
   if (!any_ || seq > top_) return Verdict::fresh;
@@ -26,4 +26,4 @@ void ReplayWindow::accept(std::uint64_t seq) noexcept {
   bits_[word(seq)] |= bit(seq);
 }
 
-}  // namespace keycast::detail
+}  // namespace keycast

@@ -1,9 +1,9 @@
 // ReplayWindow: the GCM anti-replay bitmap of one key.
 #include <gtest/gtest.h>
 
-#include "replay_window.h"
+#include "keycast/replay_window.h"
 
-namespace keycast::detail {
+namespace keycast {
 namespace {
 
 using Verdict = ReplayWindow::Verdict;
@@ -58,4 +58,4 @@ TEST(ReplayWindow, HugeSeqs) {
 }
 
 }  // namespace
-}  // namespace keycast::detail
+}  // namespace keycast

@@ -9,7 +9,7 @@
 #include <array>
 #include <cstdint>
 
-namespace keycast::detail {
+namespace keycast {
 
 class ReplayWindow {
  public:
@@ -31,4 +31,4 @@ class ReplayWindow {
   bool any_ = false;
 };
 
-}  // namespace keycast::detail
+}  // namespace keycast

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace keycast::detail {
+namespace keycast {
 
 // `burst` fetches at once, then `per_second`.
 class TokenBucket {
@@ -72,4 +72,4 @@ class InFlight {
   bool current_and_next_ = false;
 };
 
-}  // namespace keycast::detail
+}  // namespace keycast
