@@ -33,6 +33,7 @@ namespace gateway {
   X(channel_mismatch, "keycast channel_id is not the input group's (dropped)")  \
   X(notices_received, "KEY_NOTICE datagrams received (never forwarded)")          \
   X(unknown_key_requests, "keys asked of the control thread by id")              \
+  X(key_resyncs, "current keys asked of the key manager after a key id far ahead") \
   X(held, "datagrams held while their key was fetched")                           \
   X(released, "held datagrams released once their key arrived")                   \
   X(hold_overflow, "datagrams of a full hold queue (dropped)")                    \

@@ -12,7 +12,8 @@ struct Event {
     switched,     // key_id finished (packets/bytes under it); now on next_key_id
     degraded,     // key_id ended with no next key: kept in use
     final_usage,  // stopping while on key_id (packets/bytes so far)
-    need_key,     // descramble: key_id arrived (DATA or NEXT_KEY_ID) and is not in the channel's KeySet
+    need_key,     // descramble: key_id arrived (DATA or NEXT_KEY_ID) and is not in the channel's KeySet;
+                  // key_id 0: one far ahead did, ask which keys are current
   };
   Kind kind = Kind::switched;
   std::uint32_t channel_id = 0;

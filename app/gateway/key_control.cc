@@ -232,6 +232,21 @@ void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
   k.wanted_retry_ms = now_ms + (kWantedBackoffMs << (k.wanted_tries - 1));
 }
 
+// Descramble: datagrams under a key far beyond ours (this gateway's input
+// was idle through many key changes, or they are forged): the key manager
+// says which keys are current, and its current and next replace ours if
+// they are newer.
+void KeyControl::resync(ChannelKeys& k) {
+  auto keys = fetcher_.request_keys(k.ch->id);
+  if (!keys) {
+    log(channel_name(k.ch->id) + ": current keys: " + keys.error().message);
+    return;
+  }
+  for (const kmproto::KeyState state : {kmproto::KeyState::current, kmproto::KeyState::next})
+    for (const kmproto::KeyRecord& r : *keys)
+      if (r.state == state) install(k, r, clock_.now_ms());
+}
+
 void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint64_t now_ms) {
   if (r.channel_id != k.ch->id || r.suite != static_cast<std::uint8_t>(k.ch->suite) || !k.current) {
     log(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " does not fit the channel: ignored");
@@ -281,6 +296,7 @@ void KeyControl::handle(const Event& e) {
   auto it = std::find_if(keys_.begin(), keys_.end(), [&](const ChannelKeys& k) { return k.ch->id == e.channel_id; });
   if (it == keys_.end()) return;
   ChannelKeys& k = *it;
+  if (e.kind == Event::Kind::need_key && e.key_id == 0) return resync(k);
   if (e.kind == Event::Kind::need_key) {
     const bool known = (k.current && k.current->key_id == e.key_id) || (k.next && k.next->key_id == e.key_id) ||
                        (k.previous && k.previous->key_id == e.key_id);

@@ -85,6 +85,7 @@ class KeyControl {
   void schedule_next_try(ChannelKeys& k, std::uint64_t now_ms);
   void fetch_next(ChannelKeys& k, std::uint64_t now_ms);
   void fetch_wanted(ChannelKeys& k, std::uint64_t now_ms);
+  void resync(ChannelKeys& k);
   // A key fetched by id: next, a newer current, or previous, by its id.
   void install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint64_t now_ms);
   std::uint16_t key_length(const ChannelConfig& c) const;

@@ -86,7 +86,7 @@ struct ChannelState {
   std::uint32_t hold_cap = 0, hold_head = 0, hold_count = 0;
   std::uint64_t hold_ticks = 0;       // hold_ms in TSC ticks
   std::uint32_t pending_key_id = 0;   // asked of the control thread
-  std::uint64_t pending_until_ms = 0;
+  std::uint64_t pending_until_ms = 0; // 0: nothing asked yet
   std::uint32_t switched_to = 0;      // last next key id reported as switched to
   std::uint32_t newest_previous = 0;  // highest key id seen as previous: older ones are not fetched again
   keycast::TokenBucket fetch_budget{kFetchBurst, kFetchPerSecond};  // need-key events datagrams prompt
@@ -408,12 +408,12 @@ class Worker {
     if (d.h.type == pktparse::MsgType::key_notice) {
       ctx_.counters->add(Counter::notices_received);
       if (find_key(st.keys, d.h.next_key_id)) return rte_pktmbuf_free(m);
-      if (refused(st, d.h.next_key_id, refusal)) return drop(m, refusal);
+      if (refused(st, d.h.next_key_id, refusal)) return refuse(m, *d.c, st, refusal, now_ms);
       need_key(*d.c, st, d.h.next_key_id, now_ms);
       return rte_pktmbuf_free(m);
     }
     pktparse::PreparedKey* key = find_key(st.keys, d.h.key_id);
-    if (!key && refused(st, d.h.key_id, refusal)) return drop(m, refusal);
+    if (!key && refused(st, d.h.key_id, refusal)) return refuse(m, *d.c, st, refusal, now_ms);
     if (key && !st.hold_count) return open(m, d, st, *key);
 
     if (st.hold_count == st.hold_cap) return drop(m, Counter::hold_overflow);
@@ -423,7 +423,15 @@ class Worker {
     if (!key) need_key(*d.c, st, d.h.key_id, now_ms);
   }
 
-  // Asks the control thread for a key, at most kFetchBurst at once and
+  // A key far ahead may mean this gateway's keys fell behind (its input idle
+  // through key changes): the key manager, not the datagram, says which keys
+  // are current (key id 0), at the datagram's fetch budget.
+  void refuse(rte_mbuf* m, const Channel& c, ChannelState& st, Counter why, std::uint64_t now_ms) {
+    if (why == Counter::key_too_far_ahead) need_key(c, st, 0, now_ms);
+    drop(m, why);
+  }
+
+  // Asks the control thread for a key (0: which keys are current), at most kFetchBurst at once and
   // kFetchPerSecond after that per channel, so that forged key ids cannot
   // flood the key manager.
   void need_key(const Channel& c, ChannelState& st, std::uint32_t key_id, std::uint64_t now_ms) {
@@ -432,7 +440,7 @@ class Worker {
     if (!st.fetch_budget.take(t)) return ctx_.counters->add(Counter::key_requests_rate_limited);
     st.pending_key_id = key_id;
     st.pending_until_ms = now_ms + kNeedRepeatMs;
-    ctx_.counters->add(Counter::unknown_key_requests);
+    ctx_.counters->add(key_id ? Counter::unknown_key_requests : Counter::key_resyncs);
     post({Event::Kind::need_key, c.id, key_id, 0, 0, 0});
   }
 

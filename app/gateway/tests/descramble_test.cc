@@ -396,6 +396,7 @@ TEST_F(DescrambleLab, ForgedKeyIdsAndNoticesAreRefusedWithoutFetching) {
   EXPECT_EQ(counter(r.output, "key_too_old"), 1u) << r.output;
   EXPECT_EQ(counter(r.output, "channel_mismatch"), 1u) << r.output;
   EXPECT_EQ(counter(r.output, "unknown_key_requests"), 0u) << r.output;
+  EXPECT_EQ(counter(r.output, "key_resyncs"), 1u) << r.output;  // "which keys are current?", once
   EXPECT_EQ(counter(r.output, "held"), 0u) << r.output;
 }
 
