@@ -42,6 +42,10 @@ struct TlsConfig {
   std::filesystem::path cert;
   std::filesystem::path key;
   std::filesystem::path ca;
+  // A replica's identity toward its master (CN = server.replica_peer_id);
+  // empty on a master.
+  std::filesystem::path client_cert;
+  std::filesystem::path client_key;
 };
 
 struct PeerConfig {

@@ -76,7 +76,7 @@ KeymgrConfig load(const tomlcheck::Document& doc, const std::filesystem::path& b
   if (!server) (void)root.required_table("server");  // throws "missing table [server]"
   cfg.server = detail::read_server(*server);
   if (tls) {
-    cfg.tls = detail::read_tls(*tls, base_dir);
+    cfg.tls = detail::read_tls(*tls, base_dir, cfg.server.role);
   } else if (!cfg.server.lab) {
     throw tomlcheck::error_at(server->where("lab"), "missing table [tls] (required unless server.lab = true)");
   }

@@ -14,7 +14,7 @@
 namespace keymgr::detail {
 
 ServerConfig read_server(tomlcheck::Table& t);
-TlsConfig read_tls(tomlcheck::Table& t, const std::filesystem::path& base_dir);
+TlsConfig read_tls(tomlcheck::Table& t, const std::filesystem::path& base_dir, ServerRole role);
 ChannelConfig read_channel(tomlcheck::Table& t);
 PeerConfig read_peer(tomlcheck::Table& t, bool lab);
 

@@ -84,18 +84,30 @@ ServerConfig read_server(tomlcheck::Table& t) {
   return s;
 }
 
-TlsConfig read_tls(tomlcheck::Table& t, const std::filesystem::path& base_dir) {
+TlsConfig read_tls(tomlcheck::Table& t, const std::filesystem::path& base_dir, ServerRole role) {
   const auto cert = t.optional_string("cert");
   const auto key = t.optional_string("key");
   const auto ca = t.optional_string("ca");
+  const auto client_cert = t.optional_string("client_cert");
+  const auto client_key = t.optional_string("client_key");
   t.check_unknown_keys();
-  auto path = [&](std::string_view name, const std::optional<std::string>& v) {
-    if (!v) t.fail_missing(name);
+  auto path = [&](std::string_view name, const std::optional<std::string>& v,
+                  std::string_view why = {}) -> std::filesystem::path {
+    if (!v) t.fail_missing(name, why);
     if (v->empty()) t.fail(name, "must not be empty");
     const std::filesystem::path p(*v);
     return p.is_absolute() || base_dir.empty() ? p : base_dir / p;
   };
-  return TlsConfig{path("cert", cert), path("key", key), path("ca", ca)};
+  TlsConfig c{path("cert", cert), path("key", key), path("ca", ca), {}, {}};
+  if (role == ServerRole::master) {
+    for (const char* name : {"client_cert", "client_key"})
+      if (t.contains(name)) t.fail(name, "only allowed when server.role = \"replica\"");
+    return c;
+  }
+  const char* why = "required for a replica: its certificate toward the master (CN = server.replica_peer_id)";
+  c.client_cert = path("client_cert", client_cert, why);
+  c.client_key = path("client_key", client_key, why);
+  return c;
 }
 
 }  // namespace keymgr::detail

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "kmclient/server_name.h"
 #include "kmproto/frame.h"
 #include "kmproto/frame_builder.h"
 #include "kmproto/key_record.h"
@@ -34,6 +35,7 @@ class ReplicaSession : public std::enable_shared_from_this<ReplicaSession<Stream
   void start() {
     arm_watchdog();
     if constexpr (std::is_same_v<Stream, TlsStream>) {
+      kmclient::expect_server_name(stream_.native_handle(), config_.server.master->host);
       stream_.async_handshake(asio::ssl::stream_base::client, [self = this->shared_from_this()](const asio::error_code& ec) {
         if (ec) return self->down("TLS handshake with master: " + ec.message());
         self->greet();
@@ -157,8 +159,8 @@ std::unique_ptr<asio::ssl::context> make_client_tls(const TlsConfig& tls) {
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
   asio::error_code ec;
-  ctx->use_certificate_chain_file(tls.cert.string(), ec);
-  if (!ec) ctx->use_private_key_file(tls.key.string(), asio::ssl::context::pem, ec);
+  ctx->use_certificate_chain_file(tls.client_cert.string(), ec);
+  if (!ec) ctx->use_private_key_file(tls.client_key.string(), asio::ssl::context::pem, ec);
   if (!ec) ctx->load_verify_file(tls.ca.string(), ec);
   if (ec) throw std::runtime_error("replica TLS client identity: " + ec.message());
   ctx->set_verify_mode(asio::ssl::verify_peer);

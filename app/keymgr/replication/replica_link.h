@@ -17,8 +17,10 @@
 
 namespace keymgr {
 
-// TLS 1.3 client context presenting the [tls] cert (CN = replica_peer_id) and
-// verifying the master against the [tls] CA. Throws std::runtime_error.
+// TLS 1.3 client context presenting [tls] client_cert (CN = replica_peer_id)
+// and verifying the master against the [tls] CA (each session also checks
+// that the master's certificate names the host it dialled). Throws
+// std::runtime_error.
 std::unique_ptr<asio::ssl::context> make_client_tls(const TlsConfig& tls);
 
 class ReplicaLink {

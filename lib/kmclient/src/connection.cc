@@ -2,6 +2,8 @@
 // each bounded by poll() against a deadline.
 #include "connection.h"
 
+#include "kmclient/server_name.h"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -173,17 +175,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const Endpoint& ep, SSL_CTX
 }
 
 Result<void> Connection::handshake(const Endpoint& ep, Deadline deadline) {
-  // The key manager's certificate must name the host we dialled.
-  in6_addr ip{};
-  const bool literal = ::inet_pton(AF_INET, ep.host.c_str(), &ip) == 1 || ::inet_pton(AF_INET6, ep.host.c_str(), &ip) == 1;
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
-  if (literal) {
-    X509_VERIFY_PARAM_set1_ip_asc(param, ep.host.c_str());
-  } else {
-    X509_VERIFY_PARAM_set1_host(param, ep.host.c_str(), 0);
-    // SSL_set_tlsext_host_name without its C cast.
-    SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(ep.host.c_str()));
-  }
+  expect_server_name(ssl_, ep.host);
   SigpipeGuard guard;
   for (;;) {
     const int rc = SSL_connect(ssl_);

@@ -282,6 +282,13 @@ INSTANTIATE_TEST_SUITE_P(
              "keymgr.toml:1:1: missing table [tls] (required unless server.lab = true)"},
         Case{"tls_missing_ca", LAB_SERVER "[tls]\ncert = \"c\"\nkey = \"k\"\n" CHANNEL1,
              "keymgr.toml:5:1: missing key 'ca' in [tls]"},
+        Case{"tls_replica_without_client_cert", "[server]\nlisten = \"127.0.0.1:7701\"\nrole = \"replica\"\n"
+                                                "master = \"127.0.0.1:7700\"\nreplica_peer_id = \"r\"\n"
+                                                "kek_file = \"kek\"\n[tls]\ncert = \"c\"\nkey = \"k\"\nca = \"a\"\n" CHANNEL1,
+             "keymgr.toml:7:1: missing key 'client_cert' in [tls] (required for a replica: its certificate toward "
+             "the master (CN = server.replica_peer_id))"},
+        Case{"tls_master_with_client_key", LAB_SERVER "[tls]\ncert = \"c\"\nkey = \"k\"\nca = \"a\"\nclient_key = \"x\"\n" CHANNEL1,
+             "keymgr.toml:9:14: tls.client_key: only allowed when server.role = \"replica\""},
         Case{"replica_without_master", "[server]\nlisten = \"127.0.0.1:7701\"\nrole = \"replica\"\nlab = true\n"
                                        "kek_file = \"kek\"\n" CHANNEL1,
              "keymgr.toml:1:1: missing key 'master' in [server] (required when role = \"replica\")"},
