@@ -22,6 +22,7 @@ namespace gateway {
   X(notices_sent, "KEY_NOTICE datagrams sent")                                    \
   X(not_a_channel, "UDP datagrams to no configured channel (dropped)")            \
   X(no_key, "datagrams of a channel without a usable key (dropped)")              \
+  X(seq_not_reserved, "datagrams whose seq seq_file has not reserved yet (dropped)") \
   X(multi_segment, "multi-segment mbufs (dropped)")                               \
   X(no_headroom, "mbufs without headroom for the keycast header (dropped)")       \
   X(no_tailroom, "mbufs without tailroom for the GCM tag (dropped)")              \

@@ -31,6 +31,7 @@
 #include "key_table.h"
 #include "kmclient/client.h"
 #include "kmproto/key_record.h"
+#include "secmem/allocator.h"
 
 namespace gateway {
 
@@ -97,7 +98,7 @@ class KeyControl {
   std::unique_ptr<kmclient::KeymgrClient> client_;  // null without keys.endpoints
   KeyFetcher fetcher_;
   std::uint64_t startup_timeout_ms_;
-  std::vector<ChannelKeys> keys_;
+  std::vector<ChannelKeys, secmem::Allocator<ChannelKeys>> keys_;  // key records: secret memory
 };
 
 }  // namespace gateway

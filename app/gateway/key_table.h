@@ -3,6 +3,12 @@
 // its cipher contexts changes it); a replaced set is retired through
 // rte_rcu_qsbr and wiped once no worker can still hold it.
 //
+// KeySets live in secret memory (secmem: out of core dumps, wiped again when
+// freed), not in DPDK memory: MADV_DONTDUMP applies to whole mappings, and
+// rte_malloc's heap shares its pages (hugepages, or the --no-huge area) with
+// mbufs and rings; a set is a few KB read by one worker, so NUMA placement
+// does not matter for it.
+//
 // QSBR contract: a worker reports a quiescent state once per loop iteration
 // and keeps no KeySet pointer across that report.
 #pragma once
@@ -14,6 +20,7 @@
 
 #include "channel_table.h"
 #include "pktparse/key.h"
+#include "secmem/allocator.h"
 
 struct rte_rcu_qsbr;
 
@@ -21,7 +28,7 @@ namespace gateway {
 
 // Scramble mode uses current and next; descramble mode picks among all three
 // by key_id.
-struct KeySet {
+struct KeySet : secmem::InSecretMemory {
   pktparse::PreparedKey previous;    // descramble: kept for the grace period after a switch
   pktparse::PreparedKey current;
   pktparse::PreparedKey next;        // next.ready() is false until the next key exists
@@ -38,7 +45,7 @@ struct KeySet {
 
 class KeyTable {
  public:
-  KeyTable();  // after rte_eal_init
+  KeyTable();  // needs no EAL
   ~KeyTable();  // wipes and frees every set; workers must have stopped
   KeyTable(const KeyTable&) = delete;
   KeyTable& operator=(const KeyTable&) = delete;

@@ -1,5 +1,10 @@
-// Port and mbuf pool setup.
+// Port and mbuf pool setup; link state polling.
 #include "ports.h"
+
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -72,7 +77,10 @@ rte_mempool* create_pool(const PortConfig& ports) {
   if (!pool && rte_errno == ENOMEM)
     pool = rte_pktmbuf_pool_create("keycast_mbufs", n, cache, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   if (!pool)
-    throw std::runtime_error(dpdk_error("mbuf pool of " + std::to_string(n) + " mbufs (raise -m, or lower ports.mbufs)",
+    throw std::runtime_error(dpdk_error("mbuf pool of " + std::to_string(n) +
+                                            " mbufs (give EAL more memory: more free hugepages, see "
+                                            "scripts/hugepages/reserve, or a larger -m with --no-huge; or lower "
+                                            "ports.mbufs)",
                                         rte_errno));
   return pool;
 }
@@ -129,6 +137,43 @@ void Ports::close_all() noexcept {
     (void)rte_eth_dev_close(p);
   }
   started_.clear();
+}
+
+LinkWatch::LinkWatch(const std::vector<std::uint16_t>& ports)
+    : ioctl_fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+  for (const std::uint16_t p : ports) {
+    Link l;
+    l.port = p;
+    rte_eth_dev_info info{};
+    char name[IF_NAMESIZE] = {};
+    if (rte_eth_dev_info_get(p, &info) == 0 && info.if_index != 0 && ::if_indextoname(info.if_index, name))
+      l.kernel_name = name;
+    links_.push_back(std::move(l));
+  }
+}
+
+LinkWatch::~LinkWatch() {
+  if (ioctl_fd_ >= 0) ::close(ioctl_fd_);
+}
+
+bool LinkWatch::is_up(const Link& l) const {
+  rte_eth_link link{};
+  if (rte_eth_link_get_nowait(l.port, &link) == 0 && link.link_status == RTE_ETH_LINK_DOWN) return false;
+  if (l.kernel_name.empty() || ioctl_fd_ < 0) return true;
+  ifreq ifr{};
+  std::memcpy(ifr.ifr_name, l.kernel_name.data(), std::min<std::size_t>(l.kernel_name.size(), IF_NAMESIZE - 1));
+  if (::ioctl(ioctl_fd_, SIOCGIFFLAGS, &ifr) != 0) return errno != ENODEV;  // the interface is gone: down
+  return (ifr.ifr_flags & IFF_RUNNING) != 0;
+}
+
+std::vector<LinkWatch::Change> LinkWatch::poll() {
+  std::vector<Change> out;
+  for (Link& l : links_) {
+    const bool up = is_up(l);
+    if (up != l.up) out.push_back({l.port, up});
+    l.up = up;
+  }
+  return out;
 }
 
 std::vector<std::vector<RxQueue>> assign_rx_queues(const std::vector<RxQueue>& queues, unsigned workers) {

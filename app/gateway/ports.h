@@ -1,10 +1,11 @@
 // The mbuf pool and the ports: each input port with as many RX queues as
 // there are workers (or as it offers), the output port with one TX queue per
 // worker; started and stopped together. Which worker polls which RX queue is
-// decided here too (assign_rx_queues).
+// decided here too (assign_rx_queues), and the links are watched (LinkWatch).
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "config/gateway_config.h"
@@ -45,6 +46,40 @@ class Ports {
   unsigned workers_ = 0;
   std::uint16_t mtu_ = 1500;
   std::uint8_t mac_[6] = {};
+};
+
+// The link of each started port, polled by the control thread (never a
+// worker): the PMD's link status (rte_eth_link_get_nowait) and, for a port on
+// a kernel interface (dev_info.if_index: af_packet, tap), that interface's
+// IFF_RUNNING (up and carrier), which DPDK 22.11's af_packet never reports.
+// While a link is down, what the PMD cannot send is dropped and counted
+// (tx_dropped, the port's oerrors); af_packet sends the frames still in its
+// ring once the link is back.
+class LinkWatch {
+ public:
+  struct Change {
+    std::uint16_t port = 0;
+    bool up = false;
+  };
+  explicit LinkWatch(const std::vector<std::uint16_t>& ports);
+  ~LinkWatch();
+  LinkWatch(const LinkWatch&) = delete;
+  LinkWatch& operator=(const LinkWatch&) = delete;
+
+  // Links that went down or came up since the last poll (the first poll:
+  // those down at start), each change once.
+  std::vector<Change> poll();
+
+ private:
+  struct Link {
+    std::uint16_t port = 0;
+    std::string kernel_name;  // empty: no kernel interface behind the port
+    bool up = true;
+  };
+  bool is_up(const Link& l) const;
+
+  std::vector<Link> links_;
+  int ioctl_fd_ = -1;
 };
 
 // Deals the RX queues out to `workers` workers in turn, so that with one

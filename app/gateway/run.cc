@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "placement.h"
 #include "ports.h"
+#include "seq_lease.h"
 #include "telemetry.h"
 #include "worker.h"
 
@@ -95,6 +96,16 @@ void report_port_drops(const std::vector<std::uint16_t>& inputs, std::uint16_t o
   }
 }
 
+std::string link_change_text(const LinkWatch::Change& c, std::uint16_t output) {
+  const bool out = c.port == output;
+  std::string text = "port " + std::to_string(c.port) + (out ? " (output)" : " (input)") + " link " +
+                     (c.up ? "up" : "down");
+  if (!c.up)
+    text += out ? ": until it is up, what the PMD cannot send is dropped and counted (tx_dropped, the port's oerrors)"
+                : ": nothing is received on it until it is up";
+  return text;
+}
+
 // Everything one worker owns besides its context: event ring and inbox.
 struct WorkerSlot {
   WorkerContext ctx;
@@ -136,6 +147,16 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   }
 
   const TscClock clock;
+  std::unique_ptr<SeqLease> seq;
+  if (config.mode == Mode::scramble) {
+    try {
+      seq = std::make_unique<SeqLease>(config.seq_file, clock.start_unix_ns());
+    } catch (const std::exception& e) {
+      say(e.what());
+      return kExitCannotStart;
+    }
+    say(seq->start_note());
+  }
   KeyTable table;
   KeyControl control(config, *channels, table, clock);
   const auto missing = control.load_initial_keys();
@@ -194,6 +215,10 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
         ctx.channels = channels.get();
         ctx.keys = &table;
         ctx.clock = &clock;
+        if (seq) {
+          ctx.first_seq = seq->first();
+          ctx.seq_limit = &seq->limit();
+        }
         ctx.events = slot->events.get();
         ctx.owners = owners.get();
         ctx.quit = &g_stop;
@@ -221,6 +246,9 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     }
 
     std::vector<std::uint16_t> input_ports = config.ports.inputs;
+    std::vector<std::uint16_t> all_ports = input_ports;
+    all_ports.push_back(config.ports.output);
+    LinkWatch links(all_ports);
     Telemetry telemetry({config.mode, lcores, input_ports, config.ports.output, channels.get(), &clock, all,
                          channel_stats.get()});
     std::uint64_t observed_ms = 0;
@@ -228,6 +256,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       const std::uint64_t now = clock.now_ms();
       if (now - observed_ms < kObservePeriodMs) return;
       observed_ms = now;
+      for (const LinkWatch::Change& c : links.poll()) say(link_change_text(c, config.ports.output));
       auto ids = control.key_ids();
       if (metrics) metrics->update(sum_counters(all), ids, channel_stats.get(), now);
       telemetry.publish_keys(std::move(ids));
@@ -254,6 +283,12 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     while (!g_stop.load(std::memory_order_relaxed)) {
       drain_events();
       control.tick();
+      if (seq) {
+        std::uint64_t next_seq = 0;
+        for (std::size_t i = 0; i < channels->size(); ++i)
+          next_seq = std::max(next_seq, channel_stats[i].seq.load(std::memory_order_relaxed));
+        seq->keep_ahead(next_seq, clock.now_ms());
+      }
       observe();
       if (options.idle_exit_ms) {
         std::uint64_t last = started_ms;
@@ -302,15 +337,23 @@ void install_stop_signals() {
   (void)sigaction(SIGTERM, &sa, nullptr);
 }
 
-int run(const RunOptions& options) {
+std::optional<GatewayConfig> load_config(const std::string& file) {
   GatewayConfig config;
   try {
-    config = load_gateway_config(options.config);
+    config = load_gateway_config(file);
   } catch (const std::exception& e) {
     say(e.what());
-    return kExitBadConfig;
+    return std::nullopt;
   }
-  return serve(config, options);
+  try {
+    (void)std::make_unique<ChannelTable>(config);  // its limits are the config's too
+  } catch (const std::exception& e) {
+    say(file + ": " + e.what());
+    return std::nullopt;
+  }
+  return config;
 }
+
+int run(const GatewayConfig& config, const RunOptions& options) { return serve(config, options); }
 
 }  // namespace gateway

@@ -144,8 +144,12 @@ class Worker {
         prev_tsc = now_tsc_;
       }
 
-      if constexpr (M == Mode::scramble) update_keys();
-      else update_holds();
+      if constexpr (M == Mode::scramble) {
+        seq_limit_ = ctx_.seq_limit->load(std::memory_order_acquire);
+        update_keys();
+      } else {
+        update_holds();
+      }
 
       // Handed over by other workers: they arrived before this iteration.
       std::uint32_t work =
@@ -296,6 +300,7 @@ class Worker {
     if (unlikely(!own(*c, m))) return;
     ChannelState& st = state_[c->index];
     if (unlikely(!st.key)) return drop(m, Counter::no_key);
+    if (unlikely(st.seq >= seq_limit_)) return drop(m, Counter::seq_not_reserved);
 
     const std::uint16_t datagram_end = static_cast<std::uint16_t>(v.payload_offset + v.payload_len);
     if (m->data_len > datagram_end) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - datagram_end));
@@ -576,6 +581,7 @@ class Worker {
   std::uint64_t sent_ = 0;  // frames the TX buffer sent, not yet in the counters
   std::uint64_t done_ = 0;  // datagrams (de)scrambled, not yet in the counters
   std::uint64_t now_tsc_ = 0, now_ms_ = 0;  // this iteration's clock
+  std::uint64_t seq_limit_ = 0;             // scramble: this iteration's SeqLease limit
   const std::uint64_t epoch_ms_ = ctx_.clock->now_ms();  // the fetch budgets' time starts here
   ChannelState state_[kMaxChannels];
 };
@@ -603,9 +609,9 @@ int worker_main(void* arg) {
       return -1;
     }
   }
-  // seq never repeats under one key, even across restarts on a key the key
-  // manager keeps: it starts from the time in nanoseconds.
-  const std::uint64_t first_seq = ctx.clock->now_ms() * 1000000;
+  // seq never repeats under one key, also across restarts: where it starts
+  // and how far it may go are the control thread's SeqLease (seq_lease.h).
+  const std::uint64_t first_seq = ctx.first_seq;
   if (ctx.mode == Mode::scramble) {
     Worker<Mode::scramble> w(ctx, txb, first_seq, hold);
     w.run();

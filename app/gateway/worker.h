@@ -54,6 +54,10 @@ struct WorkerContext {
   const ChannelTable* channels = nullptr;
   const KeyTable* keys = nullptr;
   const TscClock* clock = nullptr;
+  // Scramble: every channel's first seq, and the reservation it must stay
+  // below (SeqLease, published by the control thread).
+  std::uint64_t first_seq = 0;
+  const std::atomic<std::uint64_t>* seq_limit = nullptr;
   rte_ring* events = nullptr;  // this worker produces, the control thread consumes
   ChannelOwners* owners = nullptr;
   rte_ring* const* inboxes = nullptr;  // every worker's inbox (MP/SC rings of mbufs), by index

@@ -12,6 +12,7 @@
 
 #include "cli_config.h"
 #include "config/keymgr_config.h"
+#include "kek_watch.h"
 #include "metrics/metrics.h"
 #include "replication/replica_link.h"
 #include "server/listener.h"
@@ -88,13 +89,14 @@ int init_state(const std::string& config_file, const std::string& state_dir) {
 int serve(const std::string& config_file, const std::string& state_dir) {
   const auto config = load_config_or_say(config_file);
   if (!config) return 2;
-  auto opened = store::open_store(state_dir, kek_path(config->server, state_dir).string(),
-                                  store::StateLock::Mode::shared,
-                                  [](const std::string& line) { std::cerr << "keycast-keymgr: " << line << "\n"; });
+  const auto say = [](const std::string& line) { std::cerr << "keycast-keymgr: " << line << "\n"; };
+  const std::string kek_file = kek_path(config->server, state_dir).string();
+  auto opened = store::open_store(state_dir, kek_file, store::StateLock::Mode::shared, say);
   if (!opened) {
     std::cerr << "keycast-keymgr: " << opened.message() << "\n";
     return 1;
   }
+  KekWatch kek_watch(kek_file, say);
 
   KeyService service(*config, opened->store, unix_ms);
   if (std::string why; !service.load(&why)) {
@@ -154,6 +156,7 @@ int serve(const std::string& config_file, const std::string& state_dir) {
   };
 
   asio::steady_timer ticker(io);
+  unsigned ticks = 0;
   std::function<void()> schedule = [&] {
     ticker.expires_after(std::chrono::milliseconds(50));
     ticker.async_wait([&](const asio::error_code& ec) {
@@ -161,6 +164,7 @@ int serve(const std::string& config_file, const std::string& state_dir) {
       service.tick();
       shm.publish();
       if (metrics) update_metrics();
+      if (++ticks % 20 == 0) kek_watch.check();  // once a second
       schedule();
     });
   };

@@ -2,6 +2,10 @@
 // with options.h's parsers so that a bad one is reported at its line.
 #include "config_file.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "keycast/endpoint.h"
 #include "tomlcheck/document.h"
 
@@ -46,16 +50,26 @@ void read_receive(tomlcheck::Table t, Options& o) {
   t.check_unknown_keys();
 }
 
+std::string line_of(const tomlcheck::Table& t, std::string_view key) {
+  return "line " + std::to_string(t.where(key).line);
+}
+
 void read_joins(std::vector<tomlcheck::Table> joins, Options& o) {
+  std::vector<JoinSpec> specs;
   for (std::size_t i = 0; i < joins.size(); ++i) {
     auto& t = joins[i];
     const std::string group = t.required_string("group");
-    if (!parse_join(group)) {
+    const auto spec = parse_join(group);
+    if (!spec) {
       t.fail("group", "expected GROUP:PORT, [V6]:PORT or GROUP:PORT@SOURCE (source-specific: a multicast group)");
     }
     o.joins.push_back(group);
     if (const auto ch = t.optional_int("channel", 1, UINT32_MAX)) {
       if (o.channels.size() != i) t.fail("channel", "give a channel in every [[join]] or in none");
+      for (std::size_t k = 0; k < o.channels.size(); ++k)
+        if (o.channels[k] == *ch)
+          t.fail("channel", "channel " + std::to_string(*ch) + " is already received by the [[join]] of " +
+                                line_of(joins[k], "channel") + " (a channel is received from one group)");
       o.channels.push_back(static_cast<std::uint32_t>(*ch));
     } else if (!o.channels.empty()) {
       t.fail_missing("channel", "the first [[join]] has one: give one in every [[join]] or in none");
@@ -67,14 +81,15 @@ void read_joins(std::vector<tomlcheck::Table> joins, Options& o) {
     } else if (!o.outs.empty()) {
       t.fail_missing("out", "the first [[join]] has one: give one in every [[join]] or in none");
     }
+    for (std::size_t k = 0; k < specs.size(); ++k)
+      if (same_join(specs[k], *spec))
+        t.fail("group", group + " is already joined (" + line_of(joins[k], "group") + ')');
+    specs.push_back(*spec);
     t.check_unknown_keys();
   }
 }
 
-}  // namespace
-
-Options load_config(const std::filesystem::path& file) {
-  const auto doc = tomlcheck::Document::from_file(file);
+Options load(const tomlcheck::Document& doc) {
   auto root = doc.root();
   Options o;
   read_keymgr(root.required_table("keymgr"), o);
@@ -82,6 +97,14 @@ Options load_config(const std::filesystem::path& file) {
   read_joins(root.required_table_array("join"), o);
   root.check_unknown_keys();
   return o;
+}
+
+}  // namespace
+
+Options load_config(const std::filesystem::path& file) { return load(tomlcheck::Document::from_file(file)); }
+
+Options load_config_string(std::string_view text, std::string name) {
+  return load(tomlcheck::Document::from_string(text, std::move(name)));
 }
 
 Options merge(Options o, const Options& f, const std::function<bool(const char*)>& given) {

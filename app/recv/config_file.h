@@ -23,6 +23,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <string>
+#include <string_view>
 
 #include "options.h"
 
@@ -30,6 +32,8 @@ namespace keycast_recv {
 
 // Throws tomlcheck::ConfigError.
 Options load_config(const std::filesystem::path& file);
+// The same from text; messages name it `name`.
+Options load_config_string(std::string_view text, std::string name);
 
 // The file's options with those given on the command line (given(flag))
 // taken from `flags` instead; --join brings its own --channel and --out.

@@ -93,6 +93,11 @@ std::optional<JoinSpec> parse_join(std::string_view text) {
   return j;
 }
 
+bool same_join(const JoinSpec& a, const JoinSpec& b) {
+  const auto source = [](const JoinSpec& j) { return j.source ? j.source->to_string() : std::string(); };
+  return a.group.to_string() == b.group.to_string() && source(a) == source(b);
+}
+
 std::optional<OutSpec> parse_out(std::string_view text) {
   OutSpec o;
   if (text == "stdout" || text == "-") return o;
@@ -132,13 +137,21 @@ Plan make_plan(const Options& o) {
   for (const auto& j : o.joins) {
     const auto spec = parse_join(j);
     if (!spec) return bad("--join " + j + ": expected GROUP:PORT or GROUP:PORT@SOURCE (SSM needs a multicast group)");
+    for (const JoinSpec& earlier : p.joins)
+      if (same_join(earlier, *spec))
+        return bad(earlier.text == j ? "--join " + j + " is given twice"
+                                     : "--join " + j + " is the same group as --join " + earlier.text);
     p.joins.push_back(*spec);
   }
   if (!o.channels.empty() && o.channels.size() != o.joins.size()) {
     return bad("give one --channel per --join (in the same order), or none to learn channels from the datagrams");
   }
-  for (const auto c : o.channels) {
-    if (c == 0) return bad("--channel: channel ids are non-zero");
+  for (std::size_t i = 0; i < o.channels.size(); ++i) {
+    if (o.channels[i] == 0) return bad("--channel: channel ids are non-zero");
+    for (std::size_t k = 0; k < i; ++k)
+      if (o.channels[k] == o.channels[i])
+        return bad("--channel " + std::to_string(o.channels[i]) + " is given for two joins (" + o.joins[k] + " and " +
+                   o.joins[i] + "): a channel is received from one group");
   }
   p.channels = o.channels;
   if (o.outs.size() > 1 && o.outs.size() != o.joins.size()) {

@@ -71,6 +71,8 @@ Plan make_plan(const Options& o);
 std::optional<SockAddr> parse_sockaddr(std::string_view text, bool allow_zero_port = false);
 std::optional<SockAddr> parse_ip(std::string_view text);
 std::optional<JoinSpec> parse_join(std::string_view text);
+// The same group, port and source for two JoinSpecs however they were written.
+bool same_join(const JoinSpec& a, const JoinSpec& b);
 std::optional<OutSpec> parse_out(std::string_view text);
 
 }  // namespace keycast_recv

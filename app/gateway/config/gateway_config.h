@@ -87,6 +87,10 @@ struct GatewayConfig {
   std::uint32_t burst = 32;
   std::uint32_t tx_drain_us = 100;
   std::uint32_t idle_sleep_us = 0;     // a worker whose RX came back empty sleeps this long; 0: busy polling
+  // Scramble: the durable seq high-water mark (app/gateway/seq_lease.h), so
+  // a restart never reuses (key, seq) even if the clock went back. Relative
+  // paths are relative to the config file. Unset: seq starts at the clock.
+  std::optional<std::filesystem::path> seq_file;
 
   const ChannelConfig* find_channel(std::uint32_t id) const noexcept;
 };

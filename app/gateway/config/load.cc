@@ -1,5 +1,6 @@
 // load_gateway_config: parses the file, reads the top level and each section,
 // then checks what spans channels (unique ids, one channel per input).
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -41,6 +42,17 @@ std::vector<unsigned> read_lcores(const tomlcheck::Table& root, const std::vecto
   return out;
 }
 
+// Scramble only: a descrambler numbers nothing.
+std::filesystem::path read_seq_file(const tomlcheck::Table& root, Mode mode, const std::string& text,
+                                    const std::filesystem::path& base_dir) {
+  if (mode != Mode::scramble)
+    root.fail("seq_file", "only allowed when mode = \"scramble\" (only a scrambler numbers datagrams)");
+  if (text.empty()) root.fail("seq_file", "must not be empty");
+  const std::filesystem::path p = text;
+  if (p.filename().empty()) root.fail("seq_file", "must name a file, got the directory \"" + text + '"');
+  return p.is_absolute() || base_dir.empty() ? p : base_dir / p;
+}
+
 std::string read_listen(const tomlcheck::Table& root, const std::string& text) {
   std::string why;
   const auto ap = parse_ip_port(text, 0, &why);
@@ -74,6 +86,7 @@ GatewayConfig load(const tomlcheck::Document& doc, const std::filesystem::path& 
   cfg.tx_drain_us = detail::u32(root, "tx_drain_us", 1, 1000000, cfg.tx_drain_us);
   cfg.idle_sleep_us = detail::u32(root, "idle_sleep_us", 0, 100000, cfg.idle_sleep_us);
   const auto metrics_listen = root.optional_string("metrics_listen");
+  const auto seq_file = root.optional_string("seq_file");
   auto ports = root.optional_table("ports");
   auto keys = root.optional_table("keys");
   auto channels = root.optional_table_array("channel");
@@ -82,6 +95,7 @@ GatewayConfig load(const tomlcheck::Document& doc, const std::filesystem::path& 
   cfg.mode = read_mode(root, mode);
   if (lcores) cfg.worker_lcores = read_lcores(root, *lcores);
   if (metrics_listen) cfg.metrics_listen = read_listen(root, *metrics_listen);
+  if (seq_file) cfg.seq_file = read_seq_file(root, cfg.mode, *seq_file, base_dir);
 
   if (!ports) (void)root.required_table("ports");  // throws "missing table [ports]"
   cfg.ports = detail::read_ports(*ports);

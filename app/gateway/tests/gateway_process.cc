@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <string_view>
 
 extern char** environ;
 
@@ -44,7 +46,7 @@ std::vector<std::string> eal_args(const std::vector<std::string>& vdevs) {
   return a;
 }
 
-GatewayChild::GatewayChild(const std::vector<std::string>& args) {
+GatewayChild::GatewayChild(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   int fds[2];
   if (::pipe(fds) != 0) return;
   posix_spawn_file_actions_t fa;
@@ -56,8 +58,17 @@ GatewayChild::GatewayChild(const std::vector<std::string>& args) {
   argv.push_back(const_cast<char*>(KEYCAST_GATEWAY_BIN));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  for (char** e = environ; *e; ++e) {
+    const std::string_view name(*e, std::strcspn(*e, "="));
+    bool replaced = false;
+    for (const auto& mine : env) replaced |= mine.compare(0, name.size() + 1, std::string(name) + "=") == 0;
+    if (!replaced) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
   pid_t pid;
-  const int rc = ::posix_spawn(&pid, KEYCAST_GATEWAY_BIN, &fa, nullptr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid, KEYCAST_GATEWAY_BIN, &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   ::close(fds[1]);
   if (rc != 0) {

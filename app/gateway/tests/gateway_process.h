@@ -15,10 +15,11 @@ struct GatewayRun {
   std::string output;  // stdout and stderr
 };
 
-// KEYCAST_GATEWAY_BIN with args, running while the test looks at it.
+// KEYCAST_GATEWAY_BIN with args, running while the test looks at it; env
+// ("NAME=VALUE") is set for the child on top of this process's environment.
 class GatewayChild {
  public:
-  explicit GatewayChild(const std::vector<std::string>& args);
+  explicit GatewayChild(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
   ~GatewayChild();  // SIGKILL if still running
   GatewayChild(const GatewayChild&) = delete;
   GatewayChild& operator=(const GatewayChild&) = delete;

@@ -21,6 +21,7 @@
 
 #include "frames.h"
 #include "gateway_process.h"
+#include "key_cache.h"
 #include "keymgr_process.h"
 #include "kmclient/client.h"
 #include "pcap_file.h"
@@ -152,38 +153,6 @@ struct Decoded {
   std::size_t notices = 0;
   std::set<std::uint32_t> key_ids;
   std::vector<std::string> problems;
-};
-
-class KeyCache {
- public:
-  explicit KeyCache(std::uint16_t port) {
-    kmclient::ClientConfig c;
-    c.endpoints.push_back({"127.0.0.1", port});
-    c.role = kmproto::Role::gateway;
-    c.peer_id = "gw1";
-    c.auth_token = "gw1-lab-token";
-    client_ = std::make_unique<kmclient::KeymgrClient>(c);
-  }
-  pktparse::PreparedKey* get(std::uint32_t channel, std::uint32_t key_id, pktparse::Suite suite, std::string& why) {
-    auto& slot = keys_[{channel, key_id}];
-    if (slot) return slot.get();
-    auto r = client_->request_key(channel, key_id);
-    if (!r) {
-      why = r.error().message;
-      return nullptr;
-    }
-    slot = std::make_unique<pktparse::PreparedKey>();
-    if (slot->prepare(suite, key_id, r->material()) != pktparse::Status::ok) {
-      why = "key does not prepare";
-      slot.reset();
-      return nullptr;
-    }
-    return slot.get();
-  }
-
- private:
-  std::unique_ptr<kmclient::KeymgrClient> client_;
-  std::map<std::pair<std::uint32_t, std::uint32_t>, std::unique_ptr<pktparse::PreparedKey>> keys_;
 };
 
 std::uint32_t output_channel(const pktparse::PacketView& v) {

@@ -11,6 +11,8 @@
 #include "kmproto/frame.h"
 #include "kmproto/frame_builder.h"
 #include "kmproto/key_record.h"
+#include "secmem/allocator.h"
+#include "secmem/wipe.h"
 
 namespace keymgr {
 
@@ -85,6 +87,7 @@ class ReplicaSession : public std::enable_shared_from_this<ReplicaSession<Stream
       off += used;
     }
     std::memmove(in_.data(), in_.data() + off, in_len_ - off);
+    secmem::secure_wipe(in_.data() + in_len_ - off, off);  // KEY_DELIVERYs carry key material
     in_len_ -= off;
     read();
   }
@@ -147,7 +150,7 @@ class ReplicaSession : public std::enable_shared_from_this<ReplicaSession<Stream
   KeyService& service_;
   asio::steady_timer watchdog_;
   kmproto::FrameDecoder decoder_;
-  std::vector<std::uint8_t> in_;
+  secmem::Bytes in_;  // secret memory: KEY_DELIVERYs carry key material
   std::size_t in_len_ = 0;
   std::vector<std::uint8_t> out_;
   bool done_ = false;
@@ -158,6 +161,7 @@ class ReplicaSession : public std::enable_shared_from_this<ReplicaSession<Stream
 std::unique_ptr<asio::ssl::context> make_client_tls(const TlsConfig& tls) {
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CLEANSE_PLAINTEXT);  // KEY_DELIVERYs: keys in clear inside TLS
   asio::error_code ec;
   ctx->use_certificate_chain_file(tls.client_cert.string(), ec);
   if (!ec) ctx->use_private_key_file(tls.client_key.string(), asio::ssl::context::pem, ec);

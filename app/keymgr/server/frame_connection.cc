@@ -10,6 +10,8 @@
 
 #include "connection_counter.h"
 #include "kmproto/protocol.h"
+#include "pktparse/bytes.h"
+#include "secmem/wipe.h"
 
 namespace keymgr {
 
@@ -23,6 +25,10 @@ using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
 // idle connections stay cheap.
 constexpr std::size_t kReadBuffer = kmproto::kHeaderLen + kmproto::kMaxMessageLength + 16384;
 constexpr std::size_t kSmallReadBuffer = 4096;
+// Frames handled for one connection before the others get a turn: a peer
+// that pipelines thousands of requests does not hold everyone else's up for
+// as long as they take.
+constexpr std::size_t kFramesPerTurn = 64;
 
 std::string subject_cn(SSL* ssl) {
   X509* cert = SSL_get1_peer_certificate(ssl);
@@ -89,7 +95,7 @@ template <class Stream>
 void FrameConnection<Stream>::read() {
   if (closed_ || reading_ || held_ || close_after_write_ || pending_.size() > limits_.max_pending_output) return;
   if (in_len_ == 0 && in_.size() > kSmallReadBuffer) {
-    in_ = std::vector<std::uint8_t>(kSmallReadBuffer);
+    in_ = secmem::Bytes(kSmallReadBuffer);
   } else if (in_.size() - in_len_ < kSmallReadBuffer / 2 && in_.size() < kReadBuffer) {
     in_.resize(kReadBuffer);
   }
@@ -105,12 +111,21 @@ void FrameConnection<Stream>::read() {
 
 template <class Stream>
 void FrameConnection<Stream>::process() {
-  std::size_t off = 0;
-  while (!closed_ && !close_after_write_ && pending_.size() <= limits_.max_pending_output) {
+  std::size_t off = 0, frames = 0;
+  while (!closed_ && !close_after_write_ && pending_.size() <= limits_.max_pending_output &&
+         frames < kFramesPerTurn) {
     kmproto::Frame frame;
     std::size_t used = 0;
     const kmproto::Status s = decoder_.decode({in_.data() + off, in_len_ - off}, frame, used);
-    if (s == kmproto::Status::need_more) break;
+    if (s == kmproto::Status::need_more) {
+      if (in_len_ - off >= kmproto::kHeaderLen) {
+        const std::uint8_t* h = in_.data() + off;
+        const auto type = static_cast<kmproto::MessageType>(pktparse::load_be16(h + 1));
+        if (handler_.unfinished(peer_, type, pktparse::load_be32(h + 3), pending_) == After::close)
+          close_after_write_ = true;
+      }
+      break;
+    }
     if (s != kmproto::Status::ok) {
       handler_.malformed(peer_, s, pending_);
       close_after_write_ = true;
@@ -119,14 +134,23 @@ void FrameConnection<Stream>::process() {
     if (off == 0) last_frame_ = std::chrono::steady_clock::now();
     if (handler_.handle(peer_, frame, pending_) == After::close) close_after_write_ = true;
     off += used;
+    ++frames;
   }
   if (off) {
     std::memmove(in_.data(), in_.data() + off, in_len_ - off);
+    secmem::secure_wipe(in_.data() + in_len_ - off, off);
     in_len_ -= off;
     // The callback keeps the connection alive while nothing else is in flight.
     held_ = handler_.hold_answers([self = this->shared_from_this()] { self->release(); });
   }
   flush();
+  if (frames == kFramesPerTurn && !held_) {  // held: release() goes on with the rest
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->in_len_ && !self->reading_ && !self->held_) self->process();
+      else self->read();
+    });
+    return;
+  }
   read();
 }
 
@@ -151,6 +175,7 @@ void FrameConnection<Stream>::flush() {
   writing_.swap(pending_);
   asio::async_write(stream_, asio::buffer(writing_),
                     [self = this->shared_from_this()](const asio::error_code& ec, std::size_t) {
+                      secmem::secure_wipe(self->writing_.data(), self->writing_.size());
                       self->writing_.clear();
                       if (ec) return self->shut();
                       self->flush();

@@ -18,6 +18,7 @@
 #include "kmproto/frame.h"
 #include "peer.h"
 #include "request_handler.h"
+#include "secmem/allocator.h"
 
 namespace keymgr {
 
@@ -50,10 +51,12 @@ class FrameConnection : public FrameSink, public std::enable_shared_from_this<Fr
   asio::steady_timer idle_;
   std::chrono::steady_clock::time_point last_frame_;
   kmproto::FrameDecoder decoder_;
-  std::vector<std::uint8_t> in_;
+  // Secret memory: frames carry key material. Bytes consumed or written are
+  // wiped at once, not left in the buffers' spare room.
+  secmem::Bytes in_;
   std::size_t in_len_ = 0;
-  std::vector<std::uint8_t> pending_;  // answers not yet handed to the socket
-  std::vector<std::uint8_t> writing_;  // answers the socket is writing
+  secmem::Bytes pending_;  // answers not yet handed to the socket
+  secmem::Bytes writing_;  // answers the socket is writing
   bool reading_ = false;
   bool held_ = false;  // answers wait for the handler's commit
   bool close_after_write_ = false;

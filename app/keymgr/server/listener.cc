@@ -13,6 +13,7 @@ std::unique_ptr<asio::ssl::context> make_server_tls(const std::string& cert_file
                                                     const std::string& ca_file) {
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_3_VERSION);
+  SSL_CTX_set_options(ctx->native_handle(), SSL_OP_CLEANSE_PLAINTEXT);  // KEY_PUSH carries keys in clear inside TLS
   auto load = [](const std::string& what, const std::string& file, auto&& fn) {
     asio::error_code ec;
     fn(ec);

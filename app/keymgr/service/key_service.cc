@@ -41,7 +41,7 @@ bool KeyService::load(std::string* why) {
   return r.ok();
 }
 
-After KeyService::error(std::vector<std::uint8_t>& out, ErrorCode code, const std::string& text, After after) {
+After KeyService::error(secmem::Bytes& out, ErrorCode code, const std::string& text, After after) {
   ++counters_.errors[static_cast<std::size_t>(code)];
   kmproto::FrameBuilder b(out);
   b.begin(MessageType::error);
@@ -51,8 +51,22 @@ After KeyService::error(std::vector<std::uint8_t>& out, ErrorCode code, const st
   return after;
 }
 
-void KeyService::malformed(Peer& peer, kmproto::Status why, std::vector<std::uint8_t>& out) {
-  log_line("closing " + peer.address + ": " + kmproto::status_text(why));
+// Before HELLO: anything but a HELLO is refused from its header, and so is a
+// HELLO too long to be one, without waiting for the rest of the frame.
+After KeyService::unfinished(Peer& peer, MessageType type, std::uint32_t length, secmem::Bytes& out) {
+  if (peer.authenticated) return After::keep_open;
+  if (type != MessageType::hello) return error(out, ErrorCode::unauthenticated, "HELLO first", After::close);
+  if (length > kMaxHelloLength)
+    return error(out, ErrorCode::bad_message, "HELLO over " + std::to_string(kMaxHelloLength) + " bytes", After::close);
+  return After::keep_open;
+}
+
+void KeyService::log_peer(std::string line) {
+  if (auto admitted = peer_log_.admit(std::move(line), clock_())) log_line(*admitted);
+}
+
+void KeyService::malformed(Peer& peer, kmproto::Status why, secmem::Bytes& out) {
+  log_peer("closing " + peer.address + ": " + kmproto::status_text(why));
   error(out, ErrorCode::bad_message, kmproto::status_text(why), After::close);
 }
 
@@ -60,7 +74,7 @@ void KeyService::closed(Peer& peer) {
   std::erase_if(subscribers_, [&](const Subscriber& s) { return s.connection_id == peer.connection_id; });
 }
 
-After KeyService::handle(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+After KeyService::handle(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out) {
   const auto type = static_cast<std::uint16_t>(f.type);
   if (type < counters_.requests.size()) ++counters_.requests[type];
   if (f.type == MessageType::hello) return hello(peer, f, out);
@@ -80,8 +94,10 @@ After KeyService::handle(Peer& peer, const kmproto::Frame& f, std::vector<std::u
   }
 }
 
-After KeyService::hello(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+After KeyService::hello(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out) {
   if (peer.authenticated) return error(out, ErrorCode::bad_message, "second HELLO", After::close);
+  if (f.params.size() > kMaxHelloLength)
+    return error(out, ErrorCode::bad_message, "HELLO over " + std::to_string(kMaxHelloLength) + " bytes", After::close);
   std::uint8_t role = 0;
   std::string_view id;
   if (f.read_u8(ParamType::role, role) != kmproto::Status::ok ||
@@ -90,7 +106,7 @@ After KeyService::hello(Peer& peer, const kmproto::Frame& f, std::vector<std::ui
 
   auto refuse = [&](const std::string& why) {
     ++counters_.hello_refused;
-    log_line("refused HELLO from " + peer.address + ": " + why);
+    log_peer("refused HELLO from " + peer.address + ": " + why);
     return error(out, ErrorCode::unauthenticated, why, After::close);
   };
   const PeerConfig* pc = config_.find_peer(id);
@@ -137,14 +153,14 @@ void KeyService::add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, 
   b.add_key_record(record_fields(channel_id, k, state, now), k.material.view());
 }
 
-After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+After KeyService::key_request(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out) {
   std::uint32_t channel_id = 0;
   if (f.read_u32(ParamType::channel_id, channel_id) != kmproto::Status::ok || channel_id == 0)
     return error(out, ErrorCode::bad_message, "KEY_REQUEST needs a non-zero channel_id", After::close);
   const PeerConfig* pc = config_.find_peer(peer.peer_id);
   if (!config_.find_channel(channel_id)) return error(out, ErrorCode::unknown_channel, channel_text(channel_id) + " is not configured");
   if (!contains(pc->channels, channel_id)) {
-    log_line("refused KEY_REQUEST: peer " + peer.peer_id + " is not entitled to " + channel_text(channel_id));
+    log_peer("refused KEY_REQUEST: peer " + peer.peer_id + " is not entitled to " + channel_text(channel_id));
     return error(out, ErrorCode::not_entitled,
                  "peer " + peer.peer_id + " is not entitled to " + channel_text(channel_id));
   }
@@ -198,7 +214,7 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, std::vector<s
 }
 
 const ChannelConfig* KeyService::fed_channel(const Peer& peer, std::uint32_t channel_id,
-                                             std::vector<std::uint8_t>& out) {
+                                             secmem::Bytes& out) {
   const ChannelConfig* ch = config_.find_channel(channel_id);
   if (!ch) {
     error(out, ErrorCode::unknown_channel, channel_text(channel_id) + " is not configured");
@@ -217,7 +233,7 @@ const ChannelConfig* KeyService::fed_channel(const Peer& peer, std::uint32_t cha
 }
 
 bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t not_before_ms,
-                           std::span<const std::uint8_t> material, std::vector<std::uint8_t>& out) {
+                           std::span<const std::uint8_t> material, secmem::Bytes& out) {
   store::StoredKey k;
   k.channel_id = ch.id;
   k.key_id = key_id;
@@ -229,14 +245,19 @@ bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::u
   k.material.assign(material);
   const auto r = counters_.store_write.time([&] { return store_.put_key(k); });
   if (!r) {
-    ++counters_.store_failures;
-    log_line("store: " + r.message());
     const bool conflict = r.error() == store::StoreError::conflict;
+    if (conflict) {
+      ++counters_.store_failures;
+      log_line("store: " + r.message());
+    } else {
+      store_write_failed(r.failure());
+    }
     error(out, conflict ? ErrorCode::bad_message : ErrorCode::unavailable,
           conflict ? "key " + std::to_string(key_id) + " of " + channel_text(ch.id) + " exists with other content"
                    : "key store cannot be written");
     return false;
   }
+  store_written();
   // An idempotent repeat keeps the first not_before; reread what is stored.
   const auto row = store_.get_key(ch.id, key_id);
   LiveKey live;
@@ -251,9 +272,9 @@ bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::u
   return true;
 }
 
-bool KeyService::make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, std::vector<std::uint8_t>* out) {
-  std::vector<std::uint8_t> scratch;
-  std::vector<std::uint8_t>& err = out ? *out : scratch;
+bool KeyService::make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, secmem::Bytes* out) {
+  secmem::Bytes scratch;
+  secmem::Bytes& err = out ? *out : scratch;
   const auto max_id = store_.max_key_id(ch.id);
   if (!max_id) {
     ++counters_.store_failures;
@@ -275,7 +296,7 @@ bool KeyService::make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, 
   return true;
 }
 
-After KeyService::key_generate(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+After KeyService::key_generate(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out) {
   if (config_.server.role == ServerRole::replica) return error(out, ErrorCode::not_master, "this key manager is a replica");
   std::uint32_t channel_id = 0, lifetime = 0;
   std::uint8_t which = 0, suite = 0;
@@ -313,7 +334,7 @@ After KeyService::key_generate(Peer& peer, const kmproto::Frame& f, std::vector<
   return After::keep_open;
 }
 
-After KeyService::key_push(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+After KeyService::key_push(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out) {
   if (config_.server.role == ServerRole::replica) return error(out, ErrorCode::not_master, "this key manager is a replica");
   kmproto::KeyRecordIterator it(f);
   kmproto::KeyRecord r;
@@ -344,7 +365,7 @@ After KeyService::key_push(Peer& peer, const kmproto::Frame& f, std::vector<std:
   return After::keep_open;
 }
 
-After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out) {
   std::uint32_t channel_id = 0, key_id = 0;
   std::uint64_t packets = 0, bytes = 0;
   if (f.read_u32(ParamType::channel_id, channel_id) != kmproto::Status::ok ||
@@ -359,10 +380,10 @@ After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, std::vector<
   const auto r = counters_.store_write.time(
       [&] { return store_.add_usage(peer.peer_id, channel_id, key_id, packets, bytes, clock_()); });
   if (!r) {
-    ++counters_.store_failures;
-    log_line("store: " + r.message());
+    store_write_failed(r.failure());
     return error(out, ErrorCode::unavailable, "key store cannot be written");
   }
+  store_written();
   rotate_by_usage(*config_.find_channel(channel_id), key_id, packets, bytes);
   kmproto::FrameBuilder b(out);
   b.begin(kmproto::answer_of(MessageType::usage_report));
@@ -420,14 +441,25 @@ void KeyService::flush_accounting() {
   if (r) {
     pending_requests_.clear();
     pending_fetches_.clear();
-    if (accounting_failing_) log_line("store: accounting written again");
-    accounting_failing_ = false;
+    store_written();
     return;
   }
+  store_write_failed(r.failure());  // the counts stay in memory for the next try
+}
+
+void KeyService::store_write_failed(const store::Failure& f) {
   ++counters_.store_failures;
-  if (!accounting_failing_)
-    log_line("store: accounting kept in memory until the store can be written: " + r.message());
-  accounting_failing_ = true;
+  if (store_failing_) return;
+  store_failing_ = true;
+  log_line("store: cannot write: " + f.message +
+           "; until it can: KEY_GENERATE, KEY_PUSH and USAGE_REPORT are answered `unavailable`, accounting is kept "
+           "in memory, keys already stored are still served");
+}
+
+void KeyService::store_written() {
+  if (!store_failing_) return;
+  store_failing_ = false;
+  log_line("store: written again");
 }
 
 std::uint64_t KeyService::tick() {
@@ -449,9 +481,10 @@ std::uint64_t KeyService::tick() {
     for (const std::uint32_t id : keys_to_expire(times, v, now, config_.server.grace_ms)) {
       const auto r = counters_.store_write.time([&] { return store_.expire_key(ch.id, id); });
       if (!r) {
-        ++counters_.store_failures;
+        store_write_failed(r.failure());
         break;
       }
+      store_written();
       live_.erase(ch.id, id);
       usage_.erase({ch.id, id});
       std::erase_if(fetches_recorded_, [&](const auto& f) { return std::get<1>(f) == ch.id && std::get<2>(f) == id; });
@@ -463,7 +496,7 @@ std::uint64_t KeyService::tick() {
   return now + 50;
 }
 
-After KeyService::subscribe(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out) {
+After KeyService::subscribe(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out) {
   std::uint64_t since = 0;
   if (f.read_u64(ParamType::since_version, since) != kmproto::Status::ok)
     return error(out, ErrorCode::bad_message, "SUBSCRIBE needs since_version", After::close);
@@ -481,7 +514,7 @@ After KeyService::subscribe(Peer& peer, const kmproto::Frame& f, std::vector<std
   return After::keep_open;
 }
 
-void KeyService::deliveries(Subscriber& s, std::vector<std::uint8_t>& out) {
+void KeyService::deliveries(Subscriber& s, secmem::Bytes& out) {
   const std::uint64_t now = clock_();
   for (;;) {
     const auto rows = store_.changes_since(s.sent_version, 1000);
@@ -520,7 +553,7 @@ void KeyService::publish(std::uint64_t now) {
   if (beat) last_heartbeat_ms_ = now;
   std::erase_if(subscribers_, [](const Subscriber& s) { return s.sink.expired(); });
   for (Subscriber& s : subscribers_) {
-    std::vector<std::uint8_t> out;
+    secmem::Bytes out;  // KEY_DELIVERYs carry key material
     deliveries(s, out);
     if (beat) {
       kmproto::FrameBuilder b(out);

@@ -18,6 +18,8 @@
 #include "kmproto/frame_builder.h"
 #include "kmproto/key_record.h"
 #include "live_keys.h"
+#include "peer_log.h"
+#include "secmem/allocator.h"
 #include "rate_limiter.h"
 #include "server/request_handler.h"
 #include "service_counters.h"
@@ -37,8 +39,14 @@ class KeyService : public RequestHandler {
   // batched accounting. Returns the Unix ms by which it wants to run again.
   std::uint64_t tick();
 
-  After handle(Peer& peer, const kmproto::Frame& frame, std::vector<std::uint8_t>& out) override;
-  void malformed(Peer& peer, kmproto::Status why, std::vector<std::uint8_t>& out) override;
+  After handle(Peer& peer, const kmproto::Frame& frame, secmem::Bytes& out) override;
+  After unfinished(Peer& peer, kmproto::MessageType type, std::uint32_t length, secmem::Bytes& out) override;
+  void malformed(Peer& peer, kmproto::Status why, secmem::Bytes& out) override;
+
+  // The longest HELLO taken (parameter bytes): role, a 64-byte peer_id and a
+  // 256-byte token take 333, the rest is room for unknown parameters. Before
+  // HELLO a connection so never needs more than its small read buffer.
+  static constexpr std::uint32_t kMaxHelloLength = 1024;
   void closed(Peer& peer) override;
   bool hold_answers(std::function<void()> release) override;
 
@@ -64,12 +72,12 @@ class KeyService : public RequestHandler {
   std::uint64_t store_version();
 
  private:
-  After hello(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
-  After key_request(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
-  After key_generate(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
-  After key_push(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
-  After usage_report(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
-  After subscribe(Peer& peer, const kmproto::Frame& f, std::vector<std::uint8_t>& out);
+  After hello(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
+  After key_request(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
+  After key_generate(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
+  After key_push(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
+  After usage_report(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
+  After subscribe(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
   // Channels that rotate after N bytes or datagrams: the scrambling gateway's
   // usage reports drive when the next key is made (X of the budget left).
   void rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t packets, std::uint64_t bytes);
@@ -81,21 +89,27 @@ class KeyService : public RequestHandler {
     std::uint64_t sent_version;
   };
   // Appends KEY_DELIVERY frames for the changes after s.sent_version.
-  void deliveries(Subscriber& s, std::vector<std::uint8_t>& out);
+  void deliveries(Subscriber& s, secmem::Bytes& out);
   // Pushes new changes and heartbeats to every subscriber.
   void publish(std::uint64_t now);
 
   // A channel the peer may feed (gateway, listed in feeds, origin gateway).
-  const ChannelConfig* fed_channel(const Peer& peer, std::uint32_t channel_id, std::vector<std::uint8_t>& out);
+  const ChannelConfig* fed_channel(const Peer& peer, std::uint32_t channel_id, secmem::Bytes& out);
   // Stores a key and adds it to the live keys; false with an ERROR written.
   bool store_key(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t not_before_ms,
-                 std::span<const std::uint8_t> material, std::vector<std::uint8_t>& out);
+                 std::span<const std::uint8_t> material, secmem::Bytes& out);
   // Makes a fresh key (OpenSSL DRBG) for the channel starting at not_before_ms.
-  bool make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, std::vector<std::uint8_t>* out);
+  bool make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, secmem::Bytes* out);
+  // Every store write's outcome: a failure is counted each time but logged
+  // only when writes start failing (naming the database and the OS error),
+  // and the first success after that is logged too; not once per request.
+  void store_write_failed(const store::Failure& f);
+  void store_written();
   void add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, const LiveKey& k, kmproto::KeyState state,
                   std::uint64_t now);
-  After error(std::vector<std::uint8_t>& out, kmproto::ErrorCode code, const std::string& text,
+  After error(secmem::Bytes& out, kmproto::ErrorCode code, const std::string& text,
               After after = After::keep_open);
+  void log_peer(std::string line);  // through peer_log_
 
   const KeymgrConfig& config_;
   store::KeyStore& store_;
@@ -111,12 +125,13 @@ class KeyService : public RequestHandler {
   std::function<void(std::function<void()>)> post_;
   std::vector<std::function<void()>> held_;
   bool commit_posted_ = false;
-  bool accounting_failing_ = false;
+  bool store_failing_ = false;  // the last store write failed
   struct Usage {
     std::uint64_t packets = 0, bytes = 0;
   };
   std::map<std::pair<std::uint32_t, std::uint32_t>, Usage> usage_;  // (channel, key) as reported
   ServiceCounters counters_;
+  PeerLog peer_log_;
   std::vector<Subscriber> subscribers_;
   std::uint64_t last_heartbeat_ms_ = 0;
 };

@@ -1,6 +1,7 @@
 // The live (unexpired) keys of every channel, kept in memory in key_id order
 // so requests are answered without touching the store; the store stays the
-// authority and this is rebuilt from it at start.
+// authority and this is rebuilt from it at start. The keys are in secret
+// memory (secmem), wiped when they expire or move.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/key_schedule.h"
+#include "secmem/allocator.h"
 #include "store/key_store.h"
 
 namespace keymgr {
@@ -19,12 +21,14 @@ struct LiveKey {
   store::KeyMaterial material;
 };
 
+using LiveKeyList = std::vector<LiveKey, secmem::Allocator<LiveKey>>;
+
 class LiveKeys {
  public:
   // Loads every configured channel's unexpired keys.
   store::Result<void> load(store::KeyStore& store, const std::vector<std::uint32_t>& channels);
 
-  std::vector<LiveKey>& of(std::uint32_t channel_id) { return keys_[channel_id].keys; }
+  LiveKeyList& of(std::uint32_t channel_id) { return keys_[channel_id].keys; }
   // The times of a channel's keys, for key_schedule; valid until the next change.
   std::span<const KeyTimes> times(std::uint32_t channel_id) { return keys_[channel_id].times; }
   const LiveKey* find(std::uint32_t channel_id, std::uint32_t key_id);
@@ -33,7 +37,7 @@ class LiveKeys {
 
  private:
   struct Channel {
-    std::vector<LiveKey> keys;   // by key_id
+    LiveKeyList keys;             // by key_id
     std::vector<KeyTimes> times;  // keys[i].times, kept beside them
   };
   void sync_times(Channel& c);

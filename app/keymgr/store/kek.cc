@@ -52,7 +52,7 @@ Result<Kek> Kek::load(const std::string& path) {
   Kek kek;
   std::size_t got = 0;
   while (got < kSize) {
-    ssize_t n = ::read(fd.get(), kek.page_.data() + got, kSize - got);
+    ssize_t n = ::read(fd.get(), kek.secret_.data() + got, kSize - got);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return kek_error(path, std::strerror(errno));
     if (n == 0) return kek_error(path, "shorter than 32 bytes when read");
@@ -65,7 +65,7 @@ Result<Kek> Kek::load(const std::string& path) {
 
 Kek Kek::from_bytes(std::span<const std::uint8_t, kSize> bytes) {
   Kek kek;
-  std::copy(bytes.begin(), bytes.end(), kek.page_.data());
+  std::copy(bytes.begin(), bytes.end(), kek.secret_.data());
   return kek;
 }
 
@@ -80,7 +80,7 @@ Result<void> create_kek_file(const std::string& path) {
     return kek_error(path, what);
   };
   if (fchmod(fd.get(), 0600) != 0) return undo(std::strerror(errno));
-  SecretPage key(Kek::kSize);
+  secmem::Bytes key(Kek::kSize);
   if (RAND_bytes(key.data(), static_cast<int>(Kek::kSize)) != 1) {
     return undo("RAND_bytes failed");
   }

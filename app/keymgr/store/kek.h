@@ -1,5 +1,6 @@
-// The key-encryption key (KEK): 32 bytes read from a private file, kept in a
-// SecretPage. Every key in the store is wrapped under it (key_wrap.h).
+// The key-encryption key (KEK): 32 bytes read from a private file, kept in
+// secret memory (secmem). Every key in the store is wrapped under it
+// (key_wrap.h).
 #pragma once
 
 #include <cstddef>
@@ -7,8 +8,8 @@
 #include <span>
 #include <string>
 
+#include "secmem/allocator.h"
 #include "store/result.h"
-#include "store/secret_page.h"
 
 namespace keymgr::store {
 
@@ -25,12 +26,12 @@ class Kek {
 
   Kek clone() const;
   std::span<const std::uint8_t, kSize> bytes() const noexcept {
-    return std::span<const std::uint8_t, kSize>(page_.data(), kSize);
+    return std::span<const std::uint8_t, kSize>(secret_.data(), kSize);
   }
 
  private:
-  Kek() : page_(kSize) {}
-  SecretPage page_;
+  Kek() : secret_(kSize) {}
+  secmem::Bytes secret_;
 };
 
 // Writes a new KEK of 32 bytes from OpenSSL's DRBG to path with mode 0600,

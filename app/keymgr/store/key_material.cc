@@ -3,6 +3,8 @@
 
 #include <openssl/crypto.h>
 
+#include "secmem/wipe.h"
+
 #include <algorithm>
 
 namespace keymgr::store {
@@ -10,7 +12,7 @@ namespace keymgr::store {
 KeyMaterial::~KeyMaterial() { wipe(); }
 
 void KeyMaterial::wipe() noexcept {
-  OPENSSL_cleanse(bytes.data(), bytes.size());
+  secmem::secure_wipe(bytes.data(), bytes.size());
   len = 0;
 }
 

@@ -1,9 +1,13 @@
 // Db and Query: connection, statement cache, error classification.
 #include "store/sqlite_db.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace keymgr::store {
@@ -67,10 +71,30 @@ Result<Db> Db::open(const std::string& path, int flags) {
   return db;
 }
 
+int Db::os_error(int rc) const {
+  const int primary = rc & 0xff;
+  if (primary != SQLITE_IOERR && primary != SQLITE_CANTOPEN && primary != SQLITE_READONLY) return 0;
+  if (const int e = db_ ? sqlite3_system_errno(db_.get()) : 0; e != 0) return e;
+  // SQLite does not always keep errno (a failed WAL write reports 0): ask the
+  // file system by making (and removing) an empty file beside the database.
+  // That names a file system the kernel turned read-only (EROFS), which no
+  // statvfs flag shows for ext4's emergency read-only state.
+  const std::string probe = path_ + "-write-probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return errno == EEXIST ? 0 : errno;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return 0;
+}
+
 Failure Db::failure(int rc, std::string_view what) const {
   std::string msg(what);
   msg += ": ";
   msg += db_ ? sqlite3_errmsg(db_.get()) : sqlite3_errstr(rc);
+  if (const int os = os_error(rc); os != 0) {
+    msg += ": ";
+    msg += std::strerror(os);
+  }
   msg += " (";
   msg += path_;
   msg += ")";

@@ -39,6 +39,8 @@ class Db {
   Result<std::string> query_text(const char* sql, const char* what);
 
   Failure failure(int rc, std::string_view what) const;
+  // The OS error behind an I/O failure rc (EROFS, EIO, ...), 0 if none is known.
+  int os_error(int rc) const;
   sqlite3* handle() const noexcept { return db_.get(); }
   const std::string& path() const noexcept { return path_; }
 

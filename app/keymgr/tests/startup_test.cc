@@ -1,6 +1,7 @@
 // keycast-keymgr refusing to start: state directory or KEK file open to group
-// or others (mode bits, so this holds for root too), missing KEK, config
-// faults with their location, and the command line.
+// or others (mode bits, so this holds for root too), a KEK file missing (also
+// for rotate-kek) or of the wrong size, config faults with their location,
+// and the command line.
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -67,6 +68,23 @@ TEST_F(Startup, MissingKekIsRefused) {
   EXPECT_EQ(serve(&out), 1) << out;
   EXPECT_TRUE(has(out, kek_.string())) << out;
   EXPECT_TRUE(has(out, "No such file")) << out;
+}
+
+TEST_F(Startup, KekOfTheWrongSizeIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(prepare());
+  std::filesystem::resize_file(kek_, 16);
+  std::string out;
+  EXPECT_EQ(serve(&out), 1) << out;
+  EXPECT_TRUE(has(out, "KEK file " + kek_.string() + ": size is 16 bytes, must be exactly 32")) << out;
+}
+
+TEST_F(Startup, RotateKekWithoutTheKekIsRefused) {
+  ASSERT_NO_FATAL_FAILURE(prepare());
+  std::filesystem::remove(kek_);
+  std::string out;
+  EXPECT_EQ(run_keymgr({"rotate-kek", "--config", config_.string(), "--state-dir", state_.string()}, &out), 1) << out;
+  EXPECT_TRUE(has(out, "keycast-keymgr rotate-kek: KEK file " + kek_.string() + ": No such file or directory")) << out;
+  EXPECT_FALSE(std::filesystem::exists(kek_.string() + ".new"));
 }
 
 TEST_F(Startup, UnknownConfigKeyNamesItsPlace) {

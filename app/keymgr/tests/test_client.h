@@ -40,6 +40,7 @@ class TestClient {
   TestClient& operator=(const TestClient&) = delete;
 
   bool ok() const { return fd_ >= 0; }
+  int fd() const { return fd_; }  // for poll() over many clients
   bool send(const std::vector<std::uint8_t>& bytes);
   // The next frame, or nullopt on timeout, close or a malformed stream.
   std::optional<OwnedFrame> read(std::chrono::milliseconds timeout = std::chrono::seconds(5));

@@ -2,7 +2,9 @@
 #include <gtest/gtest.h>
 
 // GCC 12 warns about short literal assignments to strings at -O3 (GCC bug 105329).
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"
+#endif
 
 #include "../options.h"
 

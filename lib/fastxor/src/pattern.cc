@@ -1,17 +1,16 @@
 // Pattern: a key-bit pattern expanded once per key into a buffer the kernels
 // can read whole vectors from at any position, and wiped when done.
-#include <string.h>  // explicit_bzero
-
 #include <cstring>
 
 #include "fastxor/fastxor.h"
+#include "secmem/wipe.h"
 
 namespace fastxor {
 
 Pattern::~Pattern() { wipe(); }
 
 void Pattern::wipe() noexcept {
-  explicit_bzero(buf_, sizeof buf_);
+  secmem::secure_wipe(buf_, sizeof buf_);
   length_ = 0;
   period_ = 0;
 }
@@ -43,7 +42,7 @@ bool Pattern::expand(std::size_t len) noexcept {
   const std::size_t period = len < kMinPeriod ? len * ((kMinPeriod + len - 1) / len) : len;
   const std::size_t end = period + kOverhang;
   for (std::size_t j = len; j < end; ++j) buf_[j] = buf_[j - len];
-  explicit_bzero(buf_ + end, sizeof buf_ - end);
+  secmem::secure_wipe(buf_ + end, sizeof buf_ - end);
   length_ = static_cast<std::uint32_t>(len);
   period_ = static_cast<std::uint32_t>(period);
   return true;

@@ -1,7 +1,7 @@
 // SecretBytes and the names of fetch errors.
 #include "keycast/key_source.h"
 
-#include <openssl/crypto.h>
+#include "secmem/wipe.h"
 
 namespace keycast {
 
@@ -15,7 +15,7 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& o) noexcept {
 }
 
 void SecretBytes::wipe() noexcept {
-  if (!bytes_.empty()) OPENSSL_cleanse(bytes_.data(), bytes_.size());
+  secmem::secure_wipe(bytes_.data(), bytes_.size());
   bytes_.clear();
 }
 

@@ -1,8 +1,6 @@
 // KeymgrClient: requests, pipelining and failover across endpoints.
 #include "kmclient/client.h"
 
-#include <openssl/crypto.h>
-
 #include "answers.h"
 #include "connection.h"
 #include "endpoint_order.h"
@@ -20,17 +18,16 @@ using kmproto::MessageType;
 namespace detail {
 
 struct Outgoing {
-  std::vector<std::uint8_t> frame;
+  secmem::Bytes frame;  // secret memory: a KEY_PUSH carries key material
   MessageType type{};
   bool master_only = false;  // not_master is a reason to fail over
   bool by_id = false;        // a key asked for by id: unknown_key is a reason to ask another endpoint
 
-  Outgoing(std::vector<std::uint8_t> f, MessageType t, bool m = false, bool id = false)
+  Outgoing(secmem::Bytes f, MessageType t, bool m = false, bool id = false)
       : frame(std::move(f)), type(t), master_only(m), by_id(id) {}
   Outgoing(Outgoing&&) noexcept = default;
   Outgoing(const Outgoing&) = delete;
   Outgoing& operator=(const Outgoing&) = delete;
-  ~Outgoing() { wipe(frame); }  // a KEY_PUSH carries key material
 };
 
 namespace {
@@ -164,10 +161,9 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
       failures.add(Error{e.kind, e.code, name + ": " + what + e.message});
     };
 
-    std::vector<std::uint8_t> out;
+    secmem::Bytes out;
     for (std::size_t k = first; k < reqs.size(); ++k) out.insert(out.end(), reqs[k].frame.begin(), reqs[k].frame.end());
     auto sent = conn_->send(out, Clock::now() + config_.request_timeout);
-    detail::wipe(out);
     if (!sent) {
       endpoint_failed(sent.error(), "sending " + detail::message_name(reqs[first].type) + ": ");
       continue;

@@ -22,6 +22,8 @@
 #include <ctime>
 #include <string>
 
+#include "secmem/wipe.h"
+
 namespace kmclient::detail {
 namespace {
 
@@ -204,7 +206,6 @@ Result<void> Connection::handshake(const Endpoint& ep, Deadline deadline) {
 Connection::~Connection() {
   if (ssl_) SSL_free(ssl_);  // no close_notify: it could block, and the server does not need it
   if (fd_ >= 0) ::close(fd_);
-  wipe(in_);
 }
 
 Result<void> Connection::send(std::span<const std::uint8_t> bytes, Deadline deadline) {
@@ -254,7 +255,7 @@ Result<void> Connection::read_some(Deadline deadline) {
       const int n = SSL_read(ssl_, buf, sizeof buf);
       if (n > 0) {
         in_.insert(in_.end(), buf, buf + n);
-        OPENSSL_cleanse(buf, static_cast<std::size_t>(n));
+        secmem::secure_wipe(buf, static_cast<std::size_t>(n));
         heard_from_ = true;
         return {};
       }
@@ -276,7 +277,7 @@ Result<void> Connection::read_some(Deadline deadline) {
     const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
       in_.insert(in_.end(), buf, buf + n);
-      OPENSSL_cleanse(buf, static_cast<std::size_t>(n));
+      secmem::secure_wipe(buf, static_cast<std::size_t>(n));
       heard_from_ = true;
       return {};
     }
@@ -295,9 +296,12 @@ Result<OwnedFrame> Connection::read_frame(Deadline deadline) {
     std::size_t used = 0;
     const kmproto::Status st = decoder_.decode(in_, f, used);
     if (st == kmproto::Status::ok) {
-      OwnedFrame out(f.type, std::vector<std::uint8_t>(f.params.begin(), f.params.end()));
-      OPENSSL_cleanse(in_.data(), used);
-      in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(used));
+      OwnedFrame out(f.type, secmem::Bytes(f.params.begin(), f.params.end()));
+      // Move what follows to the front and wipe the bytes it leaves behind.
+      const std::size_t rest = in_.size() - used;
+      std::memmove(in_.data(), in_.data() + used, rest);
+      secmem::secure_wipe(in_.data() + rest, used);
+      in_.resize(rest);
       return out;
     }
     if (st != kmproto::Status::need_more)

@@ -45,7 +45,7 @@ class Connection {
 
   int fd_ = -1;
   SSL* ssl_ = nullptr;
-  std::vector<std::uint8_t> in_;
+  secmem::Bytes in_;  // bytes read and not yet cut into frames
   kmproto::FrameDecoder decoder_;
   bool heard_from_ = false;
 };

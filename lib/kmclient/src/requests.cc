@@ -8,8 +8,8 @@ namespace kmclient::detail {
 using kmproto::MessageType;
 using kmproto::ParamType;
 
-std::vector<std::uint8_t> hello_frame(const ClientConfig& c) {
-  std::vector<std::uint8_t> out;
+secmem::Bytes hello_frame(const ClientConfig& c) {
+  secmem::Bytes out;
   kmproto::FrameBuilder b(out);
   b.begin(MessageType::hello);
   b.add_u8(ParamType::role, static_cast<std::uint8_t>(c.role));
@@ -19,8 +19,8 @@ std::vector<std::uint8_t> hello_frame(const ClientConfig& c) {
   return out;
 }
 
-std::vector<std::uint8_t> key_request_frame(std::uint32_t channel_id, std::uint32_t key_id) {
-  std::vector<std::uint8_t> out;
+secmem::Bytes key_request_frame(std::uint32_t channel_id, std::uint32_t key_id) {
+  secmem::Bytes out;
   kmproto::FrameBuilder b(out);
   b.begin(MessageType::key_request);
   b.add_u32(ParamType::channel_id, channel_id);
@@ -29,9 +29,9 @@ std::vector<std::uint8_t> key_request_frame(std::uint32_t channel_id, std::uint3
   return out;
 }
 
-std::vector<std::uint8_t> key_generate_frame(std::uint32_t channel_id, kmproto::Which which, std::uint8_t suite,
-                                             std::uint16_t key_length, std::uint32_t lifetime_ms) {
-  std::vector<std::uint8_t> out;
+secmem::Bytes key_generate_frame(std::uint32_t channel_id, kmproto::Which which, std::uint8_t suite,
+                                 std::uint16_t key_length, std::uint32_t lifetime_ms) {
+  secmem::Bytes out;
   kmproto::FrameBuilder b(out);
   b.begin(MessageType::key_generate);
   b.add_u32(ParamType::channel_id, channel_id);
@@ -43,8 +43,8 @@ std::vector<std::uint8_t> key_generate_frame(std::uint32_t channel_id, kmproto::
   return out;
 }
 
-std::vector<std::uint8_t> key_push_frame(std::span<const kmproto::KeyRecord> records) {
-  std::vector<std::uint8_t> out;
+secmem::Bytes key_push_frame(std::span<const kmproto::KeyRecord> records) {
+  secmem::Bytes out;
   kmproto::FrameBuilder b(out);
   b.begin(MessageType::key_push);
   for (const auto& r : records) b.add_key_record(r);
@@ -52,9 +52,9 @@ std::vector<std::uint8_t> key_push_frame(std::span<const kmproto::KeyRecord> rec
   return out;
 }
 
-std::vector<std::uint8_t> usage_report_frame(std::uint32_t channel_id, std::uint32_t key_id, std::uint64_t packets,
-                                             std::uint64_t bytes) {
-  std::vector<std::uint8_t> out;
+secmem::Bytes usage_report_frame(std::uint32_t channel_id, std::uint32_t key_id, std::uint64_t packets,
+                                 std::uint64_t bytes) {
+  secmem::Bytes out;
   kmproto::FrameBuilder b(out);
   b.begin(MessageType::usage_report);
   b.add_u32(ParamType::channel_id, channel_id);
@@ -65,8 +65,8 @@ std::vector<std::uint8_t> usage_report_frame(std::uint32_t channel_id, std::uint
   return out;
 }
 
-std::vector<std::uint8_t> subscribe_frame(std::uint64_t since_version) {
-  std::vector<std::uint8_t> out;
+secmem::Bytes subscribe_frame(std::uint64_t since_version) {
+  secmem::Bytes out;
   kmproto::FrameBuilder b(out);
   b.begin(MessageType::subscribe);
   b.add_u64(ParamType::since_version, since_version);

@@ -23,6 +23,10 @@ Result<SslCtxPtr> make_tls_context(const TlsFiles& files) {
   if (!ctx) return tls_config_error("TLS context");
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  // Answers carry key material in clear inside TLS: wipe each record once it
+  // is read, and give the record buffers back (wiped, secmem) when idle.
+  SSL_CTX_set_options(ctx.get(), SSL_OP_CLEANSE_PLAINTEXT);
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
   if (SSL_CTX_load_verify_locations(ctx.get(), files.ca.c_str(), nullptr) != 1)
     return tls_config_error("TLS CA file " + files.ca);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);

@@ -9,25 +9,25 @@ namespace kmproto {
 
 void FrameBuilder::begin(MessageType type) {
   drop_unfinished();
-  start_ = out_.size();
+  start_ = size();
   open_ = true;
   error_ = Status::ok;
-  out_.resize(start_ + kHeaderLen);
-  out_[start_] = kVersion;
-  pktparse::store_be16(out_.data() + start_ + 1, static_cast<std::uint16_t>(type));
+  resize(start_ + kHeaderLen);
+  data()[start_] = kVersion;
+  pktparse::store_be16(data() + start_ + 1, static_cast<std::uint16_t>(type));
 }
 
 std::uint8_t* FrameBuilder::add_param(ParamType t, std::size_t value_len) {
   if (!open_) error_ = Status::frame_not_begun;
   if (error_ != Status::ok) return nullptr;
-  const std::size_t at = out_.size();
+  const std::size_t at = size();
   // Also keeps value_len within the 16 bits of the length field.
   if (at - start_ - kHeaderLen + kParamHeaderLen + value_len > kMaxMessageLength) {
     error_ = Status::frame_too_long;
     return nullptr;
   }
-  out_.resize(at + kParamHeaderLen + value_len);
-  std::uint8_t* p = out_.data() + at;
+  resize(at + kParamHeaderLen + value_len);
+  std::uint8_t* p = data() + at;
   pktparse::store_be16(p, static_cast<std::uint16_t>(t));
   pktparse::store_be16(p + 2, static_cast<std::uint16_t>(value_len));
   return p + kParamHeaderLen;
@@ -71,14 +71,14 @@ Status FrameBuilder::finish() {
     drop_unfinished();
     return s;
   }
-  const auto message_length = static_cast<std::uint32_t>(out_.size() - start_ - kHeaderLen);
-  pktparse::store_be32(out_.data() + start_ + 3, message_length);
+  const auto message_length = static_cast<std::uint32_t>(size() - start_ - kHeaderLen);
+  pktparse::store_be32(data() + start_ + 3, message_length);
   open_ = false;
   return Status::ok;
 }
 
 void FrameBuilder::drop_unfinished() {
-  if (open_) out_.resize(start_);
+  if (open_) resize(start_);
   open_ = false;
 }
 

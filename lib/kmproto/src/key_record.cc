@@ -1,11 +1,10 @@
 // Encoding, decoding and wiping key records.
 #include "kmproto/key_record.h"
 
-#include <string.h>  // explicit_bzero
-
 #include <algorithm>
 
 #include "pktparse/bytes.h"
+#include "secmem/wipe.h"
 
 namespace kmproto {
 
@@ -16,12 +15,12 @@ bool is_key_state(std::uint8_t s) noexcept {
 }
 }  // namespace
 
-KeyRecord::~KeyRecord() { explicit_bzero(material_.data(), material_.size()); }
+KeyRecord::~KeyRecord() { secmem::secure_wipe(material_.data(), material_.size()); }
 
 Status KeyRecord::set_material(std::span<const std::uint8_t> material) noexcept {
   if (material.size() > kMaxKeyMaterialLen) return Status::key_record_material_too_long;
   std::copy(material.begin(), material.end(), material_.begin());
-  if (material.size() < material_len_) explicit_bzero(material_.data() + material.size(), material_len_ - material.size());
+  if (material.size() < material_len_) secmem::secure_wipe(material_.data() + material.size(), material_len_ - material.size());
   material_len_ = static_cast<std::uint16_t>(material.size());
   return Status::ok;
 }

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "secmem/wipe.h"
+
 namespace pktparse {
 
 namespace detail {
@@ -106,9 +108,9 @@ AesKey::~AesKey() {
 void AesKey::wipe() noexcept {
   if (evp) EVP_CIPHER_CTX_reset(evp);  // cleanses OpenSSL's key schedule
 #ifdef PKTPARSE_HAVE_IPSEC_MB
-  OPENSSL_cleanse(&gcm, sizeof gcm);
-  OPENSSL_cleanse(enc_keys, sizeof enc_keys);
-  OPENSSL_cleanse(dec_keys, sizeof dec_keys);
+  secmem::secure_wipe(&gcm, sizeof gcm);
+  secmem::secure_wipe(enc_keys, sizeof enc_keys);
+  secmem::secure_wipe(dec_keys, sizeof dec_keys);
 #endif
   backend = AesBackend::evp;
 }

@@ -16,6 +16,7 @@
 #include "pktparse/key.h"
 #include "pktparse/status.h"
 #include "pktparse/suite.h"
+#include "secmem/allocator.h"
 
 #ifdef PKTPARSE_HAVE_IPSEC_MB
 #include <intel-ipsec-mb.h>
@@ -24,8 +25,10 @@
 namespace pktparse::detail {
 
 // One AES key, both ways keyed: EVP always (the fallback), ipsec-mb's key
-// schedule when backend is ipsec_mb. Allocated once per PreparedKey.
-struct AesKey {
+// schedule when backend is ipsec_mb. Allocated once per PreparedKey, in
+// secret memory; the EVP context is in OpenSSL's heap, which keycast's
+// binaries put in secret memory too (secmem/openssl_heap.h).
+struct AesKey : secmem::InSecretMemory {
   AesKey() = default;
   ~AesKey();
   AesKey(const AesKey&) = delete;

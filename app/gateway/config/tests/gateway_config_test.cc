@@ -123,6 +123,7 @@ burst = 512
 tx_drain_us = 1
 idle_sleep_us = 100000
 metrics_listen = "[::1]:0"
+seq_file = "state/gw9.seq"
 [ports]
 inputs = [2, 3]
 output = 0
@@ -166,6 +167,7 @@ udp_checksum = false
   EXPECT_EQ(c.burst, 512U);
   EXPECT_EQ(c.tx_drain_us, 1U);
   EXPECT_EQ(c.metrics_listen, "[::1]:0");
+  EXPECT_EQ(c.seq_file, std::filesystem::path("/etc/keycast/state/gw9.seq"));
   EXPECT_EQ(c.ports.inputs, (std::vector<std::uint16_t>{2, 3}));
   EXPECT_EQ(c.idle_sleep_us, 100000U);
   EXPECT_EQ(c.ports.output, 0U);
@@ -326,6 +328,13 @@ INSTANTIATE_TEST_SUITE_P(
              "gw.toml:2:18: metrics_listen: 'localhost' is not an IPv4 address (names are not allowed)"},
         Case{"metrics_no_port", "mode = \"scramble\"\nmetrics_listen = \"127.0.0.1\"\n",
              "gw.toml:2:18: metrics_listen: expected address:port (IPv6 as [addr]:port), got \"127.0.0.1\""},
+        Case{"seq_file_descramble", "mode = \"descramble\"\nseq_file = \"gw.seq\"\n",
+             "gw.toml:2:12: seq_file: only allowed when mode = \"scramble\" (only a scrambler numbers datagrams)"},
+        Case{"seq_file_empty", "mode = \"scramble\"\nseq_file = \"\"\n", "gw.toml:2:12: seq_file: must not be empty"},
+        Case{"seq_file_directory", "mode = \"scramble\"\nseq_file = \"/var/lib/keycast/\"\n",
+             "gw.toml:2:12: seq_file: must name a file, got the directory \"/var/lib/keycast/\""},
+        Case{"seq_file_not_string", "mode = \"scramble\"\nseq_file = 1\n",
+             "gw.toml:2:12: seq_file: expected a string, got an integer"},
         // [ports]
         Case{"ports_same", "mode = \"scramble\"\n[ports]\ninput = 1\noutput = 1\n",
              "gw.toml:4:10: ports.output: must differ from the input ports, both have 1"},

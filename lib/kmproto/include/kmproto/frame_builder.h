@@ -1,5 +1,6 @@
 // Appends frames to a byte vector: begin(type), add parameters in order,
-// finish() fills in message_length. Allocates as the vector grows.
+// finish() fills in message_length. Allocates as the vector grows; the
+// vector may have any allocator (secmem::Bytes for frames carrying keys).
 #pragma once
 
 #include <cstddef>
@@ -16,7 +17,9 @@ namespace kmproto {
 
 class FrameBuilder {
  public:
-  explicit FrameBuilder(std::vector<std::uint8_t>& out) noexcept : out_(out) {}
+  template <class Alloc>
+  explicit FrameBuilder(std::vector<std::uint8_t, Alloc>& out) noexcept
+      : out_(&out), ops_(&kOps<std::vector<std::uint8_t, Alloc>>) {}
 
   // Starts a frame at the end of out, dropping an unfinished one.
   void begin(MessageType type);
@@ -41,7 +44,23 @@ class FrameBuilder {
   std::uint8_t* add_param(ParamType t, std::size_t value_len);
   void drop_unfinished();
 
-  std::vector<std::uint8_t>& out_;
+  // out_ is a std::vector<std::uint8_t, Alloc>, reached through kOps of its
+  // type, so FrameBuilder itself need not be a template.
+  struct Ops {
+    std::size_t (*size)(const void* out);
+    void (*resize)(void* out, std::size_t n);
+    std::uint8_t* (*data)(void* out);
+  };
+  template <class V>
+  static constexpr Ops kOps = {[](const void* v) { return static_cast<const V*>(v)->size(); },
+                               [](void* v, std::size_t n) { static_cast<V*>(v)->resize(n); },
+                               [](void* v) { return static_cast<V*>(v)->data(); }};
+  std::size_t size() const { return ops_->size(out_); }
+  void resize(std::size_t n) { ops_->resize(out_, n); }
+  std::uint8_t* data() { return ops_->data(out_); }
+
+  void* out_;
+  const Ops* ops_;
   std::size_t start_ = 0;
   bool open_ = false;
   Status error_ = Status::ok;

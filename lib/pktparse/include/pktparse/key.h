@@ -1,7 +1,9 @@
 // A key prepared for the packet path: the xor pattern expanded, or the AES key
 // schedule made once (OpenSSL EVP, or intel-ipsec-mb where keycast is built
 // with it and the CPU has its VAES path), so per datagram only the IV changes.
-// Material is wiped when the key is wiped, reprepared or destroyed.
+// Material is wiped when the key is wiped, reprepared or destroyed; a
+// PreparedKey made with new (std::make_unique) and its AES state live in
+// secret memory (secmem: out of core dumps, wiped again when freed).
 //
 // A PreparedKey carries cipher state: it is used by one thread at a time (the
 // channel's owner), and is neither copyable nor shareable across threads.
@@ -14,6 +16,7 @@
 #include "fastxor/fastxor.h"
 #include "pktparse/status.h"
 #include "pktparse/suite.h"
+#include "secmem/allocator.h"
 
 namespace pktparse {
 
@@ -37,7 +40,7 @@ bool force_aes_backend(AesBackend b) noexcept;
 // that thread's CTR datagrams go through EVP).
 bool prepare_packet_thread() noexcept;
 
-class PreparedKey {
+class PreparedKey : public secmem::InSecretMemory {
  public:
   PreparedKey() = default;
   ~PreparedKey();
