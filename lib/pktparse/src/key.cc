@@ -1,9 +1,11 @@
 // Key preparation and wiping.
 #include "pktparse/key.h"
 
+#include <cstring>
 #include <new>
 
 #include "aes.h"
+#include "secmem/wipe.h"
 
 namespace pktparse {
 
@@ -14,6 +16,7 @@ PreparedKey::~PreparedKey() {
 
 void PreparedKey::wipe() noexcept {
   pattern_.wipe();
+  secmem::secure_wipe(ts_keystream_, sizeof ts_keystream_);
   if (aes_) aes_->wipe();
   ready_ = false;
   key_id_ = 0;
@@ -27,6 +30,7 @@ Status PreparedKey::prepare(Suite suite, std::uint32_t key_id, std::span<const s
   if (suite_is_xor(suite)) {
     const bool ok = suite == Suite::xor_inv ? pattern_.assign_inverting(material) : pattern_.assign(material);
     if (!ok) return Status::key_bad_length;
+    lay_out_ts_keystream(key_id);
   } else {
     if (!aes_ && !(aes_ = new (std::nothrow) detail::AesKey)) return Status::crypto_error;
     if (const Status s = aes_->prepare(suite, material, aes_backend()); s != Status::ok) return s;
@@ -35,6 +39,17 @@ Status PreparedKey::prepare(Suite suite, std::uint32_t key_id, std::span<const s
   key_id_ = key_id;
   ready_ = true;
   return Status::ok;
+}
+
+void PreparedKey::lay_out_ts_keystream(std::uint32_t key_id) noexcept {
+  const std::uint8_t tsc = (key_id & 1) ? 0x3 : 0x2;  // wire-format §4: even 10, odd 11
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < kTsKeystreamPackets; ++i) {
+    std::uint8_t* pkt = ts_keystream_ + i * kTsPacketLen;
+    std::memset(pkt, 0, kTsPacketLen);
+    pkt[3] = static_cast<std::uint8_t>(tsc << 6);
+    pos = fastxor::xor_pattern(pkt + 4, kTsPacketLen - 4, pattern_, pos);
+  }
 }
 
 }  // namespace pktparse

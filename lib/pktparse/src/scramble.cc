@@ -3,6 +3,7 @@
 #include "pktparse/scramble.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "aes.h"
 #include "pktparse/bytes.h"
@@ -89,13 +90,37 @@ Status apply_ts(Stream& ks, std::uint8_t* r, std::size_t n, const PidSet* clear_
   return Status::ok;
 }
 
+// xor suites, the common case of TS: at most kTsKeystreamPackets packets, each
+// with payload only and each to be scrambled (scramble: bits 00, PID not
+// clear) or scrambled under this key's parity (descramble). Then one XOR with
+// the key's TS keystream does what apply_ts() does packet by packet.
+template <Dir dir>
+bool ts_all_payload_only(const std::uint8_t* r, std::size_t n, const PidSet* clear_pids, std::uint8_t tsc) noexcept {
+  if (n > PreparedKey::kTsKeystreamPackets * kTsPacketLen) return false;
+  constexpr std::uint8_t kPayloadOnly = 0x10;  // adaptation_field_control 01
+  const std::uint8_t want = dir == Dir::scramble ? kPayloadOnly : static_cast<std::uint8_t>((tsc << 6) | kPayloadOnly);
+  for (const std::uint8_t* pkt = r; pkt < r + n; pkt += kTsPacketLen) {
+    if ((pkt[3] & 0xF0) != want) return false;
+    if constexpr (dir == Dir::scramble) {
+      if (clear_pids->contains(ts_pid(pkt))) return false;
+    }
+  }
+  return true;
+}
+
 // `body` is the part after any RTP header; the whole of it or its TS payloads
 // get the keystream.
 template <Dir dir, class Stream>
-Status apply_body(Stream& ks, const KcHeader& hdr, std::uint8_t* body, std::size_t n,
+Status apply_body(Stream& ks, const PreparedKey& key, const KcHeader& hdr, std::uint8_t* body, std::size_t n,
                   const PidSet* clear_pids) noexcept {
   if (hdr.flags & kFlagTs) {
     const std::uint8_t tsc = (hdr.key_id & 1) ? 0x3 : 0x2;
+    if constexpr (std::is_same_v<Stream, XorStream>) {
+      if (hdr.key_id == key.key_id() && ts_all_payload_only<dir>(body, n, clear_pids, tsc)) {
+        fastxor::xor_keystream(body, key.ts_keystream().data(), n);
+        return Status::ok;
+      }
+    }
     return apply_ts<dir>(ks, body, n, clear_pids, tsc);
   }
   ks.apply(body, n);
@@ -113,7 +138,7 @@ Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* head
     case Suite::xor_pattern:
     case Suite::xor_inv: {
       XorStream ks(key);
-      return apply_body<dir>(ks, hdr, body, body_len, clear_pids);
+      return apply_body<dir>(ks, key, hdr, body, body_len, clear_pids);
     }
     case Suite::aes128_ctr:
     case Suite::aes256_ctr: {
@@ -121,12 +146,12 @@ Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* head
       counter_block0(hdr, block0);
       if (hdr.flags & kFlagTs) {
         CtrTsStream ks(key, block0, body + body_len);
-        const Status s = apply_body<dir>(ks, hdr, body, body_len, clear_pids);
+        const Status s = apply_body<dir>(ks, key, hdr, body, body_len, clear_pids);
         if (s != Status::ok) return s;
         return ks.ok() ? Status::ok : Status::crypto_error;
       }
       detail::AesCtr ks(*key.aes(), block0);
-      const Status s = apply_body<dir>(ks, hdr, body, body_len, clear_pids);
+      const Status s = apply_body<dir>(ks, key, hdr, body, body_len, clear_pids);
       if (s != Status::ok) return s;
       return ks.ok() ? Status::ok : Status::crypto_error;
     }

@@ -107,6 +107,19 @@ TEST(OnesSum, ChainedEvenPieces) {
   }
 }
 
+TEST(OnesSum, LongBuffersAndEveryTailLength) {
+  std::mt19937 rng(65507);
+  Bytes big(65507 + 8);
+  for (auto& x : big) x = static_cast<std::uint8_t>(rng());
+  for (const std::size_t len : {1316u, 1340u, 1500u, 9000u, 65507u})
+    for (std::size_t align = 0; align < 4; ++align)
+      for (std::size_t extra = 0; extra < 4; ++extra) {
+        const std::size_t n = std::min(len + extra, big.size() - align);
+        const Bytes piece(big.begin() + align, big.begin() + align + n);
+        ASSERT_EQ(ones_sum({big.data() + align, n}), reference_sum(piece)) << n << " at " << align;
+      }
+}
+
 TEST(Fold, Carries) {
   EXPECT_EQ(fold(0), 0);
   EXPECT_EQ(fold(0xFFFF), 0xFFFF);

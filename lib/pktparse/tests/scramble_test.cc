@@ -192,6 +192,63 @@ TEST(ScrambleTs, FollowsTheTsRules) {
       ASSERT_EQ(pkt(p)[b] ^ in[static_cast<std::size_t>(p * 188 + b)], k[i % k.size()]) << p << ":" << b;
 }
 
+// wire-format.md section 4 for the xor suites, written out packet by packet:
+// what scramble() must produce, whichever way it gets there (payload-only
+// datagrams of up to PreparedKey::kTsKeystreamPackets take one XOR with the
+// key's TS keystream).
+Bytes reference_ts_scramble(Suite suite, const Bytes& pattern, std::uint32_t key_id, const PidSet& clear,
+                            const Bytes& in) {
+  Bytes out = in;
+  std::size_t i = 0;
+  for (std::size_t at = 0; at < out.size(); at += kTsPacketLen) {
+    std::uint8_t* pkt = out.data() + at;
+    const std::uint8_t afc = (pkt[3] >> 4) & 3;
+    const std::size_t off = afc == 1 ? 4 : afc == 3 ? 5u + pkt[4] : kTsPacketLen;
+    if (off >= kTsPacketLen || clear.contains(ts_pid(pkt))) continue;
+    pkt[3] = static_cast<std::uint8_t>(pkt[3] | ((key_id & 1) ? 0xC0 : 0x80));
+    for (std::size_t b = off; b < kTsPacketLen; ++b, ++i) {
+      std::uint8_t k = pattern[i % pattern.size()];
+      if (suite == Suite::xor_inv && (i / pattern.size()) % 2 == 1) k = static_cast<std::uint8_t>(~k);
+      pkt[b] ^= k;
+    }
+  }
+  return out;
+}
+
+TEST(ScrambleTs, XorSuitesMatchTheRulesForEveryMixOfPackets) {
+  std::mt19937 rng(188);
+  ChannelRules rules;
+  rules.ts = true;
+  rules.clear_pids.add(0x1000);
+  const std::uint16_t pids[] = {0x100, 0x101, 0x1000, 0x10, 0x1FFF};
+  for (const Suite suite : {Suite::xor_pattern, Suite::xor_inv}) {
+    for (const std::uint32_t key_id : {6u, 7u}) {
+      PreparedKey key;
+      prepare(key, suite, key_id);
+      for (int round = 0; round < 400; ++round) {
+        const std::size_t packets = 1 + rng() % 9;  // up to 9: past the TS keystream's 7 too
+        const bool payload_only = rng() % 2;        // then every packet: the single-XOR case
+        Bytes in;
+        for (std::size_t p = 0; p < packets; ++p) {
+          const std::uint16_t pid = payload_only ? pids[rng() % 2] : pids[rng() % std::size(pids)];
+          const std::uint8_t afc = payload_only ? 1 : static_cast<std::uint8_t>(1 + rng() % 3);
+          const Bytes pkt = ts_packet(pid, afc, static_cast<std::uint8_t>(rng() % 184), static_cast<std::uint8_t>(rng()));
+          in.insert(in.end(), pkt.begin(), pkt.end());
+        }
+        const Scrambled s = do_scramble(key, rules, in);
+        ASSERT_EQ(s.status, Status::ok);
+        ASSERT_EQ(s.hdr.flags, kFlagTs);
+        const Bytes want = reference_ts_scramble(suite, key_material(suite), key_id, rules.clear_pids, in);
+        ASSERT_TRUE(std::equal(want.begin(), want.end(), s.dgram.begin() + 24))
+            << suite_name(suite) << " key " << key_id << " round " << round << " packets " << packets;
+        Bytes clear;
+        ASSERT_EQ(do_descramble(key, s.dgram, clear), Status::ok);
+        ASSERT_EQ(clear, in) << suite_name(suite) << " round " << round;
+      }
+    }
+  }
+}
+
 TEST(ScrambleTs, OddKeySetsScramblingBits11) {
   PreparedKey key;
   prepare(key, Suite::aes128_ctr, 7);

@@ -10,7 +10,11 @@ namespace pktparse {
 // One's-complement sum of bytes folded to 16 bits, not inverted, added to
 // `initial` (so sums over pieces can be chained).
 std::uint32_t ones_sum(std::span<const std::uint8_t> bytes, std::uint32_t initial = 0) noexcept;
-std::uint16_t fold(std::uint32_t sum) noexcept;
+inline std::uint16_t fold(std::uint32_t sum) noexcept {
+  sum = (sum & 0xFFFFu) + (sum >> 16);
+  sum = (sum & 0xFFFFu) + (sum >> 16);
+  return static_cast<std::uint16_t>(sum);
+}
 
 // Writes the checksum of the IPv4 header at ip (its IHL bytes) into it.
 void set_ipv4_checksum(std::uint8_t* ip) noexcept;

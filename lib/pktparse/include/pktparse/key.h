@@ -1,5 +1,5 @@
-// A key prepared for the packet path: the xor pattern expanded, or the AES key
-// schedule made once (OpenSSL EVP, or intel-ipsec-mb where keycast is built
+// A key prepared for the packet path: the xor pattern expanded (and laid out
+// over whole TS packets, below), or the AES key schedule made once (OpenSSL EVP, or intel-ipsec-mb where keycast is built
 // with it and the CPU has its VAES path), so per datagram only the IV changes.
 // Material is wiped when the key is wiped, reprepared or destroyed; a
 // PreparedKey made with new (std::make_unique) and its AES state live in
@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "fastxor/fastxor.h"
+#include "pktparse/payload.h"
 #include "pktparse/status.h"
 #include "pktparse/suite.h"
 #include "secmem/allocator.h"
@@ -55,11 +56,23 @@ class PreparedKey : public secmem::InSecretMemory {
   Suite suite() const noexcept { return suite_; }
   std::uint32_t key_id() const noexcept { return key_id_; }
   const fastxor::Pattern& pattern() const noexcept { return pattern_; }
+  // xor suites: the XOR that scrambles (and descrambles) up to
+  // kTsKeystreamPackets TS packets that all carry payload only and are all
+  // scrambled, as one buffer: per packet, the scrambling bits of this key's
+  // parity in header byte 3 and the keystream, continued from packet to
+  // packet, over its 184 payload bytes. Empty for the AES suites.
+  static constexpr std::size_t kTsKeystreamPackets = 7;  // 1316 bytes: the usual IPTV datagram
+  std::span<const std::uint8_t> ts_keystream() const noexcept {
+    return {ts_keystream_, suite_is_xor(suite_) && ready_ ? sizeof ts_keystream_ : 0};
+  }
   const detail::AesKey* aes() const noexcept { return aes_; }  // AES suites, once prepared
   AesBackend backend() const noexcept;  // of an AES key: the one it was prepared with
 
  private:
+  void lay_out_ts_keystream(std::uint32_t key_id) noexcept;
+
   fastxor::Pattern pattern_;
+  alignas(64) std::uint8_t ts_keystream_[kTsKeystreamPackets * kTsPacketLen] = {};
   detail::AesKey* aes_ = nullptr;
   Suite suite_ = Suite::xor_pattern;
   std::uint32_t key_id_ = 0;
