@@ -14,12 +14,21 @@
 #include <bit>
 #include <cstring>
 
+#include "checksum_kernels.h"
 #include "pktparse/bytes.h"
 
 namespace pktparse {
 namespace {
 
 constexpr std::uint8_t kProtoUdp = 17;
+
+std::uint16_t fold64(std::uint64_t acc) noexcept {
+  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+  return fold(static_cast<std::uint32_t>(acc));
+}
+
+std::uint16_t swap_bytes(std::uint16_t v) noexcept { return static_cast<std::uint16_t>((v >> 8) | (v << 8)); }
 
 // Sums in native byte order (RFC 1071 section 2(B): the sum is byte-order
 // independent up to a final swap), 2^16 = 1 (mod 0xFFFF) letting the total
@@ -30,7 +39,7 @@ constexpr std::uint8_t kProtoUdp = 17;
 // Built for AVX-512BW, AVX2 and the baseline; the loader picks one by CPUID
 // (GCC function multiversioning), so the library needs no -m flags.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
+std::uint16_t portable_sum_impl(const std::uint8_t* p, std::size_t n) noexcept {
   constexpr std::size_t kBlockWords = std::size_t{1} << 16;
   std::uint64_t acc = 0;
   while (n >= 4) {
@@ -56,9 +65,7 @@ std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
     std::memcpy(&w, tail, sizeof w);
     acc += (w & 0xFFFFu) + (w >> 16);
   }
-  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  return fold(static_cast<std::uint32_t>(acc));
+  return fold64(acc);
 }
 
 // native_sum of a header-sized piece, in plain scalar code.
@@ -73,13 +80,23 @@ inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept {
   std::uint32_t w = 0;
   std::memcpy(&w, p, n);
   acc += w;
-  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  return fold(static_cast<std::uint32_t>(acc));
+  return fold64(acc);
+}
+
+// Native-order sum of [p, p + n) from p, by the fastest kernel this CPU has.
+std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
+  // Headers (8 to 60 bytes) are summed here: a vector loop and the call
+  // through a dispatcher cost more than they save.
+  if (n <= kShortSum) return short_sum(p, n);
+  if (n < detail::kMaxVectorSumBytes && detail::have_avx512_sum()) {
+    const std::uint16_t s = fold64(detail::even_address_sum_avx512(p, n));
+    return (reinterpret_cast<std::uintptr_t>(p) & 1) ? swap_bytes(s) : s;
+  }
+  return detail::portable_sum(p, n);
 }
 
 std::uint16_t to_network_order(std::uint16_t native) noexcept {
-  if constexpr (std::endian::native == std::endian::little) return static_cast<std::uint16_t>((native >> 8) | (native << 8));
+  if constexpr (std::endian::native == std::endian::little) return swap_bytes(native);
   return native;
 }
 
@@ -99,11 +116,20 @@ std::uint16_t udp_sum(const std::uint8_t* ip, const std::uint8_t* udp) noexcept 
 
 }  // namespace
 
+namespace detail {
+
+std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept { return portable_sum_impl(p, n); }
+
+bool have_avx512_sum() noexcept {
+  // libgcc's checks include the OS's (XGETBV) for the AVX-512 state.
+  static const bool have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  return have;
+}
+
+}  // namespace detail
+
 std::uint32_t ones_sum(std::span<const std::uint8_t> bytes, std::uint32_t initial) noexcept {
-  // Headers (8 to 60 bytes) are summed here: the vector loop and the call
-  // through the multiversioning resolver cost more than they save.
-  const std::uint16_t s = to_network_order(bytes.size() <= kShortSum ? short_sum(bytes.data(), bytes.size())
-                                                                     : native_sum(bytes.data(), bytes.size()));
+  const std::uint16_t s = to_network_order(native_sum(bytes.data(), bytes.size()));
   return fold(fold(initial) + std::uint32_t{s});
 }
 

@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "../src/checksum_kernels.h"
 #include "pktparse/checksum.h"
 
 namespace pktparse {
@@ -118,6 +119,46 @@ TEST(OnesSum, LongBuffersAndEveryTailLength) {
         const Bytes piece(big.begin() + align, big.begin() + align + n);
         ASSERT_EQ(ones_sum({big.data() + align, n}), reference_sum(piece)) << n << " at " << align;
       }
+}
+
+// Each kernel behind ones_sum() against the reference, whichever one the
+// dispatch would pick here: the portable one (GCC multiversioned) always, the
+// AVX-512 one where the CPU has it (reported skipped elsewhere).
+std::uint16_t network_order(std::uint16_t native) { return static_cast<std::uint16_t>((native >> 8) | (native << 8)); }
+
+std::uint16_t fold64(std::uint64_t s) {
+  while (s >> 16) s = (s & 0xFFFF) + (s >> 16);
+  return static_cast<std::uint16_t>(s);
+}
+
+template <class Kernel>
+void check_kernel(Kernel sum_from) {
+  std::mt19937 rng(1071);
+  std::vector<std::uint8_t> big(9000 + 128);
+  for (auto& x : big) x = static_cast<std::uint8_t>(rng());
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n <= 400; ++n) lengths.push_back(n);
+  for (const std::size_t n : {1316u, 1340u, 1348u, 1500u, 1501u, 8999u, 9000u}) lengths.push_back(n);
+  for (std::size_t align = 0; align < 64; ++align)
+    for (const std::size_t n : lengths) {
+      const std::uint8_t* p = big.data() + align;
+      ASSERT_EQ(sum_from(p, n), reference_sum(Bytes(p, p + n))) << n << " bytes at " << align;
+    }
+  const Bytes ones(65507, 0xFF);  // a lane's worst case
+  ASSERT_EQ(sum_from(ones.data(), ones.size()), reference_sum(ones));
+}
+
+TEST(OnesSumKernels, PortableMatchesReference) {
+  check_kernel([](const std::uint8_t* p, std::size_t n) { return network_order(detail::portable_sum(p, n)); });
+}
+
+TEST(OnesSumKernels, Avx512MatchesReference) {
+  if (!detail::have_avx512_sum()) GTEST_SKIP() << "no AVX-512BW on this CPU";
+  check_kernel([](const std::uint8_t* p, std::size_t n) {
+    std::uint16_t s = fold64(detail::even_address_sum_avx512(p, n));
+    if (reinterpret_cast<std::uintptr_t>(p) & 1) s = static_cast<std::uint16_t>((s >> 8) | (s << 8));
+    return network_order(s);
+  });
 }
 
 TEST(Fold, Carries) {

@@ -1,0 +1,72 @@
+// AVX-512BW one's-complement sum (this file alone is compiled with -mavx512f
+// -mavx512bw). Every load is of a whole aligned 64-byte line, the first and
+// last masked to the bytes asked for: loads that match the lines an XOR
+// kernel just stored can take their data from the store buffer, where
+// unaligned ones each straddle two stores and wait for both to be written
+// (that wait was most of the UDP checksum's cost in the gateway).
+// GCC 12's shift intrinsics pass _mm512_undefined_epi32() through, which
+// -Wmaybe-uninitialized reports (GCC PR 105593, fixed in GCC 13).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include "checksum_kernels.h"
+
+namespace pktparse::detail {
+namespace {
+
+// Per 32-bit lane: `all` += w (mod 2^32), `high` += w >> 16; the lane's low
+// halves then sum to exactly all - (high << 16) while that stays below 2^32
+// (at most 2^16 lines per lane: kMaxVectorSumBytes).
+struct Lanes {
+  __m512i all = _mm512_setzero_si512();
+  __m512i high = _mm512_setzero_si512();
+  void add(__m512i v) noexcept {
+    all = _mm512_add_epi32(all, v);
+    high = _mm512_add_epi32(high, _mm512_srli_epi32(v, 16));
+  }
+  std::uint64_t total() const noexcept {
+    const __m512i low = _mm512_sub_epi32(all, _mm512_slli_epi32(high, 16));
+    const __m512i mask32 = _mm512_set1_epi64(0xFFFFFFFF);
+    const __m512i sum64 = _mm512_add_epi64(_mm512_add_epi64(_mm512_and_si512(low, mask32), _mm512_srli_epi64(low, 32)),
+                                           _mm512_add_epi64(_mm512_and_si512(high, mask32), _mm512_srli_epi64(high, 32)));
+    alignas(64) std::uint64_t q[8];  // (GCC 12's _mm512_reduce_add_epi64 trips -Wmaybe-uninitialized)
+    _mm512_store_si512(q, sum64);
+    return q[0] + q[1] + q[2] + q[3] + q[4] + q[5] + q[6] + q[7];
+  }
+};
+
+}  // namespace
+
+std::uint64_t even_address_sum_avx512(const std::uint8_t* p, std::size_t n) noexcept {
+  if (n == 0) return 0;
+  const auto* line = reinterpret_cast<const std::uint8_t*>(reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{63});
+  const std::size_t first = reinterpret_cast<std::uintptr_t>(p) & 63;
+  std::size_t end = first + n;  // bytes from `line`
+  Lanes a;
+  Lanes b;
+  if (end <= 64) {
+    const __mmask64 m = (end == 64 ? ~__mmask64{0} : (__mmask64{1} << end) - 1) & (~__mmask64{0} << first);
+    a.add(_mm512_maskz_loadu_epi8(m, line));
+    return a.total();
+  }
+  a.add(_mm512_maskz_loadu_epi8(~__mmask64{0} << first, line));
+  line += 64;
+  end -= 64;
+  for (; end >= 256; end -= 256, line += 256) {
+    a.add(_mm512_load_si512(line));
+    b.add(_mm512_load_si512(line + 64));
+    a.add(_mm512_load_si512(line + 128));
+    b.add(_mm512_load_si512(line + 192));
+  }
+  for (; end >= 64; end -= 64, line += 64) a.add(_mm512_load_si512(line));
+  if (end) b.add(_mm512_maskz_loadu_epi8((__mmask64{1} << end) - 1, line));
+  return a.total() + b.total();
+}
+
+}  // namespace pktparse::detail
