@@ -1,6 +1,7 @@
 // A key prepared for the packet path: the xor pattern expanded (and laid out
-// over whole TS packets, below), or the AES key schedule made once (OpenSSL EVP, or intel-ipsec-mb where keycast is built
-// with it and the CPU has its VAES path), so per datagram only the IV changes.
+// over whole TS packets, below), or the AES key schedule made once (OpenSSL
+// EVP, or intel-ipsec-mb where keycast is built with it and the CPU has its
+// VAES path), so per datagram only the IV changes.
 // Material is wiped when the key is wiped, reprepared or destroyed; a
 // PreparedKey made with new (std::make_unique) and its AES state live in
 // secret memory (secmem: out of core dumps, wiped again when freed).
