@@ -76,7 +76,13 @@ void read_joins(std::vector<tomlcheck::Table> joins, Options& o) {
     }
     if (const auto out = t.optional_string("out")) {
       if (o.outs.size() != i) t.fail("out", "give an out in every [[join]] or in none (stdout)");
-      if (!parse_out(*out)) t.fail("out", "expected stdout, a file name or udp://GROUP:PORT");
+      const auto spec_out = parse_out(*out);
+      if (!spec_out) t.fail("out", "expected stdout, a file name or udp://GROUP:PORT");
+      if (spec_out->kind != OutSpec::Kind::udp)
+        for (std::size_t k = 0; k < o.outs.size(); ++k)
+          if (o.outs[k] == *out)
+            t.fail("out", *out + " is already written by the [[join]] of " + line_of(joins[k], "out") +
+                              " (give each join its own out, or none for stdout)");
       o.outs.push_back(*out);
     } else if (!o.outs.empty()) {
       t.fail_missing("out", "the first [[join]] has one: give one in every [[join]] or in none");

@@ -206,6 +206,10 @@ RECV = [
      "channel is received from one group)"),
     ("same group twice", R + edit(RX_JOIN2, '"239.2.1.2:5000"', '"239.2.1.1:5000"'), RX_ARGS, 2,
      "keycast-recv: {config}:11:9: join.group: 239.2.1.1:5000 is already joined (line 7)"),
+    ("same out file twice", edit(R, "channel = 1\n", 'channel = 1\nout = "a.ts"\n') + RX_JOIN2 + 'out = "a.ts"\n',
+     RX_ARGS, 2,
+     "keycast-recv: {config}:14:7: join.out: a.ts is already written by the [[join]] of line 9 (give each join its "
+     "own out, or none for stdout)"),
     ("same group twice on the command line", None, RX_FLAGS + ["--join", "239.2.1.1:5000", "--join", "239.2.1.1:5000"],
      2, "keycast-recv: --join 239.2.1.1:5000 is given twice (see --help)"),
     ("duplicate channel id on the command line", None,

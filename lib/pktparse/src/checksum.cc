@@ -77,9 +77,11 @@ inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept {
     std::memcpy(&w, p, sizeof w);
     acc += w;
   }
-  std::uint32_t w = 0;
-  std::memcpy(&w, p, n);
-  acc += w;
+  if (n > 0) {
+    std::uint32_t w = 0;
+    std::memcpy(&w, p, n);
+    acc += w;
+  }
   return fold64(acc);
 }
 

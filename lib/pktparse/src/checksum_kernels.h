@@ -8,7 +8,7 @@
 namespace pktparse::detail {
 
 // The vector kernel's bound: below it, no 32-bit lane of its accumulators
-// can overflow (2^16 lines per lane, 64 lanes of 16 bits... see the kernel).
+// takes more than 2^16 words' low halves, so their total stays below 2^32.
 inline constexpr std::size_t kMaxVectorSumBytes = std::size_t{1} << 22;
 
 // Sum, unfolded, of the 16-bit native-order words of [p, p + n) at even
