@@ -1,9 +1,8 @@
 // AVX-512BW one's-complement sum (this file alone is compiled with -mavx512f
 // -mavx512bw). Every load is of a whole aligned 64-byte line, the first and
-// last masked to the bytes asked for: loads that match the lines an XOR
-// kernel just stored can take their data from the store buffer, where
-// unaligned ones each straddle two stores and wait for both to be written
-// (that wait was most of the UDP checksum's cost in the gateway).
+// last masked to the bytes asked for: no load splits across two cache lines,
+// and one that matches a line an XOR kernel just stored can take its data
+// from that one store (an unaligned load straddles two and waits for both).
 // GCC 12's shift intrinsics pass _mm512_undefined_epi32() through, which
 // -Wmaybe-uninitialized reports (GCC PR 105593, fixed in GCC 13).
 #if defined(__GNUC__) && !defined(__clang__)
