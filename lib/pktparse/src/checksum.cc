@@ -22,12 +22,6 @@ namespace {
 
 constexpr std::uint8_t kProtoUdp = 17;
 
-std::uint16_t fold64(std::uint64_t acc) noexcept {
-  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  return fold(static_cast<std::uint32_t>(acc));
-}
-
 std::uint16_t swap_bytes(std::uint16_t v) noexcept { return static_cast<std::uint16_t>((v >> 8) | (v << 8)); }
 
 // Sums in native byte order (RFC 1071 section 2(B): the sum is byte-order
@@ -65,33 +59,14 @@ std::uint16_t portable_sum_impl(const std::uint8_t* p, std::size_t n) noexcept {
     std::memcpy(&w, tail, sizeof w);
     acc += (w & 0xFFFFu) + (w >> 16);
   }
-  return fold64(acc);
-}
-
-// native_sum of a header-sized piece, in plain scalar code.
-constexpr std::size_t kShortSum = 64;
-inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept {
-  std::uint64_t acc = 0;
-  for (; n >= 4; p += 4, n -= 4) {
-    std::uint32_t w;
-    std::memcpy(&w, p, sizeof w);
-    acc += w;
-  }
-  if (n > 0) {
-    std::uint32_t w = 0;
-    std::memcpy(&w, p, n);
-    acc += w;
-  }
-  return fold64(acc);
+  return detail::fold64(acc);
 }
 
 // Native-order sum of [p, p + n) from p, by the fastest kernel this CPU has.
 std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
-  // Headers (8 to 60 bytes) are summed here: a vector loop and the call
-  // through a dispatcher cost more than they save.
-  if (n <= kShortSum) return short_sum(p, n);
+  if (n <= detail::kShortSum) return detail::short_sum(p, n);
   if (n < detail::kMaxVectorSumBytes && detail::have_avx512_sum()) {
-    const std::uint16_t s = fold64(detail::even_address_sum_avx512(p, n));
+    const std::uint16_t s = detail::fold64(detail::even_address_sum_avx512(p, n));
     return (reinterpret_cast<std::uintptr_t>(p) & 1) ? swap_bytes(s) : s;
   }
   return detail::portable_sum(p, n);

@@ -1,11 +1,40 @@
-// Internal: the one's-complement sum kernels behind ones_sum(), for the
+// Internal: the one's-complement sum kernels behind ones_sum() (and the
+// inline short sum net.cc checks IPv4 headers with), for the
 // dispatch in checksum.cc and for tests that run each against the reference.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#include "pktparse/checksum.h"
 
 namespace pktparse::detail {
+
+inline std::uint16_t fold64(std::uint64_t acc) noexcept {
+  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+  return fold(static_cast<std::uint32_t>(acc));
+}
+
+// Native-order sum of a header-sized piece (the IPv4 header, a pseudo-header)
+// in plain scalar code, inline: a vector loop and a call through a dispatcher
+// cost more than they save at this size.
+inline constexpr std::size_t kShortSum = 64;
+inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept {
+  std::uint64_t acc = 0;
+  for (; n >= 4; p += 4, n -= 4) {
+    std::uint32_t w;
+    std::memcpy(&w, p, sizeof w);
+    acc += w;
+  }
+  if (n > 0) {
+    std::uint32_t w = 0;
+    std::memcpy(&w, p, n);
+    acc += w;
+  }
+  return fold64(acc);
+}
 
 // The vector kernel's bound: below it, no 32-bit lane of its accumulators
 // takes more than 2^16 words' low halves, so their total stays below 2^32.

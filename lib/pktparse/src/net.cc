@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "checksum_kernels.h"
 #include "pktparse/bytes.h"
 #include "pktparse/checksum.h"
 
@@ -57,22 +58,10 @@ Status parse_udp(std::span<const std::uint8_t> p, std::size_t l4, std::size_t ip
   return Status::ok;
 }
 
-// ipv4_checksum_ok() inline: the header's 32-bit words (IHL is a multiple of
-// 4) summed in native order and folded; valid when the fold is all ones, which
-// is byte-order independent. Avoids the general ones_sum call per frame.
+// ipv4_checksum_ok() inline: valid when the header's native-order sum folds
+// to all ones, which is byte-order independent. Avoids a call per frame.
 inline bool ipv4_header_sum_ok(const std::uint8_t* ip, std::size_t ihl) noexcept {
-  std::uint64_t acc = 0;
-  for (std::size_t i = 0; i < ihl; i += 4) {
-    std::uint32_t w;
-    std::memcpy(&w, ip + i, sizeof w);
-    acc += w;
-  }
-  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
-  acc = (acc & 0xFFFFu) + (acc >> 16);
-  acc = (acc & 0xFFFFu) + (acc >> 16);
-  acc = (acc & 0xFFFFu) + (acc >> 16);
-  return acc == 0xFFFF;
+  return detail::short_sum(ip, ihl) == 0xFFFF;
 }
 
 // Precondition: l3 <= p.size().
