@@ -1,6 +1,7 @@
 // CPUID + XGETBV feature detection. Compiled without ISA flags: it runs
 // before anyone knows which instructions are safe.
 #include "cpu_features.h"
+#include "fastxor/fastxor.h"
 
 #include <cpuid.h>
 
@@ -53,3 +54,5 @@ bool cpu_supports_avx2() noexcept { return features().avx2; }
 bool cpu_supports_avx512bw() noexcept { return features().avx512bw; }
 
 }  // namespace fastxor::impl
+
+bool fastxor::cpu_has_avx512bw() noexcept { return impl::cpu_supports_avx512bw(); }

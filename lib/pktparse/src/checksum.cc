@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "checksum_kernels.h"
+#include "fastxor/fastxor.h"
 #include "pktparse/bytes.h"
 
 namespace pktparse {
@@ -23,6 +24,10 @@ namespace {
 constexpr std::uint8_t kProtoUdp = 17;
 
 std::uint16_t swap_bytes(std::uint16_t v) noexcept { return static_cast<std::uint16_t>((v >> 8) | (v << 8)); }
+
+}  // namespace
+
+namespace detail {
 
 // Sums in native byte order (RFC 1071 section 2(B): the sum is byte-order
 // independent up to a final swap), 2^16 = 1 (mod 0xFFFF) letting the total
@@ -33,7 +38,7 @@ std::uint16_t swap_bytes(std::uint16_t v) noexcept { return static_cast<std::uin
 // Built for AVX-512BW, AVX2 and the baseline; the loader picks one by CPUID
 // (GCC function multiversioning), so the library needs no -m flags.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-std::uint16_t portable_sum_impl(const std::uint8_t* p, std::size_t n) noexcept {
+std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept {
   constexpr std::size_t kBlockWords = std::size_t{1} << 16;
   std::uint64_t acc = 0;
   while (n >= 4) {
@@ -59,13 +64,17 @@ std::uint16_t portable_sum_impl(const std::uint8_t* p, std::size_t n) noexcept {
     std::memcpy(&w, tail, sizeof w);
     acc += (w & 0xFFFFu) + (w >> 16);
   }
-  return detail::fold64(acc);
+  return fold64(acc);
 }
+
+}  // namespace detail
+
+namespace {
 
 // Native-order sum of [p, p + n) from p, by the fastest kernel this CPU has.
 std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
   if (n <= detail::kShortSum) return detail::short_sum(p, n);
-  if (n < detail::kMaxVectorSumBytes && detail::have_avx512_sum()) {
+  if (n < detail::kMaxVectorSumBytes && fastxor::cpu_has_avx512bw()) {
     const std::uint16_t s = detail::fold64(detail::even_address_sum_avx512(p, n));
     return (reinterpret_cast<std::uintptr_t>(p) & 1) ? swap_bytes(s) : s;
   }
@@ -92,18 +101,6 @@ std::uint16_t udp_sum(const std::uint8_t* ip, const std::uint8_t* udp) noexcept 
 }
 
 }  // namespace
-
-namespace detail {
-
-std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept { return portable_sum_impl(p, n); }
-
-bool have_avx512_sum() noexcept {
-  // libgcc's checks include the OS's (XGETBV) for the AVX-512 state.
-  static const bool have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-  return have;
-}
-
-}  // namespace detail
 
 std::uint32_t ones_sum(std::span<const std::uint8_t> bytes, std::uint32_t initial) noexcept {
   const std::uint16_t s = to_network_order(native_sum(bytes.data(), bytes.size()));

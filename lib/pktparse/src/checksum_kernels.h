@@ -43,11 +43,8 @@ inline constexpr std::size_t kMaxVectorSumBytes = std::size_t{1} << 22;
 // Sum, unfolded, of the 16-bit native-order words of [p, p + n) at even
 // addresses (a byte at an odd address is the high half of its word): the
 // caller byte-swaps the folded sum when p is odd. n < kMaxVectorSumBytes.
-// Only where the CPU and OS have AVX-512BW.
+// Only where fastxor::cpu_has_avx512bw().
 std::uint64_t even_address_sum_avx512(const std::uint8_t* p, std::size_t n) noexcept;
-
-// Whether even_address_sum_avx512 may be called here.
-bool have_avx512_sum() noexcept;
 
 // The portable sum (GCC multiversioned): native-order 16-bit words from p,
 // folded to 16 bits.

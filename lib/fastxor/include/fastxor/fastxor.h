@@ -68,4 +68,8 @@ void xor_keystream(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noe
 // Name of the implementation in use: "scalar", "avx2" or "avx512".
 const char* impl_name() noexcept;
 
+// Whether the CPU and the OS (CPUID + XGETBV) support AVX-512 F and BW: the
+// test fastxor's dispatch makes, for other kernels that choose the same way.
+bool cpu_has_avx512bw() noexcept;
+
 }  // namespace fastxor
