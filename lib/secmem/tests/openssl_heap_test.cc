@@ -3,6 +3,8 @@
 // gone from the process once its context is freed.
 #include <gtest/gtest.h>
 
+#include <elf.h>
+#include <link.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
@@ -19,6 +21,16 @@ using test::mapping_of;
 using test::read_mappings;
 
 TEST(OpensslHeap, IsHeldBeforeMain) { EXPECT_TRUE(openssl_heap_held()); }
+
+// Linked -z now, as every keycast binary (meson.build): no lazy binding.
+TEST(OpensslHeap, BinaryIsBoundAtStart) {
+  bool now = false;
+  for (const ElfW(Dyn)* d = _DYNAMIC; d->d_tag != DT_NULL; ++d) {
+    if (d->d_tag == DT_FLAGS && (d->d_un.d_val & DF_BIND_NOW)) now = true;
+    if (d->d_tag == DT_FLAGS_1 && (d->d_un.d_val & DF_1_NOW)) now = true;
+  }
+  EXPECT_TRUE(now);
+}
 
 TEST(OpensslHeap, KeySchedulesAreOutOfDumpsAndWipedWhenFreed) {
   if (!test::kScanOwnMemory) GTEST_SKIP() << "no memory scan under AddressSanitizer";
@@ -41,8 +53,12 @@ TEST(OpensslHeap, KeySchedulesAreOutOfDumpsAndWipedWhenFreed) {
   }
 
   EVP_CIPHER_CTX_free(ctx);
+  // A copy on this thread's stack below this frame was the lazy PLT resolver
+  // saving vector registers (no longer: the binaries are linked -z now).
+  const auto frame = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
   for (const auto& h : find_in_memory(getpid(), read_mappings(getpid()), key))
-    EXPECT_EQ(h.address, own) << "the key is still at " << std::hex << h.address;
+    EXPECT_EQ(h.address, own) << "the key is still at " << std::hex << h.address << std::dec << " ("
+                              << static_cast<std::intptr_t>(h.address - frame) << " bytes from this frame)";
 }
 
 }  // namespace
