@@ -18,9 +18,13 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
+// Eight bytes a draw: drawing dominated these tests' time at one a byte.
 Bytes random_bytes(std::mt19937_64& rng, std::size_t n) {
   Bytes b(n);
-  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::uint64_t r = rng();
+    std::memcpy(b.data() + i, &r, std::min<std::size_t>(8, n - i));
+  }
   return b;
 }
 
