@@ -136,9 +136,15 @@ int Loop::start_receiver() {
   }
   o.hold_timeout = milliseconds(limits_.hold_timeout_ms);
   rx_ = std::make_unique<keycast::Receiver>(plan_.keymgr, std::move(o));
-  if (plan_.channels.empty()) return kExitOk;
   const auto per_endpoint = plan_.keymgr.connect_timeout + plan_.keymgr.request_timeout;
   const auto wait = per_endpoint * static_cast<int>(plan_.keymgr.endpoints.size()) + milliseconds(1000);
+  if (plan_.channels.empty()) {
+    // Channels learned from the datagrams: the connection is set up before
+    // the groups are joined, so the first ones wait for a fetch only.
+    if (!rx_->connect(wait))
+      std::cerr << "keycast-recv: no key manager answered yet; keys are fetched as datagrams arrive\n";
+    return kExitOk;
+  }
   if (rx_->wait_ready(wait)) return kExitOk;
   if (const int code = judge(rx_->take_failures(), plan_.keymgr.peer_id); code != kExitOk) return code;
   return complain(kExitUnreachable, "no keys from the key manager within " + std::to_string(wait.count()) + " ms");

@@ -147,6 +147,27 @@ TEST_F(Recv, NoKeyManagerExits4) {
   EXPECT_NE(rx.log().find("key manager unreachable"), std::string::npos) << rx.log();
 }
 
+// Channels learned from the datagrams: the key manager connection is opened
+// before the groups are joined; without one the receiver joins anyway, and
+// says so.
+TEST_F(Recv, LearnedChannelsConnectBeforeJoining) {
+  const std::string warning = "no key manager answered yet";
+  RecvProcess up({"--keymgr", keymgr(), "--peer", "rx1", "--token", "rx1-lab-token", "--iface", "lo", "--join",
+                  test_group(5) + ":" + std::to_string(free_port(SOCK_DGRAM)), "--timeout-ms", "300"},
+                 dir_.path());
+  EXPECT_EQ(up.wait(20s), 3) << up.log();
+  EXPECT_EQ(up.log().find(warning), std::string::npos) << up.log();
+
+  RecvProcess down({"--keymgr", "127.0.0.1:" + std::to_string(free_port(SOCK_STREAM)), "--peer", "rx1", "--token",
+                    "rx1-lab-token", "--iface", "lo", "--join",
+                    test_group(5) + ":" + std::to_string(free_port(SOCK_DGRAM)), "--timeout-ms", "300"},
+                   dir_.path());
+  EXPECT_EQ(down.wait(20s), 3) << down.log();
+  const auto warned = down.log().find(warning);
+  ASSERT_NE(warned, std::string::npos) << down.log();
+  EXPECT_LT(warned, down.log().find("receiving on")) << down.log();
+}
+
 TEST_F(Recv, NoPacketsExits3) {
   RecvProcess rx({"--keymgr", keymgr(), "--peer", "rx1", "--token", "rx1-lab-token", "--iface", "lo", "--join",
                   test_group(5) + ":" + std::to_string(free_port(SOCK_DGRAM)), "--channel", "1", "--timeout-ms", "300"},

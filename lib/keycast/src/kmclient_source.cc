@@ -57,6 +57,16 @@ class KmclientSource final : public KeySource {
     cv_.notify_one();
   }
 
+  bool connect(std::chrono::milliseconds timeout) override {
+    std::unique_lock lock(mu_);
+    if (!connect_asked_) {
+      connect_asked_ = true;
+      cv_.notify_one();
+    }
+    done_cv_.wait_for(lock, timeout, [&] { return connect_done_; });
+    return connected_;
+  }
+
   void prefer_endpoint(std::size_t index) override {
     {
       std::lock_guard lock(mu_);
@@ -80,10 +90,12 @@ class KmclientSource final : public KeySource {
     for (;;) {
       std::vector<kmclient::KeyQuery> batch;
       std::optional<std::size_t> prefer;
+      bool connect = false;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || !queue_.empty() || prefer_; });
+        cv_.wait(lock, [&] { return stop_ || !queue_.empty() || prefer_ || (connect_asked_ && !connect_done_); });
         if (stop_) return;
+        connect = connect_asked_ && !connect_done_;
         prefer.swap(prefer_);
         while (!queue_.empty() && batch.size() < kMaxBatch) {
           batch.push_back(queue_.front());
@@ -91,6 +103,15 @@ class KmclientSource final : public KeySource {
         }
       }
       if (prefer && *prefer < config_.endpoints.size()) client = rotated_client(*prefer);
+      if (connect) {
+        const bool up = static_cast<bool>(client->connect());
+        {
+          std::lock_guard lock(mu_);
+          connect_done_ = true;
+          connected_ = up;
+        }
+        done_cv_.notify_all();
+      }
       if (!batch.empty()) serve(*client, batch);
     }
   }
@@ -131,6 +152,8 @@ class KmclientSource final : public KeySource {
   std::condition_variable cv_;
   std::deque<kmclient::KeyQuery> queue_;
   std::optional<std::size_t> prefer_;
+  std::condition_variable done_cv_;  // connect_done_
+  bool connect_asked_ = false, connect_done_ = false, connected_ = false;
   bool stop_ = false;
 };
 

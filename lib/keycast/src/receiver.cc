@@ -388,6 +388,7 @@ Outcome Receiver::process(std::span<std::uint8_t> udp_payload, std::span<std::ui
 }
 std::size_t Receiver::poll_released(const ReleaseFn& fn) { return impl_->poll_released(fn); }
 bool Receiver::wait_ready(milliseconds timeout) { return impl_->wait_ready(timeout); }
+bool Receiver::connect(milliseconds timeout) { return impl_->connect(timeout); }
 std::vector<FetchFailure> Receiver::take_failures() { return impl_->take_failures(); }
 Counters Receiver::counters() const { return impl_->counters(); }
 bool Receiver::has_current_key(std::uint32_t channel_id) const { return impl_->has_current_key(channel_id); }

@@ -29,6 +29,7 @@ class Receiver::Impl final : public KeySink {
   Outcome process(std::span<std::uint8_t> udp_payload, std::span<std::uint8_t>& clear, Clock::time_point t);
   std::size_t poll_released(const ReleaseFn& fn);
   bool wait_ready(std::chrono::milliseconds timeout);
+  bool connect(std::chrono::milliseconds timeout) { return source_->connect(timeout); }
   std::vector<FetchFailure> take_failures();
   const Counters& counters() const noexcept { return counters_; }
   bool has_current_key(std::uint32_t channel_id) const;

@@ -30,8 +30,6 @@ struct Outgoing {
   Outgoing& operator=(const Outgoing&) = delete;
 };
 
-namespace {
-
 // Collects why each endpoint failed during one call.
 class Failures {
  public:
@@ -54,6 +52,8 @@ class Failures {
   std::string text_;
   std::optional<Error> worst_;  // unauthenticated, else an ERROR answer, else the last
 };
+
+namespace {
 
 bool fail_over_on(const OwnedFrame& answer, const Outgoing& req) {
   if (answer.type != MessageType::error) return false;
@@ -117,6 +117,34 @@ Result<SSL_CTX*> KeymgrClient::tls_context() {
   return tls_ctx_.get();
 }
 
+bool KeymgrClient::dial(SSL_CTX* ctx, std::vector<bool>& tried, detail::Failures& failures) {
+  const auto i = order_->next(tried);
+  if (!i) return false;
+  tried[*i] = true;
+  auto s = detail::open_session(config_, ctx, config_.endpoints[*i], Clock::now() + config_.connect_timeout);
+  if (!s) {
+    failures.add(s.error());
+    return true;
+  }
+  conn_ = std::move(s->conn);
+  conn_endpoint_ = *i;
+  server_time_ms_ = s->server_time_ms;
+  return true;
+}
+
+Result<void> KeymgrClient::connect() {
+  if (conn_) return {};
+  const std::size_t n_endpoints = config_.endpoints.size();
+  if (n_endpoints == 0) return Error{ErrorKind::config, std::nullopt, "no key manager endpoints configured"};
+  auto ctx = tls_context();
+  if (!ctx) return ctx.error();
+  std::vector<bool> tried(n_endpoints, false);
+  detail::Failures failures;
+  while (!conn_)
+    if (!dial(*ctx, tried, failures)) return failures.result(n_endpoints);
+  return {};
+}
+
 Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing> reqs) {
   const std::size_t n_endpoints = config_.endpoints.size();
   if (n_endpoints == 0) return Error{ErrorKind::config, std::nullopt, "no key manager endpoints configured"};
@@ -134,18 +162,8 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
   while (answers.size() < reqs.size()) {
     bool fresh = false;
     if (!conn_) {
-      const auto i = order_->next(tried);
-      if (!i) return failures.result(n_endpoints);
-      tried[*i] = true;
-      auto s = detail::open_session(config_, *ctx, config_.endpoints[*i],
-                                    Clock::now() + config_.connect_timeout);
-      if (!s) {
-        failures.add(s.error());
-        continue;
-      }
-      conn_ = std::move(s->conn);
-      conn_endpoint_ = *i;
-      server_time_ms_ = s->server_time_ms;
+      if (!dial(*ctx, tried, failures)) return failures.result(n_endpoints);
+      if (!conn_) continue;
       fresh = true;
     }
     const std::string name = config_.endpoints[conn_endpoint_].to_string();

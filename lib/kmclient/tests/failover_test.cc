@@ -207,5 +207,29 @@ TEST(Failover, RoundRobinSkipsADeadEndpoint) {
   EXPECT_EQ(used, (std::vector<std::uint16_t>{a.port(), c.port(), a.port()}));
 }
 
+TEST(Failover, ConnectAheadDialsInFailoverOrderAndRequestsUseThatConnection) {
+  FakeServer live(answer_requests);
+  const std::uint16_t dead = closed_port();
+  KeymgrClient client(config_for({dead, live.port()}));
+  const auto up = client.connect();
+  ASSERT_TRUE(up) << up.error().message;
+  ASSERT_TRUE(client.current_endpoint());
+  EXPECT_EQ(client.current_endpoint()->port, live.port());
+  EXPECT_EQ(live.connections(), 1);
+  ASSERT_TRUE(client.connect());  // already up: nothing dialled
+  ASSERT_TRUE(client.request_keys(1));
+  EXPECT_EQ(live.connections(), 1);
+}
+
+TEST(Failover, ConnectAheadWithEveryEndpointDeadNamesEachOne) {
+  const std::uint16_t a = closed_port(), b = closed_port();
+  KeymgrClient client(config_for({a, b}));
+  const auto up = client.connect();
+  ASSERT_FALSE(up);
+  EXPECT_EQ(up.error().kind, ErrorKind::transport);
+  EXPECT_NE(up.error().message.find(port_text(b)), std::string::npos) << up.error().message;
+  EXPECT_FALSE(client.connected());
+}
+
 }  // namespace
 }  // namespace kmclient::test

@@ -81,6 +81,13 @@ class KeySource {
   virtual void start(KeySink& sink) = 0;
   // Queues a fetch without blocking; key_id 0 asks for current and next.
   virtual void request(std::uint32_t channel_id, std::uint32_t key_id) = 0;
+  // Sets up what a fetch goes through (the key manager connection) ahead of
+  // the first request, waiting at most `timeout`; true once it is up. A
+  // source with nothing to set up is always ready.
+  virtual bool connect(std::chrono::milliseconds timeout) {
+    (void)timeout;
+    return true;
+  }
   // From now on try configured endpoint `index` first (a KEYMGR_ADDR TLV
   // the receiver has checked against its allow-list).
   virtual void prefer_endpoint(std::size_t index) = 0;

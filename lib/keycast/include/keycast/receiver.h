@@ -168,6 +168,11 @@ class Receiver {
   // fetch; true when all have keys. Learned channels: true at once.
   bool wait_ready(std::chrono::milliseconds timeout);
 
+  // Opens the key manager connection now, waiting at most `timeout`; true
+  // once it is up. With learned channels the first datagram then waits for
+  // one round trip, not for a connection to be set up (TLS, HELLO).
+  bool connect(std::chrono::milliseconds timeout);
+
   // Failed fetches since the last call.
   std::vector<FetchFailure> take_failures();
 

@@ -35,6 +35,7 @@ namespace kmclient {
 namespace detail {
 class Connection;
 class EndpointOrder;
+class Failures;
 struct OwnedFrame;
 struct Outgoing;
 }  // namespace detail
@@ -73,6 +74,9 @@ class KeymgrClient {
   // 0x8005 answer read. Resubscribe with sub.last_version() after an error.
   Result<Subscription> subscribe(std::uint64_t since_version);
 
+  // Opens the connection (HELLO answered) now, by the same failover as a
+  // request, unless one is open: the first request is then one round trip.
+  Result<void> connect();
   // Closes the connection; the next call dials again.
   void disconnect();
   bool connected() const noexcept { return conn_ != nullptr; }
@@ -86,6 +90,9 @@ class KeymgrClient {
   // The answers to reqs, in order: each is reqs[i]'s answer or an ERROR
   // that is not a reason to fail over.
   Result<std::vector<detail::OwnedFrame>> exchange(std::span<const detail::Outgoing> reqs);
+  // Dials the next untried endpoint in failover order (conn_ set, or the
+  // reason added to failures); false when none is left.
+  bool dial(SSL_CTX* ctx, std::vector<bool>& tried, detail::Failures& failures);
   // TLS context, made on first use; config error if the files are bad.
   Result<SSL_CTX*> tls_context();
   // The endpoint that gave the last answer, for error texts.
