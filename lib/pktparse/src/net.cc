@@ -127,7 +127,11 @@ Status parse_ipv6(std::span<const std::uint8_t> p, std::size_t l3, PacketView& v
 
 Status parse_frame(std::span<const std::uint8_t> frame, PacketView& view) noexcept {
   if (frame.size() < kEthHeaderLen) return Status::eth_truncated;
-  PacketView v;
+  // Filled in place: a local copied out at the end was read back in 16-byte
+  // pieces over its just-stored narrow fields, a store-forwarding stall
+  // per datagram.
+  PacketView& v = view;
+  v = PacketView{};
   std::size_t type_off = kEtherTypeOffset;
   std::uint16_t type = load_be16(frame.data() + type_off);
   while (type == kEtherTypeVlan || type == kEtherTypeQinQ) {
@@ -147,13 +151,13 @@ Status parse_frame(std::span<const std::uint8_t> frame, PacketView& view) noexce
   } else if (type == kEtherTypeIpv6) {
     s = parse_ipv6(frame, l3, v);
   }
-  if (s == Status::ok) view = v;
   return s;
 }
 
 Status parse_ip(std::span<const std::uint8_t> packet, PacketView& view) noexcept {
   if (packet.empty()) return Status::ipv4_truncated;
-  PacketView v;
+  PacketView& v = view;
+  v = PacketView{};
   Status s = Status::not_ip;
   switch (packet[0] >> 4) {
     case 4:
@@ -165,7 +169,6 @@ Status parse_ip(std::span<const std::uint8_t> packet, PacketView& view) noexcept
     default:
       break;
   }
-  if (s == Status::ok) view = v;
   return s;
 }
 

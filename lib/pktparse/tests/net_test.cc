@@ -230,12 +230,15 @@ TEST(ParseFrame, EmptyUdpPayload) {
   EXPECT_EQ(v.payload_offset, 42);
 }
 
-TEST(ParseFrame, ViewUntouchedOnError) {
+// The view is filled in place (valid only on ok): one reused after an error
+// keeps nothing of that frame.
+TEST(ParseFrame, ViewReusedAfterAnErrorKeepsNothingOfIt) {
   PacketView v;
-  v.ttl = 99;
   ASSERT_NE(parse_frame(v4_frame({{0x8100, 1}, {0x8100, 2}, {0x8100, 3}}), v), Status::ok);
-  EXPECT_EQ(v.ttl, 99);
+  ASSERT_EQ(parse_frame(v4_frame({}), v), Status::ok);
   EXPECT_EQ(v.vlan_count, 0);
+  EXPECT_EQ(v.vlan_tci[0], 0);
+  EXPECT_EQ(v.payload_offset, 42);
 }
 
 // ---------------------------------------------------------------- IPv4
