@@ -42,4 +42,29 @@ void print_counters(std::FILE* out, const CounterTotals& totals) {
     if (totals[i] != 0) std::fprintf(out, "  %-28s %" PRIu64 "  (%s)\n", counter_name(i), totals[i], counter_text(i));
 }
 
+WorkerLoad load_of(const WorkerCounters& w) noexcept {
+  return {w.busy_cycles.load(std::memory_order_relaxed), w.busy_frames.load(std::memory_order_relaxed)};
+}
+
+WorkerLoad sum_load(std::span<const WorkerCounters* const> workers) noexcept {
+  WorkerLoad t;
+  for (const WorkerCounters* w : workers) {
+    const WorkerLoad l = load_of(*w);
+    t.cycles += l.cycles;
+    t.frames += l.frames;
+  }
+  return t;
+}
+
+void print_load(std::FILE* out, std::span<const WorkerCounters* const> workers, std::span<const unsigned> lcores,
+                std::uint64_t tsc_hz) {
+  for (std::size_t i = 0; i < workers.size() && i < lcores.size(); ++i) {
+    const WorkerLoad l = load_of(*workers[i]);
+    std::fprintf(out, "  worker lcore %u: %" PRIu64 " frames, %" PRIu64 " TSC cycles each (%.1f ns at %.0f MHz)\n",
+                 lcores[i], l.frames, l.cycles_per_frame(),
+                 tsc_hz ? static_cast<double>(l.cycles_per_frame()) * 1e9 / static_cast<double>(tsc_hz) : 0.0,
+                 static_cast<double>(tsc_hz) / 1e6);
+  }
+}
+
 }  // namespace gateway

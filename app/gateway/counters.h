@@ -70,6 +70,16 @@ struct alignas(64) WorkerCounters {
   }
   void add(Counter c, std::uint64_t n = 1) noexcept { add(static_cast<std::size_t>(c), n); }
   void add(pktparse::Status s) noexcept { add(kGatewayCounters + static_cast<std::size_t>(s)); }
+
+  // Load: TSC cycles from a burst's arrival (RX or the inbox) to its last
+  // frame in the TX buffer, and the frames of those bursts. Their ratio is
+  // the data path's cost per frame, the driver's RX excluded.
+  std::atomic<std::uint64_t> busy_cycles{0};
+  std::atomic<std::uint64_t> busy_frames{0};
+  void add_busy(std::uint64_t cycles, std::uint64_t frames) noexcept {
+    busy_cycles.store(busy_cycles.load(std::memory_order_relaxed) + cycles, std::memory_order_relaxed);
+    busy_frames.store(busy_frames.load(std::memory_order_relaxed) + frames, std::memory_order_relaxed);
+  }
 };
 
 // One channel as its worker last published it (every drain period, not per
@@ -84,6 +94,16 @@ struct alignas(64) ChannelStats {
 using CounterTotals = std::array<std::uint64_t, kCounterCount>;
 
 CounterTotals sum_counters(std::span<const WorkerCounters* const> workers) noexcept;
+
+struct WorkerLoad {
+  std::uint64_t cycles = 0, frames = 0;
+  std::uint64_t cycles_per_frame() const noexcept { return frames ? cycles / frames : 0; }
+};
+WorkerLoad load_of(const WorkerCounters& w) noexcept;
+WorkerLoad sum_load(std::span<const WorkerCounters* const> workers) noexcept;
+// One line per worker: frames and TSC cycles per frame.
+void print_load(std::FILE* out, std::span<const WorkerCounters* const> workers, std::span<const unsigned> lcores,
+                std::uint64_t tsc_hz);
 inline std::uint64_t get(const CounterTotals& t, Counter c) { return t[static_cast<std::size_t>(c)]; }
 // "not_a_channel", or a pktparse status name such as "kc_bad_magic".
 const char* counter_name(std::size_t i) noexcept;

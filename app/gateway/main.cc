@@ -35,8 +35,8 @@ void add_options(CLI::App& app, gateway::RunOptions& o) {
       "lcore (or worker_lcores) runs a worker polling its share of the input RX queues and sending on its own TX\n"
       "queue. Keys of every channel are fetched before polling starts.\n"
       "SIGINT/SIGTERM stop cleanly: the burst finishes, TX is drained, keys are wiped, counters are printed.\n"
-      "Observe it with dpdk-telemetry.py (/keycast/counters, /keycast/channels, /keycast/keys, /keycast/mode)\n"
-      "and, with metrics_listen set, Prometheus at http://HOST:PORT/metrics.\n"
+      "Observe it with dpdk-telemetry.py (/keycast/counters, /keycast/channels, /keycast/keys, /keycast/mode,\n"
+      "/keycast/workers) and, with metrics_listen set, Prometheus at http://HOST:PORT/metrics.\n"
       "Exit codes: 0 stopped cleanly, 1 could not start (EAL, lcores, memory, ports), 2 bad command line or\n"
       "configuration, 3 some channel had no key within keys.startup_timeout_ms (nothing was polled or sent).");
 }

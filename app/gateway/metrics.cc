@@ -18,6 +18,16 @@ Metrics::Metrics(const std::string& bind, const ChannelTable& channels)
   for (std::size_t i = 0; i < kCounterCount; ++i)
     if (i != kGatewayCounters)  // pktparse's `ok`: never counted
       packets_[i] = &packets.Add({{"outcome", counter_name(i)}});
+  busy_cycles_ = &prometheus::BuildCounter()
+                     .Name("keycast_gateway_busy_cycles_total")
+                     .Help("TSC cycles the workers spent from RX burst to TX buffer")
+                     .Register(r)
+                     .Add({});
+  busy_frames_ = &prometheus::BuildCounter()
+                     .Name("keycast_gateway_busy_frames_total")
+                     .Help("Frames those cycles were spent on")
+                     .Register(r)
+                     .Add({});
   auto& datagrams = prometheus::BuildCounter()
                         .Name("keycast_gateway_channel_datagrams_total")
                         .Help("Datagrams (de)scrambled and sent, per channel")
@@ -51,11 +61,14 @@ std::uint16_t Metrics::port() const {
   return ports.empty() ? 0 : static_cast<std::uint16_t>(ports.front());
 }
 
-void Metrics::update(const CounterTotals& totals, const std::vector<ChannelKeyIds>& keys, const ChannelStats* stats,
-                     std::uint64_t now_ms) {
+void Metrics::update(const CounterTotals& totals, const WorkerLoad& load, const std::vector<ChannelKeyIds>& keys,
+                     const ChannelStats* stats, std::uint64_t now_ms) {
   for (std::size_t i = 0; i < kCounterCount; ++i)
     if (packets_[i] && totals[i] > last_[i]) packets_[i]->Increment(static_cast<double>(totals[i] - last_[i]));
   last_ = totals;
+  if (load.cycles > last_load_.cycles) busy_cycles_->Increment(static_cast<double>(load.cycles - last_load_.cycles));
+  if (load.frames > last_load_.frames) busy_frames_->Increment(static_cast<double>(load.frames - last_load_.frames));
+  last_load_ = load;
   for (std::size_t i = 0; i < channels_.size() && i < keys.size(); ++i) {
     PerChannel& c = channels_[i];
     const ChannelKeyIds& k = keys[i];

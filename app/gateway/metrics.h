@@ -6,6 +6,8 @@
 //   keycast_gateway_channel_datagrams_total{channel}
 //   keycast_gateway_key_id{channel,which}           current/next/previous, 0 if none
 //   keycast_gateway_key_remaining_seconds{channel}  of the current key
+//   keycast_gateway_busy_cycles_total, keycast_gateway_busy_frames_total
+//                                                   workers' load, summed (counters.h)
 #pragma once
 
 #include <array>
@@ -38,8 +40,8 @@ class Metrics {
 
   std::uint16_t port() const;
   // keys and stats by channel index.
-  void update(const CounterTotals& totals, const std::vector<ChannelKeyIds>& keys, const ChannelStats* stats,
-              std::uint64_t now_ms);
+  void update(const CounterTotals& totals, const WorkerLoad& load, const std::vector<ChannelKeyIds>& keys,
+              const ChannelStats* stats, std::uint64_t now_ms);
 
  private:
   struct PerChannel {
@@ -55,6 +57,9 @@ class Metrics {
   std::unique_ptr<prometheus::Exposer> exposer_;  // after registry_: stops serving before it goes
   std::array<prometheus::Counter*, kCounterCount> packets_{};
   CounterTotals last_{};
+  prometheus::Counter* busy_cycles_ = nullptr;
+  prometheus::Counter* busy_frames_ = nullptr;
+  WorkerLoad last_load_{};
   std::vector<PerChannel> channels_;  // by channel index
 };
 

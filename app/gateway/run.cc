@@ -258,7 +258,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       observed_ms = now;
       for (const LinkWatch::Change& c : links.poll()) say(link_change_text(c, config.ports.output));
       auto ids = control.key_ids();
-      if (metrics) metrics->update(sum_counters(all), ids, channel_stats.get(), now);
+      if (metrics) metrics->update(sum_counters(all), sum_load(all), ids, channel_stats.get(), now);
       telemetry.publish_keys(std::move(ids));
     };
     observe();
@@ -320,6 +320,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   }
   std::fprintf(stderr, "keycast-gateway: counters:\n");
   print_counters(stderr, sum_counters(all));
+  std::fprintf(stderr, "keycast-gateway: load (RX burst to TX buffer):\n");
+  print_load(stderr, all, lcores, rte_get_tsc_hz());
   if (launch_failed) {
     say("a worker could not start (no memory for its TX buffer or hold queues)");
     return kExitCannotStart;

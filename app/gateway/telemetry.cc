@@ -126,6 +126,22 @@ int mode_cmd(const char*, const char*, rte_tel_data* d) {
   return 0;
 }
 
+int workers_cmd(const char*, const char*, rte_tel_data* d) {
+  State& s = state();
+  std::lock_guard lock(s.mutex);
+  if (!s.view) return -1;
+  rte_tel_data_start_dict(d);
+  for (std::size_t i = 0; i < s.view->counters.size() && i < s.view->worker_lcores.size(); ++i) {
+    rte_tel_data* w = add_dict(d, std::to_string(s.view->worker_lcores[i]));
+    if (!w) return -1;
+    const WorkerLoad l = load_of(*s.view->counters[i]);
+    rte_tel_data_add_dict_u64(w, "busy_frames", l.frames);
+    rte_tel_data_add_dict_u64(w, "busy_cycles", l.cycles);
+    rte_tel_data_add_dict_u64(w, "cycles_per_frame", l.cycles_per_frame());
+  }
+  return 0;
+}
+
 void register_once() {
   static const bool done = [] {
     struct Cmd {
@@ -139,6 +155,8 @@ void register_once() {
          "Per channel: groups, suite, key ids, datagrams, and (scramble) seq. No parameters."},
         {"/keycast/keys", keys_cmd, "Per channel: current/next/previous key ids and ms left. No parameters."},
         {"/keycast/mode", mode_cmd, "Mode, worker lcore, ports, channel count. No parameters."},
+        {"/keycast/workers", workers_cmd,
+         "Per worker lcore: frames and TSC cycles from RX burst to TX buffer, cycles per frame. No parameters."},
     };
     for (const Cmd& c : cmds)
       if (rte_telemetry_register_cmd(c.name, c.fn, c.help) != 0)

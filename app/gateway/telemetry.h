@@ -1,6 +1,6 @@
 // The /keycast/ command set of DPDK telemetry (dpdk-telemetry.py, or the
 // process's dpdk_telemetry.v2 socket): /keycast/counters, /keycast/channels,
-// /keycast/keys, /keycast/mode. The commands run on DPDK's telemetry thread
+// /keycast/keys, /keycast/mode, /keycast/workers. The commands run on DPDK's telemetry thread
 // and read only atomics (the workers' counters and channel stats, relaxed)
 // and the key ids the control thread publishes under a mutex every ~100 ms.
 // They never dereference a KeySet, so that thread needs no RCU registration

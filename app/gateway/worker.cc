@@ -154,13 +154,13 @@ class Worker {
       // Handed over by other workers: they arrived before this iteration.
       std::uint32_t work =
           rte_ring_sc_dequeue_burst(inbox, reinterpret_cast<void**>(pkts), ctx_.burst, nullptr);
-      if (work) process(pkts, static_cast<std::uint16_t>(work));
+      if (work) timed_process(pkts, static_cast<std::uint16_t>(work));
       for (std::uint16_t q = 0; q < ctx_.rx_count; ++q) {
         const std::uint16_t nb_rx = rte_eth_rx_burst(ctx_.rx[q].port, ctx_.rx[q].queue, pkts, ctx_.burst);
         if (!nb_rx) continue;
         ctx_.counters->add(Counter::rx, nb_rx);
         ctx_.last_rx_ms.store(now_ms_, std::memory_order_relaxed);
-        process(pkts, nb_rx);
+        timed_process(pkts, nb_rx);
         work += nb_rx;
       }
       commit_counts();
@@ -187,6 +187,13 @@ class Worker {
   }
 
  private:
+  void timed_process(rte_mbuf** pkts, std::uint16_t n) {
+    const std::uint64_t t0 = rte_rdtsc();
+    process(pkts, n);
+    busy_cycles_ += rte_rdtsc() - t0;
+    busy_frames_ += n;
+  }
+
   void process(rte_mbuf** pkts, std::uint16_t n) {
     for (std::uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
     for (std::uint16_t i = 0; i < n; ++i) {
@@ -554,7 +561,8 @@ class Worker {
   void commit_counts() {
     if (sent_) ctx_.counters->add(Counter::tx, sent_);
     if (done_) ctx_.counters->add(M == Mode::scramble ? Counter::scrambled : Counter::descrambled, done_);
-    sent_ = done_ = 0;
+    if (busy_frames_) ctx_.counters->add_busy(busy_cycles_, busy_frames_);
+    sent_ = done_ = busy_cycles_ = busy_frames_ = 0;
   }
 
   void drop(rte_mbuf* m, Counter why) {
@@ -580,6 +588,7 @@ class Worker {
   rte_eth_dev_tx_buffer* txb_;
   std::uint64_t sent_ = 0;  // frames the TX buffer sent, not yet in the counters
   std::uint64_t done_ = 0;  // datagrams (de)scrambled, not yet in the counters
+  std::uint64_t busy_cycles_ = 0, busy_frames_ = 0;  // not yet in the counters
   std::uint64_t now_tsc_ = 0, now_ms_ = 0;  // this iteration's clock
   std::uint64_t seq_limit_ = 0;             // scramble: this iteration's SeqLease limit
   const std::uint64_t epoch_ms_ = ctx_.clock->now_ms();  // the fetch budgets' time starts here

@@ -175,6 +175,11 @@ TEST(GatewayObserve, TelemetryPrometheusAndTopology) {
   EXPECT_EQ(mode.value("worker_lcores", json::array()), json::array({1})) << mode.dump();
   EXPECT_EQ(mode.value("input_ports", json::array()), json::array({0})) << mode.dump();
 
+  const json workers = tel.ask("/keycast/workers");
+  const json w1 = workers.value("1", json::object());
+  EXPECT_GT(w1.value("busy_frames", std::uint64_t{0}), 0u) << workers.dump();
+  EXPECT_GT(w1.value("cycles_per_frame", std::uint64_t{0}), 0u) << workers.dump();
+
   std::string raw;
   const json keys = tel.ask("/keycast/keys", &raw);
   ASSERT_TRUE(keys.is_object()) << raw;
@@ -202,11 +207,15 @@ TEST(GatewayObserve, TelemetryPrometheusAndTopology) {
   EXPECT_GT(value(body, "keycast_gateway_packets_total{outcome=\"rx\"}").value_or(0), 0) << body;
   EXPECT_GT(value(body, "keycast_gateway_channel_datagrams_total{channel=\"3\"}").value_or(0), 0) << body;
   EXPECT_EQ(value(body, "keycast_gateway_key_id{channel=\"1\",which=\"current\"}").value_or(0), current[1]) << body;
+  EXPECT_GT(value(body, "keycast_gateway_busy_cycles_total").value_or(0), 0) << body;
+  EXPECT_GT(value(body, "keycast_gateway_busy_frames_total").value_or(0), 0) << body;
   for (const auto& mat : materials) EXPECT_EQ(body.find(mat), std::string::npos) << "key material in /metrics";
 
   if (std::getenv("KEYCAST_TEST_VERBOSE")) std::fprintf(stderr, "--- telemetry:\n%s\n--- /metrics:\n%s\n", all_raw.c_str(), body.c_str());
   const GatewayRun run = gw.finish(SIGTERM, milliseconds(20000));
   EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("worker lcore 1: "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(" TSC cycles each"), std::string::npos) << run.output;
   remove_runtime_dirs();
 }
 
