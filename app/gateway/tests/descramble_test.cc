@@ -105,8 +105,9 @@ Input make_input(std::size_t per_channel) {
   for (std::size_t i = 0; i < per_channel; ++i) {
     for (std::uint32_t ch = 1; ch <= 5; ++ch) {
       const auto seed = static_cast<std::uint32_t>(i * 10 + ch);
-      const Bytes payload = (ch == 2 || ch == 4) ? ts_payload(7, static_cast<std::uint8_t>(i), seed)
-                                                 : raw_payload(100 + (i * 97 + ch * 13) % 1200, seed);
+      const Bytes payload = (ch == 2 || ch == 4)
+                                ? ts_payload(7, static_cast<std::uint8_t>(i), seed, /*with_pat=*/i % 2 == 0)
+                                : raw_payload(100 + (i * 97 + ch * 13) % 1200, seed);
       UdpSpec spec;
       spec.src = ch == 5 ? ip("2001:db8::1") : ip("10.0.0.1");
       spec.dst = ch == 5 ? ip("ff3e::1:5") : ip("239.1.1." + std::to_string(ch));

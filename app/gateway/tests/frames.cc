@@ -70,11 +70,11 @@ Frame udp_frame(const UdpSpec& s, const std::vector<std::uint8_t>& payload) {
   return f;
 }
 
-std::vector<std::uint8_t> ts_payload(std::size_t packets, std::uint8_t cc, std::uint32_t seed) {
+std::vector<std::uint8_t> ts_payload(std::size_t packets, std::uint8_t cc, std::uint32_t seed, bool with_pat) {
   std::vector<std::uint8_t> out;
   std::uint32_t x = seed * 2654435761u + 1;
   for (std::size_t i = 0; i < packets; ++i) {
-    const std::uint16_t pid = i == 0 ? 0x0000 : 0x0100;
+    const std::uint16_t pid = i == 0 && with_pat ? 0x0000 : 0x0100;
     out.push_back(0x47);
     out.push_back(static_cast<std::uint8_t>((i <= 1 ? 0x40 : 0x00) | (pid >> 8)));
     out.push_back(static_cast<std::uint8_t>(pid));

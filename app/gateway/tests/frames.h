@@ -26,8 +26,10 @@ struct UdpSpec {
 Frame udp_frame(const UdpSpec& spec, const std::vector<std::uint8_t>& payload);
 
 // n TS packets: a PAT (PID 0, left clear) then PID 0x100 packets with
-// payload, continuity counters from cc; bytes vary with seed.
-std::vector<std::uint8_t> ts_payload(std::size_t packets, std::uint8_t cc, std::uint32_t seed);
+// payload, continuity counters from cc; bytes vary with seed. Without the PAT
+// (with_pat false) every packet is PID 0x100, payload only: the xor suites'
+// one-XOR path (PreparedKey::ts_keystream).
+std::vector<std::uint8_t> ts_payload(std::size_t packets, std::uint8_t cc, std::uint32_t seed, bool with_pat = true);
 std::vector<std::uint8_t> raw_payload(std::size_t len, std::uint32_t seed);
 
 }  // namespace gateway::test

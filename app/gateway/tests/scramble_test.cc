@@ -123,7 +123,7 @@ Input make_input(std::size_t per_channel) {
   for (std::size_t i = 0; i < per_channel; ++i) {
     for (const std::uint32_t ch : channel_ids()) {
       const auto seed = static_cast<std::uint32_t>(i * 10 + ch);
-      Bytes payload = (ch == 2 || ch == 4) ? ts_payload(7, static_cast<std::uint8_t>(i), seed)
+      Bytes payload = (ch == 2 || ch == 4) ? ts_payload(7, static_cast<std::uint8_t>(i), seed, /*with_pat=*/i % 2 == 0)
                                            : raw_payload(100 + (i * 97 + ch * 13) % 1200, seed);
       UdpSpec spec;
       spec.src = ch == 5 ? src6 : src4;
