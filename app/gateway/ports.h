@@ -37,6 +37,9 @@ class Ports {
   const std::vector<RxQueue>& rx_queues() const noexcept { return rx_; }
   std::uint16_t output_mtu() const noexcept { return mtu_; }
   const std::uint8_t* output_mac() const noexcept { return mac_; }
+  // The output port computes UDP checksums (ports.udp_checksum_offload and
+  // the port offers RTE_ETH_TX_OFFLOAD_UDP_CKSUM).
+  bool udp_checksum_offload() const noexcept { return udp_checksum_offload_; }
 
  private:
   void close_all() noexcept;
@@ -45,6 +48,7 @@ class Ports {
   std::vector<RxQueue> rx_;
   unsigned workers_ = 0;
   std::uint16_t mtu_ = 1500;
+  bool udp_checksum_offload_ = false;
   std::uint8_t mac_[6] = {};
 };
 

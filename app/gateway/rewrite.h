@@ -12,9 +12,12 @@
 namespace gateway {
 
 // frame holds the headers described by v (L2 through UDP) followed by
-// udp_payload_len bytes of UDP payload. False when the result would not fit
-// the IP length field (nothing written then).
+// udp_payload_len bytes of UDP payload. udp_checksum_by_port: the output port
+// completes the UDP checksum (TX offload), so only the pseudo-header's sum
+// goes into the field. False when the result would not fit the IP length
+// field (nothing written then).
 bool rewrite_headers(std::uint8_t* frame, const pktparse::PacketView& v, const Channel& c,
-                     const std::uint8_t src_mac[6], std::size_t udp_payload_len) noexcept;
+                     const std::uint8_t src_mac[6], std::size_t udp_payload_len,
+                     bool udp_checksum_by_port = false) noexcept;
 
 }  // namespace gateway

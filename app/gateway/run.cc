@@ -186,6 +186,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
             std::to_string(ports->workers()) + ": running " + std::to_string(ports->workers()) + " worker(s)");
         lcores.resize(ports->workers());
       }
+      if (ports->udp_checksum_offload())
+        say("port " + std::to_string(config.ports.output) + " computes the UDP checksums (TX offload)");
       const auto queues = assign_rx_queues(ports->rx_queues(), ports->workers());
       owners = std::make_unique<ChannelOwners>(ports->workers());
       for (std::size_t w = 0; w < lcores.size(); ++w) {
@@ -211,6 +213,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
         ctx.idle_sleep_us = config.idle_sleep_us;
         ctx.tx_mtu = ports->output_mtu();
         std::copy_n(ports->output_mac(), 6, ctx.tx_mac);
+        ctx.tx_udp_checksum = ports->udp_checksum_offload();
         ctx.pool = pool.get();
         ctx.channels = channels.get();
         ctx.keys = &table;

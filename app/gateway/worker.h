@@ -50,6 +50,7 @@ struct WorkerContext {
   std::uint32_t idle_sleep_us = 0;
   std::uint16_t tx_mtu = 1500;
   std::uint8_t tx_mac[6] = {};
+  bool tx_udp_checksum = false;  // the output port computes UDP checksums (TX offload)
   rte_mempool* pool = nullptr;  // for KEY_NOTICE frames
   const ChannelTable* channels = nullptr;
   const KeyTable* keys = nullptr;

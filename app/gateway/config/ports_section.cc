@@ -30,6 +30,7 @@ PortConfig read_ports(tomlcheck::Table& t) {
   p.rx_descriptors = descriptors(t, "rx_descriptors", p.rx_descriptors);
   p.tx_descriptors = descriptors(t, "tx_descriptors", p.tx_descriptors);
   p.mbufs = u32(t, "mbufs", 1, kU32Max, p.mbufs);
+  p.udp_checksum_offload = t.optional_bool("udp_checksum_offload").value_or(p.udp_checksum_offload);
   t.check_unknown_keys();
 
   if (input && inputs) t.fail("inputs", "give either ports.input or ports.inputs, not both");

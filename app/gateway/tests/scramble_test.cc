@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -293,6 +296,54 @@ TEST_F(GatewayLab, AnnouncesTheNextKey) {
   std::this_thread::sleep_for(milliseconds(1100));
   const Decoded d = scramble_and_check(2000);
   EXPECT_GE(d.notices, channel_ids().size());
+}
+
+// Output on a net_tap port, which offers UDP checksum offload (its TX then
+// computes them in software): the gateway leaves the checksums to the port,
+// and every frame on the tap interface, seen from the kernel, has them right
+// and descrambles to the input. (The pseudo-header sum a hardware port wants
+// in the field is checked against DPDK's in gateway_rewrite.)
+TEST_F(GatewayLab, UdpChecksumsLeftToAPortThatOffersThem) {
+  if (::geteuid() != 0 || ::access("/dev/net/tun", R_OK | W_OK) != 0)
+    GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
+  const int raw = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+  ASSERT_GE(raw, 0) << std::strerror(errno);
+  const int rcvbuf = 32 << 20;
+  (void)::setsockopt(raw, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+  start_keymgr(10000);
+  const Input in = make_input(20);
+  write_pcap(file("in.pcap"), in.frames);
+  const std::string iface = "kcoff" + std::to_string(::getpid() % 100000);
+  const std::vector<std::string> vdevs = {
+      "net_pcap0,rx_pcap=" + file("in.pcap").string() + ",tx_pcap=" + file("out0.pcap").string(),
+      "net_tap0,iface=" + iface};
+  GatewayChild gw(args(gateway_config(km_->port(), 10000, 5000), vdevs, 500));
+  ASSERT_TRUE(gw.wait_for("computes the UDP checksums (TX offload)", milliseconds(20000))) << gw.output();
+  const unsigned ifindex = ::if_nametoindex(iface.c_str());
+  ASSERT_NE(ifindex, 0u) << iface;
+  const GatewayRun run = gw.finish(0, milliseconds(30000));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+
+  // What the gateway wrote into the tap (the kernel's own frames on it are outgoing).
+  std::vector<Frame> out;
+  std::vector<std::uint8_t> buf(65536);
+  for (;;) {
+    sockaddr_ll from{};
+    socklen_t len = sizeof from;
+    const ssize_t n = ::recvfrom(raw, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0) break;
+    if (static_cast<unsigned>(from.sll_ifindex) == ifindex && from.sll_pkttype != PACKET_OUTGOING)
+      out.emplace_back(buf.begin(), buf.begin() + n);
+  }
+  ::close(raw);
+  KeyCache keys(km_->port());
+  const Decoded d = decode(out, keys);
+  for (const auto& p : d.problems) ADD_FAILURE() << p;
+  for (const std::uint32_t ch : channel_ids()) {
+    const auto& want = in.expected.at(ch);
+    const auto got = d.clear.count(ch) ? d.clear.at(ch) : std::vector<Bytes>{};
+    EXPECT_EQ(got, want) << "channel " << ch << "\n" << run.output;
+  }
 }
 
 TEST_F(GatewayLab, WithoutKeyManagerNothingIsPolledOrSent) {

@@ -124,6 +124,10 @@ void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {
   store_be16(udp + 6, sum == 0 ? 0xFFFF : sum);
 }
 
+void set_udp_pseudo_header_sum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {
+  store_be16(udp + 6, fold(pseudo_header_sum(ip, load_be16(udp + 4))));
+}
+
 bool udp_checksum_ok(const std::uint8_t* ip, const std::uint8_t* udp) noexcept {
   if (load_be16(udp + 6) == 0) {
     // "No checksum": allowed over IPv4 (RFC 768), not over IPv6 (RFC 8200 8.1).

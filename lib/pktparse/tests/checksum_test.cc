@@ -258,6 +258,24 @@ TEST(UdpChecksum, RandomDatagramsBothWays) {
   }
 }
 
+// What a NIC's checksum offload does with the pseudo-header sum in the field
+// (sums the UDP header and payload with it, and inverts) is the checksum.
+TEST(UdpChecksum, PseudoHeaderSumIsWhatOffloadCompletes) {
+  std::mt19937 rng(23);
+  for (const char* h : {kIpv4Header, kIpv6Header}) {
+    const Bytes ip = hex(h);
+    for (std::size_t n = 0; n < 80; ++n) {
+      Bytes udp(8 + n);
+      for (auto& x : udp) x = static_cast<std::uint8_t>(rng());
+      udp[4] = static_cast<std::uint8_t>(udp.size() >> 8);
+      udp[5] = static_cast<std::uint8_t>(udp.size());
+      set_udp_pseudo_header_sum(ip.data(), udp.data());
+      const auto completed = static_cast<std::uint16_t>(~fold(ones_sum(udp)));
+      ASSERT_EQ(completed == 0 ? 0xFFFF : completed, reference_udp_checksum(ip, udp)) << h << " " << n;
+    }
+  }
+}
+
 TEST(UdpChecksum, ZeroIsSentAsFfff) {
   for (const char* h : {kIpv4Header, kIpv6Header}) {
     const Bytes ip = hex(h);

@@ -29,6 +29,7 @@ void expect_lab_common(const GatewayConfig& c) {
   EXPECT_EQ(c.ports.rx_descriptors, 1024U);
   EXPECT_EQ(c.ports.tx_descriptors, 1024U);
   EXPECT_EQ(c.ports.mbufs, 8191U);
+  EXPECT_TRUE(c.ports.udp_checksum_offload);
 
   const gateway::KeySource& k = c.keys;
   ASSERT_EQ(k.endpoints.size(), 2U);
@@ -130,6 +131,7 @@ output = 0
 rx_descriptors = 64
 tx_descriptors = 16384
 mbufs = 16448
+udp_checksum_offload = false
 [keys]
 endpoints = ["[::1]:7700", "10.0.0.9:1"]
 failover = "round_robin"
@@ -174,6 +176,7 @@ udp_checksum = false
   EXPECT_EQ(c.ports.rx_descriptors, 64U);
   EXPECT_EQ(c.ports.tx_descriptors, 16384U);
   EXPECT_EQ(c.ports.mbufs, 16448U);
+  EXPECT_FALSE(c.ports.udp_checksum_offload);
   ASSERT_EQ(c.keys.endpoints.size(), 2U);
   EXPECT_EQ(c.keys.endpoints[0].host, "::1");
   EXPECT_EQ(c.keys.endpoints[0].port, 7700U);
@@ -360,6 +363,8 @@ INSTANTIATE_TEST_SUITE_P(
              "gw.toml:5:18: ports.tx_descriptors: must be between 64 and 16384, got 32"},
         Case{"tx_too_big", HEAD "tx_descriptors = 32768\n",
              "gw.toml:5:18: ports.tx_descriptors: must be between 64 and 16384, got 32768"},
+        Case{"offload_not_bool", HEAD "udp_checksum_offload = 1\n",
+             "gw.toml:5:24: ports.udp_checksum_offload: expected a boolean, got an integer"},
         Case{"mbufs_too_few", HEAD "mbufs = 2047\n",
              "gw.toml:5:9: ports.mbufs: must be at least rx_descriptors + tx_descriptors (2048), got 2047"},
         // [keys]

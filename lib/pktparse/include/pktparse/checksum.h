@@ -26,4 +26,9 @@ bool ipv4_checksum_ok(const std::uint8_t* ip) noexcept;
 void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept;
 bool udp_checksum_ok(const std::uint8_t* ip, const std::uint8_t* udp) noexcept;
 
+// For a NIC that computes the UDP checksum (DPDK's RTE_MBUF_F_TX_UDP_CKSUM):
+// writes the pseudo-header's sum, folded and not inverted, into the checksum
+// field, where such NICs expect it (as rte_ipv4/ipv6_phdr_cksum()).
+void set_udp_pseudo_header_sum(const std::uint8_t* ip, std::uint8_t* udp) noexcept;
+
 }  // namespace pktparse
