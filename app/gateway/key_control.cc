@@ -131,7 +131,9 @@ bool KeyControl::take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& rec
     for (const kmproto::KeyRecord& r : records) {
       if (r.key_id != k.current->key_id + 1) continue;
       k.next = r;
-      k.next_end_ms = k.current_end_ms + r.lifetime_ms;
+      // A next key that is current already at the key manager (made after
+      // ours ended there) ends when it says.
+      k.next_end_ms = r.state == kmproto::KeyState::current ? now_ms + r.remaining_ms : k.current_end_ms + r.lifetime_ms;
       learned = true;
     }
   }
@@ -193,6 +195,15 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
   if (k.cfg->origin == KeyOrigin::gateway) {
     auto made = client_->generate(k.ch->id, kmproto::Which::next, static_cast<std::uint8_t>(k.cfg->suite),
                                  key_length(*k.cfg), k.cfg->lifetime_ms);
+    if (!made && made.error().is(kmproto::ErrorCode::unknown_key)) {
+      // The key manager's current key ended before a next one was asked of
+      // it (the key manager stalled or restarted, this thread was late): no
+      // next can follow it, so a new current one, which the workers switch
+      // to at once (they keep the old key meanwhile, degraded).
+      log(channel_name(k.ch->id) + ": the key manager has no current key: asking it for a new one");
+      made = client_->generate(k.ch->id, kmproto::Which::current, static_cast<std::uint8_t>(k.cfg->suite),
+                               key_length(*k.cfg), k.cfg->lifetime_ms);
+    }
     if (made) got = take(k, {*made}, clock_.now_ms());
     else why = made.error().message;
   } else {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -464,6 +465,32 @@ TEST_F(GatewayLab, SwitchesKeysUnderAContinuousStream) {
   EXPECT_EQ(run.output.find("degraded_switches"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("notices_sent"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("usage report for key"), std::string::npos) << run.output;
+}
+
+// Channel 4 (origin "gateway") when its key ended at the key manager before
+// the gateway asked for the next one (the key manager stopped for longer
+// than a key's life): no next key can follow a key that has ended there, so
+// the gateway has a new current one made, and its keys roll on.
+TEST_F(GatewayLab, GatewayOriginKeysRollOnAfterTheKeyManagerMissedAKeyEnd) {
+  if (channel_ids().size() != 5) GTEST_SKIP() << "channel 4 (origin gateway) not served";
+  start_keymgr(1000);
+  write_pcap(file("in.pcap"), make_input(4).frames);
+  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
+                                          "net_null0"};
+  GatewayChild gw(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0));
+  ASSERT_TRUE(gw.wait_for("channel 4: switched from key", milliseconds(20000))) << gw.output();
+  ASSERT_EQ(::kill(km_->pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(milliseconds(1600));  // past the end of channel 4's key at the key manager
+  ASSERT_EQ(::kill(km_->pid(), SIGCONT), 0);
+  const std::size_t resumed = gw.output().size();
+  (void)gw.collect_for(milliseconds(4000));
+  const std::string after = gw.output().substr(resumed);
+  const GatewayRun run = gw.finish(SIGTERM, milliseconds(20000));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(after.find("channel 4: the key manager has no current key: asking it for a new one"), std::string::npos)
+      << after;
+  EXPECT_NE(after.find("channel 4: switched from key"), std::string::npos) << after << "\n--- keymgr:\n"
+                                                                           << km_->log();
 }
 
 }  // namespace
