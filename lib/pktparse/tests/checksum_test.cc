@@ -238,15 +238,21 @@ TEST(UdpChecksum, PseudoHeaderCounts) {
   }
 }
 
+// A UDP header and n payload bytes, random but for a right length field.
+Bytes random_udp(std::mt19937& rng, std::size_t n) {
+  Bytes udp(8 + n);
+  for (auto& x : udp) x = static_cast<std::uint8_t>(rng());
+  udp[4] = static_cast<std::uint8_t>(udp.size() >> 8);
+  udp[5] = static_cast<std::uint8_t>(udp.size());
+  return udp;
+}
+
 TEST(UdpChecksum, RandomDatagramsBothWays) {
   std::mt19937 rng(17);
   for (const char* h : {kIpv4Header, kIpv6Header}) {
     const Bytes ip = hex(h);
     for (std::size_t n = 0; n < 80; ++n) {
-      Bytes udp(8 + n);
-      for (auto& x : udp) x = static_cast<std::uint8_t>(rng());
-      udp[4] = static_cast<std::uint8_t>(udp.size() >> 8);
-      udp[5] = static_cast<std::uint8_t>(udp.size());
+      Bytes udp = random_udp(rng, n);
       set_udp_checksum(ip.data(), udp.data());
       ASSERT_EQ(be16(udp.data() + 6), reference_udp_checksum(ip, udp)) << h << " " << n;
       ASSERT_TRUE(udp_checksum_ok(ip.data(), udp.data()));
@@ -265,10 +271,7 @@ TEST(UdpChecksum, PseudoHeaderSumIsWhatOffloadCompletes) {
   for (const char* h : {kIpv4Header, kIpv6Header}) {
     const Bytes ip = hex(h);
     for (std::size_t n = 0; n < 80; ++n) {
-      Bytes udp(8 + n);
-      for (auto& x : udp) x = static_cast<std::uint8_t>(rng());
-      udp[4] = static_cast<std::uint8_t>(udp.size() >> 8);
-      udp[5] = static_cast<std::uint8_t>(udp.size());
+      Bytes udp = random_udp(rng, n);
       set_udp_pseudo_header_sum(ip.data(), udp.data());
       const auto completed = static_cast<std::uint16_t>(~fold(ones_sum(udp)));
       ASSERT_EQ(completed == 0 ? 0xFFFF : completed, reference_udp_checksum(ip, udp)) << h << " " << n;
