@@ -323,8 +323,10 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   }
   std::fprintf(stderr, "keycast-gateway: counters:\n");
   print_counters(stderr, sum_counters(all));
-  std::fprintf(stderr, "keycast-gateway: load (RX burst to TX buffer):\n");
-  print_load(stderr, all, lcores, rte_get_tsc_hz());
+  if (sum_load(all).frames) {
+    std::fprintf(stderr, "keycast-gateway: load (RX burst to TX buffer):\n");
+    print_load(stderr, all, lcores, rte_get_tsc_hz());
+  }
   if (launch_failed) {
     say("a worker could not start (no memory for its TX buffer or hold queues)");
     return kExitCannotStart;
