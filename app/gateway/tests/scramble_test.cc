@@ -224,6 +224,18 @@ Decoded decode(const std::vector<Frame>& frames, KeyCache& keys) {
   return d;
 }
 
+// No problem in the decoded output, and every channel's clear payloads in order.
+void expect_input_back(const Input& in, const Decoded& d, const std::string& gateway_output) {
+  for (const auto& p : d.problems) ADD_FAILURE() << p;
+  for (const std::uint32_t ch : channel_ids()) {
+    const auto& want = in.expected.at(ch);
+    const auto got = d.clear.count(ch) ? d.clear.at(ch) : std::vector<Bytes>{};
+    EXPECT_EQ(got.size(), want.size()) << "channel " << ch << "\n" << gateway_output;
+    for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
+      EXPECT_EQ(got[i], want[i]) << "channel " << ch << " datagram " << i;
+  }
+}
+
 class GatewayLab : public ::testing::Test {
  protected:
   std::filesystem::path file(const std::string& name) const { return dir_.path() / name; }
@@ -268,14 +280,7 @@ Decoded GatewayLab::scramble_and_check(std::uint32_t lifetime_ms) {
   const auto out = read_pcap(file("out1.pcap"));
   KeyCache keys(km_->port());
   Decoded d = decode(out, keys);
-  for (const auto& p : d.problems) ADD_FAILURE() << p;
-  for (const std::uint32_t ch : channel_ids()) {
-    const auto& want = in.expected.at(ch);
-    const auto got = d.clear.count(ch) ? d.clear.at(ch) : std::vector<Bytes>{};
-    EXPECT_EQ(got.size(), want.size()) << "channel " << ch << "\n" << run.output;
-    for (std::size_t i = 0; i < want.size() && i < got.size(); ++i)
-      EXPECT_EQ(got[i], want[i]) << "channel " << ch << " datagram " << i;
-  }
+  expect_input_back(in, d, run.output);
   std::size_t datagrams = 0;
   for (const auto& [ch, v] : in.expected) datagrams += v.size();
   EXPECT_EQ(out.size(), datagrams + d.notices);
@@ -338,13 +343,7 @@ TEST_F(GatewayLab, UdpChecksumsLeftToAPortThatOffersThem) {
   }
   ::close(raw);
   KeyCache keys(km_->port());
-  const Decoded d = decode(out, keys);
-  for (const auto& p : d.problems) ADD_FAILURE() << p;
-  for (const std::uint32_t ch : channel_ids()) {
-    const auto& want = in.expected.at(ch);
-    const auto got = d.clear.count(ch) ? d.clear.at(ch) : std::vector<Bytes>{};
-    EXPECT_EQ(got, want) << "channel " << ch << "\n" << run.output;
-  }
+  expect_input_back(in, decode(out, keys), run.output);
 }
 
 TEST_F(GatewayLab, WithoutKeyManagerNothingIsPolledOrSent) {
