@@ -20,6 +20,7 @@
 #include "keymgr_process.h"
 #include "kmclient/client.h"
 #include "pcap_file.h"
+#include "tap_capture.h"
 #include "pktparse/key.h"
 #include "pktparse/keycast_header.h"
 #include "pktparse/net.h"
@@ -260,6 +261,30 @@ TEST_F(DescrambleLab, ScrambleThenDescrambleGivesTheInputBack) {
   expect_same_frames(in, read_pcap(file("out.pcap")), r.output);
   EXPECT_EQ(counter(r.output, "descrambled"), in.frames.size()) << r.output;
   EXPECT_EQ(counter(r.output, "held"), 0u) << r.output;
+}
+
+// The descrambler's output on a net_tap port (UDP checksum offload, done in
+// software by the tap PMD): the frames on the tap interface are the input
+// frames again, checksums included.
+TEST_F(DescrambleLab, UdpChecksumsLeftToAPortThatOffersThem) {
+  if (!TapCapture::usable()) GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
+  start_keymgr(10000);
+  const Input in = make_input(20);
+  write_pcap(file("clear.pcap"), in.frames);
+  (void)run(scramble_config(km_->port()), "clear.pcap", "scrambled.pcap");
+
+  TapCapture capture;
+  const std::string iface = TapCapture::iface_name("ds");
+  std::ofstream(file("gateway.toml")) << descramble_config(km_->port());
+  auto a = eal_args({"net_pcap0,rx_pcap=" + file("scrambled.pcap").string() + ",tx_pcap=" + file("back.pcap").string(),
+                     "net_tap0,iface=" + iface});
+  a.insert(a.end(), {"--", "--config", file("gateway.toml").string(), "--idle-exit", "500"});
+  GatewayChild gw(a);
+  ASSERT_TRUE(gw.wait_for("computes the UDP checksums (TX offload)", milliseconds(20000))) << gw.output();
+  capture.watch(iface);
+  const GatewayRun r = gw.finish(0, milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  expect_same_frames(in, capture.frames(), r.output);
 }
 
 // Channel 4's keys are made by the scrambler (KEY_GENERATE). The input is

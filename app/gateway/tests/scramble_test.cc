@@ -5,9 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
-#include <linux/if_ether.h>
-#include <linux/if_packet.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -29,6 +26,7 @@
 #include "keymgr_process.h"
 #include "kmclient/client.h"
 #include "pcap_file.h"
+#include "tap_capture.h"
 #include "config/gateway_config.h"
 #include "pktparse/checksum.h"
 #include "pktparse/key.h"
@@ -310,40 +308,22 @@ TEST_F(GatewayLab, AnnouncesTheNextKey) {
 // and descrambles to the input. (The pseudo-header sum a hardware port wants
 // in the field is checked against DPDK's in gateway_rewrite.)
 TEST_F(GatewayLab, UdpChecksumsLeftToAPortThatOffersThem) {
-  if (::geteuid() != 0 || ::access("/dev/net/tun", R_OK | W_OK) != 0)
-    GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
-  const int raw = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
-  ASSERT_GE(raw, 0) << std::strerror(errno);
-  const int rcvbuf = 32 << 20;
-  (void)::setsockopt(raw, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);
+  if (!TapCapture::usable()) GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
+  TapCapture capture;
   start_keymgr(10000);
   const Input in = make_input(20);
   write_pcap(file("in.pcap"), in.frames);
-  const std::string iface = "kcoff" + std::to_string(::getpid() % 100000);
+  const std::string iface = TapCapture::iface_name("sc");
   const std::vector<std::string> vdevs = {
       "net_pcap0,rx_pcap=" + file("in.pcap").string() + ",tx_pcap=" + file("out0.pcap").string(),
       "net_tap0,iface=" + iface};
   GatewayChild gw(args(gateway_config(km_->port(), 10000, 5000), vdevs, 500));
   ASSERT_TRUE(gw.wait_for("computes the UDP checksums (TX offload)", milliseconds(20000))) << gw.output();
-  const unsigned ifindex = ::if_nametoindex(iface.c_str());
-  ASSERT_NE(ifindex, 0u) << iface;
+  capture.watch(iface);
   const GatewayRun run = gw.finish(0, milliseconds(30000));
   EXPECT_EQ(run.exit_code, 0) << run.output;
-
-  // What the gateway wrote into the tap (the kernel's own frames on it are outgoing).
-  std::vector<Frame> out;
-  std::vector<std::uint8_t> buf(65536);
-  for (;;) {
-    sockaddr_ll from{};
-    socklen_t len = sizeof from;
-    const ssize_t n = ::recvfrom(raw, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
-    if (n < 0) break;
-    if (static_cast<unsigned>(from.sll_ifindex) == ifindex && from.sll_pkttype != PACKET_OUTGOING)
-      out.emplace_back(buf.begin(), buf.begin() + n);
-  }
-  ::close(raw);
   KeyCache keys(km_->port());
-  expect_input_back(in, decode(out, keys), run.output);
+  expect_input_back(in, decode(capture.frames(), keys), run.output);
 }
 
 TEST_F(GatewayLab, WithoutKeyManagerNothingIsPolledOrSent) {
