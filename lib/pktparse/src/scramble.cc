@@ -158,12 +158,11 @@ Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* head
     case Suite::aes128_gcm: {
       std::uint8_t iv[16];
       counter_block0(hdr, iv);
-      detail::AesGcm ks(*key.aes(), iv, dir == Dir::scramble, header, hdr.hdr_len, region, rtp_len);
-      ks.apply(body, body_len);
+      detail::AesGcm gcm(*key.aes(), iv, dir == Dir::scramble, header, hdr.hdr_len, region, rtp_len);
       if constexpr (dir == Dir::scramble)
-        return ks.make_tag(region + region_len);
+        return gcm.seal(body, body_len, region + region_len);
       else
-        return ks.check_tag(region + region_len);
+        return gcm.open(body, body_len, region + region_len);
     }
   }
   return Status::key_not_prepared;
