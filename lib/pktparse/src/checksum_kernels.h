@@ -37,7 +37,7 @@ inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept {
 }
 
 // The vector kernel's bound: below it, no 32-bit lane of its accumulators
-// takes more than 2^16 words' low halves, so their total stays below 2^32.
+// takes more than 2^16 + 1 words' low halves, so their total stays below 2^32.
 inline constexpr std::size_t kMaxVectorSumBytes = std::size_t{1} << 22;
 
 // Sum, unfolded, of the 16-bit native-order words of [p, p + n) at even

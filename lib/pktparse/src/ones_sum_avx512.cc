@@ -20,8 +20,9 @@ namespace pktparse::detail {
 namespace {
 
 // Per 32-bit lane: `all` += w (mod 2^32), `high` += w >> 16; the lane's low
-// halves then sum to exactly all - (high << 16) while that stays below 2^32
-// (at most 2^16 lines per lane: kMaxVectorSumBytes).
+// halves then sum to exactly all - (high << 16) while that stays below 2^32:
+// n < kMaxVectorSumBytes touches at most 2^16 + 1 lines, and
+// (2^16 + 1) x 0xFFFF < 2^32.
 struct Lanes {
   __m512i all = _mm512_setzero_si512();
   __m512i high = _mm512_setzero_si512();
@@ -29,7 +30,7 @@ struct Lanes {
     all = _mm512_add_epi32(all, v);
     high = _mm512_add_epi32(high, _mm512_srli_epi32(v, 16));
   }
-  // The other lanes' words added in (together at most 2^16 lines per lane).
+  // The other lanes' words added in (the bound above is for both together).
   void merge(const Lanes& o) noexcept {
     all = _mm512_add_epi32(all, o.all);
     high = _mm512_add_epi32(high, o.high);

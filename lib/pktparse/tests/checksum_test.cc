@@ -162,18 +162,19 @@ TEST(OnesSumKernels, Avx512MatchesReference) {
   });
 }
 
-// At its bound every 32-bit lane of the AVX-512 kernel holds up to 2^16
-// lines' words: with all-ones words its unfolded sum must still be exact (a
-// lane that wrapped would be 2^32 off, which folding hides).
+// At its bound every 32-bit lane of the AVX-512 kernel holds the words of up
+// to 2^16 + 1 lines (the most when the buffer starts at the last byte of a
+// line): with all-ones words its unfolded sum must still be exact (a lane
+// that wrapped would be 2^32 off, which folding hides).
 TEST(OnesSumKernels, Avx512ExactUpToItsBound) {
   if (!fastxor::cpu_has_avx512bw()) GTEST_SKIP() << "no AVX-512BW on this CPU";
   const std::size_t n = detail::kMaxVectorSumBytes - 1;
   const Bytes b(n + 64, 0xFF);
-  for (const std::size_t align : {0u, 1u, 63u}) {
-    const std::uint8_t* p = b.data() + align;
+  for (const std::uintptr_t offset_in_line : {0u, 1u, 63u}) {
+    const std::uint8_t* p = b.data() + ((offset_in_line - reinterpret_cast<std::uintptr_t>(b.data())) & 63);
     const std::uint64_t at_even = (n + ((reinterpret_cast<std::uintptr_t>(p) & 1) ? 0 : 1)) / 2;
     const std::uint64_t expected = 0xFFull * at_even + 0xFF00ull * (n - at_even);
-    ASSERT_EQ(detail::even_address_sum_avx512(p, n), expected) << align;
+    ASSERT_EQ(detail::even_address_sum_avx512(p, n), expected) << offset_in_line;
   }
 }
 
