@@ -148,6 +148,8 @@ class AesGcm {
     evp_aad(aad1, n1);
     evp_aad(aad2, n2);
   }
+  AesGcm(const AesGcm&) = delete;  // aad_ may point into this object
+  AesGcm& operator=(const AesGcm&) = delete;
 
   // Encrypts p[0, n) in place and writes the tag (constructed with encrypt).
   Status seal(std::uint8_t* p, std::size_t n, std::uint8_t* tag) noexcept {
