@@ -329,9 +329,7 @@ class Worker {
         pktparse::scramble(*st.key, c->rules, h, front + v.payload_offset, payload, v.payload_len);
     if (unlikely(ss != pktparse::Status::ok)) return drop(m, ss);
     if (c->trailer_len) rte_pktmbuf_append(m, c->trailer_len);
-    const bool by_port = udp_checksum_by_port(*c, v);
-    if (unlikely(!rewrite_headers(front, v, *c, ctx_.tx_mac, udp_payload, by_port))) return drop(m, Counter::over_mtu);
-    if (by_port) offload_udp_checksum(m, v);
+    if (unlikely(!rewrite(m, front, v, *c, udp_payload))) return drop(m, Counter::over_mtu);
 
     ++st.packets;
     ++st.datagrams;
@@ -516,10 +514,7 @@ class Worker {
     (void)rte_pktmbuf_adj(m, hdr_len);
     const std::size_t end = std::size_t{d.v.payload_offset} + clear.size();
     if (m->data_len > end) (void)rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - end));
-    const bool by_port = udp_checksum_by_port(*d.c, d.v);
-    if (unlikely(!rewrite_headers(front, d.v, *d.c, ctx_.tx_mac, clear.size(), by_port)))
-      return drop(m, Counter::over_mtu);
-    if (by_port) offload_udp_checksum(m, d.v);
+    if (unlikely(!rewrite(m, front, d.v, *d.c, clear.size()))) return drop(m, Counter::over_mtu);
     ++st.datagrams;
     ++done_;
     tx(m);
@@ -540,17 +535,20 @@ class Worker {
 
   // ---- Both ----
 
-  // The output port completes the UDP checksum where it can (mbuf l2_len is
-  // 7 bits, l3_len 9: long IPv6 extension headers keep it in software).
-  bool udp_checksum_by_port(const Channel& c, const pktparse::PacketView& v) const noexcept {
-    return ctx_.tx_udp_checksum && c.udp_checksum && v.l3_offset < 128 && v.l4_offset - v.l3_offset < 512;
-  }
-  // DPDK's TX offload fields for a checksum rewrite_headers left to the port
-  // (the pseudo-header's sum in the field).
-  static void offload_udp_checksum(rte_mbuf* m, const pktparse::PacketView& v) noexcept {
-    m->l2_len = v.l3_offset & 0x7Fu;                    // < 128: udp_checksum_by_port
-    m->l3_len = (v.l4_offset - v.l3_offset) & 0x1FFu;   // < 512
-    m->ol_flags |= (v.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) | RTE_MBUF_F_TX_UDP_CKSUM;
+  // rewrite_headers() for the output port, leaving the UDP checksum to the
+  // port where it completes them (TX offload) and the headers fit the mbuf's
+  // l2_len (7 bits) and l3_len (9 bits): then only the pseudo-header's sum
+  // goes into the field. False as rewrite_headers().
+  bool rewrite(rte_mbuf* m, std::uint8_t* front, const pktparse::PacketView& v, const Channel& c,
+               std::size_t udp_payload_len) const noexcept {
+    const bool by_port = ctx_.tx_udp_checksum && c.udp_checksum && v.l3_offset < 128 && v.l4_offset - v.l3_offset < 512;
+    if (!rewrite_headers(front, v, c, ctx_.tx_mac, udp_payload_len, by_port)) return false;
+    if (by_port) {
+      m->l2_len = v.l3_offset & 0x7Fu;
+      m->l3_len = (v.l4_offset - v.l3_offset) & 0x1FFu;
+      m->ol_flags |= (v.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) | RTE_MBUF_F_TX_UDP_CKSUM;
+    }
+    return true;
   }
 
   // For observers, on the drain timer: a few relaxed stores per channel.
