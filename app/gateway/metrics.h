@@ -1,7 +1,6 @@
-// The gateway's Prometheus endpoint (prometheus-cpp), as the key manager's:
-// a registry served by prometheus::Exposer on its own HTTP thread, updated by
-// the control loop with update(). The metric objects are atomic, so the HTTP
-// thread never reads the workers' counters or the control thread's state.
+// The gateway's Prometheus endpoint (lib/prom), updated by the control loop
+// with update(): the HTTP thread never reads the workers' counters or the
+// control thread's state.
 //   keycast_gateway_packets_total{outcome}          every counter of counters.h
 //   keycast_gateway_channel_datagrams_total{channel}
 //   keycast_gateway_key_id{channel,which}           current/next/previous, 0 if none
@@ -12,20 +11,13 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "channel_table.h"
 #include "counters.h"
 #include "key_control.h"
-
-namespace prometheus {
-class Counter;
-class Exposer;
-class Gauge;
-class Registry;
-}  // namespace prometheus
+#include "prom/endpoint.h"
 
 namespace gateway {
 
@@ -53,8 +45,7 @@ class Metrics {
     std::uint64_t last_datagrams = 0;
   };
 
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;  // after registry_: stops serving before it goes
+  prom::Endpoint endpoint_{"keycast_gateway_"};
   std::array<prometheus::Counter*, kCounterCount> packets_{};
   CounterTotals last_{};
   prometheus::Counter* busy_cycles_ = nullptr;

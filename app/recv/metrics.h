@@ -1,8 +1,5 @@
-// keycast-recv's Prometheus endpoint (--metrics-listen), built like the
-// gateway's and the key manager's: a prometheus-cpp registry served by
-// prometheus::Exposer on its own HTTP thread, fed by the receive loop with
-// update(); the metric objects are atomic, so the HTTP thread never reads the
-// loop's counters.
+// keycast-recv's Prometheus endpoint (--metrics-listen; lib/prom), fed by the
+// receive loop with update(): the HTTP thread never reads the loop's counters.
 //   keycast_recv_events_total{event}        every keycast::Event (received, descrambled, held, ...)
 //   keycast_recv_drops_total{reason}        every drop reason of keycast/drop.h
 //   keycast_recv_socket_datagrams_total, keycast_recv_wrong_channel_total, keycast_recv_written_total
@@ -12,18 +9,11 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
 #include <string>
 
 #include "keycast/receiver.h"
+#include "prom/endpoint.h"
 #include "report.h"
-
-namespace prometheus {
-class Counter;
-class Exposer;
-class Gauge;
-class Registry;
-}  // namespace prometheus
 
 namespace keycast_recv {
 
@@ -40,8 +30,7 @@ class Metrics {
   void update(const keycast::Counters& c, const AppCounters& app);
 
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;  // after registry_: stops serving before it goes
+  prom::Endpoint endpoint_{"keycast_recv_"};
   std::array<prometheus::Counter*, keycast::kEventCount> events_{};
   std::array<prometheus::Counter*, keycast::kDropCount> drops_{};
   prometheus::Counter* socket_datagrams_ = nullptr;

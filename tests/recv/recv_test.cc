@@ -17,7 +17,7 @@
 
 #include "channel_sender.h"
 #include "keymgr_process.h"
-#include "metrics_scrape.h"
+#include "prom_scrape.h"
 #include "recv_process.h"
 #include "test_configs.h"
 
@@ -90,9 +90,9 @@ TEST_F(Recv, MetricsEndpointCountsWhatItDid) {
 
   ChannelSender s({{km_->port()}, 1, false, true, test_group(6), port});
   ASSERT_TRUE(s.send(kCount));
-  using keymgr::test::value;
+  using prom::test::value;
   const double want = kCount;
-  const std::string body = keymgr::test::scrape_until(
+  const std::string body = prom::test::scrape_until(
       mport, [want](const std::string& b) { return value(b, "keycast_recv_written_total") == want; });
   EXPECT_EQ(value(body, "keycast_recv_written_total"), want) << body;
   EXPECT_EQ(value(body, "keycast_recv_socket_datagrams_total").value_or(0),

@@ -23,7 +23,7 @@
 #include "frames.h"
 #include "gateway_process.h"
 #include "keymgr_process.h"
-#include "metrics_scrape.h"
+#include "prom_scrape.h"
 #include "kmclient/client.h"
 #include "test_configs.h"
 
@@ -31,8 +31,8 @@ namespace gateway::test {
 namespace {
 
 using keymgr::test::KeymgrProcess;
-using keymgr::test::scrape;
-using keymgr::test::value;
+using prom::test::scrape;
+using prom::test::value;
 using keymgr::test::TempDir;
 using nlohmann::json;
 using std::chrono::milliseconds;

@@ -1,25 +1,19 @@
-// The Prometheus endpoint (prometheus-cpp): a registry of keycast_keymgr_*
-// counters and gauges served by prometheus::Exposer on its own HTTP thread.
-// The Asio thread calls update() every tick with what it counted; the
-// prometheus metric objects are atomic, so the HTTP thread never reads the
-// service's plain counters.
+// The key manager's Prometheus endpoint (lib/prom): keycast_keymgr_*
+// counters and gauges. The Asio thread calls update() every tick with what it
+// counted; the HTTP thread never reads the service's plain counters.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 
+#include "prom/endpoint.h"
 #include "service/service_counters.h"
 
 namespace prometheus {
-class Counter;
-class Exposer;
-class Gauge;
 class Histogram;
-class Registry;
-}  // namespace prometheus
+}
 
 namespace keymgr {
 
@@ -47,8 +41,7 @@ class Metrics {
   void update(const ServiceCounters& service, const ConnectionStats& connections, const ReplicationStats& replication);
 
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::unique_ptr<prometheus::Exposer> exposer_;  // after registry_: stops serving before it goes
+  prom::Endpoint endpoint_{"keycast_keymgr_"};
 
   prometheus::Gauge* connections_ = nullptr;
   prometheus::Counter* connections_refused_ = nullptr;

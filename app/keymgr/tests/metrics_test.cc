@@ -15,11 +15,16 @@
 #include <thread>
 
 #include "keymgr_process.h"
-#include "metrics_scrape.h"
+#include "prom_scrape.h"
 #include "test_client.h"
 #include "test_configs.h"
 
 namespace keymgr::test {
+
+using prom::test::scrape;
+using prom::test::scrape_until;
+using prom::test::value;
+
 namespace {
 
 constexpr std::uint8_t kReceiver = 2;

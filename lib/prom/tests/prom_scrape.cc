@@ -1,5 +1,5 @@
-// scrape, value, scrape_until (see metrics_scrape.h).
-#include "metrics_scrape.h"
+// scrape, value, scrape_until (see prom_scrape.h).
+#include "prom_scrape.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-namespace keymgr::test {
+namespace prom::test {
 
 namespace {
 
@@ -62,4 +62,4 @@ std::string scrape_until(std::uint16_t port, const std::function<bool(const std:
   return body;
 }
 
-}  // namespace keymgr::test
+}  // namespace prom::test

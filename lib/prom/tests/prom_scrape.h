@@ -1,5 +1,6 @@
-// Reading a Prometheus endpoint on 127.0.0.1 in tests (the key manager's,
-// keycast-recv's): GET /metrics over HTTP/1.0 and one series' value.
+// Reading a Prometheus endpoint on 127.0.0.1 in tests (lib/prom's own, the
+// key manager's, the gateway's, keycast-recv's): GET /metrics over HTTP/1.0
+// and one series' value.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +8,7 @@
 #include <optional>
 #include <string>
 
-namespace keymgr::test {
+namespace prom::test {
 
 // GET /metrics over HTTP/1.0; the body, empty on any failure.
 std::string scrape(std::uint16_t port);
@@ -18,4 +19,4 @@ std::optional<double> value(const std::string& body, const std::string& series);
 // Scrapes until done(body) holds or 5 s pass; returns the last body.
 std::string scrape_until(std::uint16_t port, const std::function<bool(const std::string&)>& done);
 
-}  // namespace keymgr::test
+}  // namespace prom::test
