@@ -47,7 +47,8 @@ KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels
       client_(config.keys.endpoints.empty() ? nullptr
                                             : std::make_unique<kmclient::KeymgrClient>(client_config(config.keys))),
       fetcher_(config.keys, client_.get()),
-      startup_timeout_ms_(config.keys.startup_timeout_ms) {
+      startup_timeout_ms_(config.keys.startup_timeout_ms),
+      usage_([this](const UsageReport& r, std::string* why) { return send_usage(r, why); }, log) {
   if (!client_) log("no endpoints: usage reports are not sent");
   for (const Channel& ch : channels.channels()) {
     ChannelKeys k;
@@ -290,6 +291,7 @@ void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint6
 }
 
 void KeyControl::tick() {
+  usage_.send_due(clock_.now_ms());
   for (ChannelKeys& k : keys_) {
     std::uint64_t now = clock_.now_ms();
     if (k.previous && now >= k.previous_until_ms) {
@@ -324,10 +326,7 @@ void KeyControl::handle(const Event& e) {
     k.next_try_ms = clock_.now_ms();
     return;
   }
-  if (e.packets && client_) {
-    auto r = client_->report_usage(e.channel_id, e.key_id, e.packets, e.bytes);
-    if (!r) log(channel_name(e.channel_id) + ": usage report for key " + std::to_string(e.key_id) + ": " + r.error().message);
-  }
+  if (e.packets && client_) usage_.add({e.channel_id, e.key_id, e.packets, e.bytes}, clock_.now_ms());
   if (e.kind != Event::Kind::switched) return;
   if (mode_ == Mode::descramble)
     log(channel_name(e.channel_id) + ": input switched from key " + std::to_string(e.key_id) + " to " +
@@ -350,6 +349,28 @@ void KeyControl::handle(const Event& e) {
     (void)publish(k);
     schedule_next_try(k, clock_.now_ms());
   }
+}
+
+void KeyControl::stop() {
+  usage_.flush();
+  const UsageStats u = usage_.stats();
+  if (u.sent || u.failed_attempts || u.lost)
+    log("usage reports: " + std::to_string(u.sent) + " sent, " + std::to_string(u.failed_attempts) +
+        " failed attempts, " + std::to_string(u.lost) + " lost");
+}
+
+// Refused for good: an ERROR answer that asking again will not change.
+// Later: no answer (transport, timeout, garbage), or a key manager that is
+// unavailable, rate limiting, failing inside or not the master right now.
+UsageReports::Sent KeyControl::send_usage(const UsageReport& u, std::string* why) {
+  const auto r = client_->report_usage(u.channel_id, u.key_id, u.packets, u.bytes);
+  if (r) return UsageReports::Sent::taken;
+  const kmclient::Error& e = r.error();
+  *why = e.message;
+  using kmproto::ErrorCode;
+  const bool transient = e.kind != kmclient::ErrorKind::answer || e.is(ErrorCode::unavailable) ||
+                         e.is(ErrorCode::rate_limited) || e.is(ErrorCode::internal) || e.is(ErrorCode::not_master);
+  return transient ? UsageReports::Sent::later : UsageReports::Sent::refused;
 }
 
 std::vector<ChannelKeyIds> KeyControl::key_ids() const {

@@ -2,8 +2,9 @@
 // key manager (KEY_REQUEST for keymgr-origin channels, KEY_GENERATE for
 // gateway-origin ones), prepares them (all allocation happens here) and
 // publishes them as KeySets; learns of the worker's switches from its events
-// and sends the finished key's USAGE_REPORT. Never touches a worker's live
-// state: the worker switches by itself at the current key's end.
+// and sends the finished key's USAGE_REPORT (usage_reports.h: kept and tried
+// again while the key manager does not take it). Never touches a worker's
+// live state: the worker switches by itself at the current key's end.
 //
 // Descramble mode: next keys are fetched at Y (fetch_at of the lifetime left,
 // jittered by 10 %); a key the worker meets and does not hold is asked for by
@@ -32,6 +33,7 @@
 #include "kmclient/client.h"
 #include "kmproto/key_record.h"
 #include "secmem/allocator.h"
+#include "usage_reports.h"
 
 namespace gateway {
 
@@ -49,16 +51,22 @@ struct ChannelKeyIds {
 class KeyControl {
  public:
   KeyControl(const GatewayConfig& config, const ChannelTable& channels, KeyTable& table, const TscClock& clock);
+  KeyControl(const KeyControl&) = delete;  // usage_ calls back into this object
+  KeyControl& operator=(const KeyControl&) = delete;
 
   // Tries until every channel has its current key (and next, when it exists)
   // or keys.startup_timeout_ms passes. Returns the ids of the channels still
   // without a key; empty when all are served.
   std::vector<std::uint32_t> load_initial_keys();
 
-  // Fetches or generates next keys that are due. Blocks for at most the
-  // client's deadlines.
+  // Fetches or generates next keys that are due, and sends usage reports
+  // that are waiting. Blocks for at most the client's deadlines.
   void tick();
   void handle(const Event& e);
+  // After the workers' last events: one last try for the usage reports
+  // still waiting (those not taken are logged and given up).
+  void stop();
+  UsageStats usage_stats() const { return usage_.stats(); }
   // One entry per channel, in channel order.
   std::vector<ChannelKeyIds> key_ids() const;
 
@@ -90,6 +98,7 @@ class KeyControl {
   // A key fetched by id: next, a newer current, or previous, by its id.
   void install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint64_t now_ms);
   std::uint16_t key_length(const ChannelConfig& c) const;
+  UsageReports::Sent send_usage(const UsageReport& r, std::string* why);
 
   const Mode mode_;
   const TscClock& clock_;
@@ -99,6 +108,7 @@ class KeyControl {
   KeyFetcher fetcher_;
   std::uint64_t startup_timeout_ms_;
   std::vector<ChannelKeys, secmem::Allocator<ChannelKeys>> keys_;  // key records: secret memory
+  UsageReports usage_;
 };
 
 }  // namespace gateway

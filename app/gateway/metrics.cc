@@ -10,6 +10,11 @@ Metrics::Metrics(const std::string& bind, const ChannelTable& channels) {
       packets_[i] = &packets.Add({{"outcome", counter_name(i)}});
   busy_cycles_ = &endpoint_.counter("busy_cycles_total", "TSC cycles the workers spent from RX burst to TX buffer");
   busy_frames_ = &endpoint_.counter("busy_frames_total", "Frames those cycles were spent on");
+  auto& usage = endpoint_.counters("usage_reports_total", "USAGE_REPORTs the key manager took (sent) or given up (lost)");
+  usage_sent_ = &usage.Add({{"outcome", "sent"}});
+  usage_lost_ = &usage.Add({{"outcome", "lost"}});
+  usage_failures_ = &endpoint_.counter("usage_report_failures_total", "USAGE_REPORT sends not taken (tried again later)");
+  usage_waiting_ = &endpoint_.gauge("usage_reports_waiting", "USAGE_REPORTs waiting for the key manager");
   auto& datagrams = endpoint_.counters("channel_datagrams_total", "Datagrams (de)scrambled and sent, per channel");
   auto& key_id = endpoint_.gauges("key_id", "Key ids the gateway holds per channel (0: none)");
   auto& remaining = endpoint_.gauges("key_remaining_seconds", "Time left of the channel's current key");
@@ -31,12 +36,17 @@ Metrics::~Metrics() = default;
 std::uint16_t Metrics::port() const { return endpoint_.port(); }
 
 void Metrics::update(const CounterTotals& totals, const WorkerLoad& load, const std::vector<ChannelKeyIds>& keys,
-                     const ChannelStats* stats, std::uint64_t now_ms) {
+                     const UsageStats& usage, const ChannelStats* stats, std::uint64_t now_ms) {
   for (std::size_t i = 0; i < kCounterCount; ++i) prom::add_delta(packets_[i], totals[i], last_[i]);
   last_ = totals;
   prom::add_delta(busy_cycles_, load.cycles, last_load_.cycles);
   prom::add_delta(busy_frames_, load.frames, last_load_.frames);
   last_load_ = load;
+  prom::add_delta(usage_sent_, usage.sent, last_usage_.sent);
+  prom::add_delta(usage_lost_, usage.lost, last_usage_.lost);
+  prom::add_delta(usage_failures_, usage.failed_attempts, last_usage_.failed_attempts);
+  usage_waiting_->Set(static_cast<double>(usage.waiting));
+  last_usage_ = usage;
   for (std::size_t i = 0; i < channels_.size() && i < keys.size(); ++i) {
     PerChannel& c = channels_[i];
     const ChannelKeyIds& k = keys[i];

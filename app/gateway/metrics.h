@@ -7,6 +7,9 @@
 //   keycast_gateway_key_remaining_seconds{channel}  of the current key
 //   keycast_gateway_busy_cycles_total, keycast_gateway_busy_frames_total
 //                                                   workers' load, summed (counters.h)
+//   keycast_gateway_usage_reports_total{outcome}    sent / lost (usage_reports.h)
+//   keycast_gateway_usage_report_failures_total     sends the key manager did not take
+//   keycast_gateway_usage_reports_waiting
 #pragma once
 
 #include <array>
@@ -33,7 +36,7 @@ class Metrics {
   std::uint16_t port() const;
   // keys and stats by channel index.
   void update(const CounterTotals& totals, const WorkerLoad& load, const std::vector<ChannelKeyIds>& keys,
-              const ChannelStats* stats, std::uint64_t now_ms);
+              const UsageStats& usage, const ChannelStats* stats, std::uint64_t now_ms);
 
  private:
   struct PerChannel {
@@ -51,6 +54,11 @@ class Metrics {
   prometheus::Counter* busy_cycles_ = nullptr;
   prometheus::Counter* busy_frames_ = nullptr;
   WorkerLoad last_load_{};
+  prometheus::Counter* usage_sent_ = nullptr;
+  prometheus::Counter* usage_lost_ = nullptr;
+  prometheus::Counter* usage_failures_ = nullptr;
+  prometheus::Gauge* usage_waiting_ = nullptr;
+  UsageStats last_usage_{};
   std::vector<PerChannel> channels_;  // by channel index
 };
 

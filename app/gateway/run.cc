@@ -261,8 +261,9 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       observed_ms = now;
       for (const LinkWatch::Change& c : links.poll()) say(link_change_text(c, config.ports.output));
       auto ids = control.key_ids();
-      if (metrics) metrics->update(sum_counters(all), sum_load(all), ids, channel_stats.get(), now);
-      telemetry.publish_keys(std::move(ids));
+      const UsageStats usage = control.usage_stats();
+      if (metrics) metrics->update(sum_counters(all), sum_load(all), ids, usage, channel_stats.get(), now);
+      telemetry.publish(std::move(ids), usage);
     };
     observe();
 
@@ -310,6 +311,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     for (std::size_t w = 0; w < launched; ++w) launch_failed |= rte_eal_wait_lcore(slots[w]->ctx.lcore) != 0;
     launch_failed |= launched < slots.size();
     drain_events();
+    control.stop();
     // What the workers handed over after their owner stopped.
     for (const auto& slot : slots) {
       void* m = nullptr;

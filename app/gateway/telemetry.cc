@@ -5,6 +5,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "config/address.h"
 #include "dpdk.h"
@@ -22,6 +23,7 @@ struct State {
   std::optional<TelemetryView> view;
   std::vector<ChannelText> text;    // by channel index
   std::vector<ChannelKeyIds> keys;  // by channel index; empty until the first publish
+  UsageStats usage;
 };
 
 State& state() {
@@ -51,6 +53,13 @@ int counters_cmd(const char*, const char*, rte_tel_data* d) {
   rte_tel_data_start_dict(d);
   for (std::size_t i = 0; i < kCounterCount; ++i)
     if (t[i] != 0) rte_tel_data_add_dict_u64(d, counter_name(i), t[i]);
+  const UsageStats& u = s.usage;
+  const std::pair<const char*, std::uint64_t> usage[] = {{"usage_reports_sent", u.sent},
+                                                         {"usage_reports_failed_attempts", u.failed_attempts},
+                                                         {"usage_reports_lost", u.lost},
+                                                         {"usage_reports_waiting", u.waiting}};
+  for (const auto& [name, v] : usage)
+    if (v != 0) rte_tel_data_add_dict_u64(d, name, v);
   return 0;
 }
 
@@ -150,7 +159,8 @@ void register_once() {
       const char* help;
     };
     const Cmd cmds[] = {
-        {"/keycast/counters", counters_cmd, "Every non-zero gateway counter, summed over workers. No parameters."},
+        {"/keycast/counters", counters_cmd,
+         "Every non-zero gateway counter, summed over workers, and usage report counts. No parameters."},
         {"/keycast/channels", channels_cmd,
          "Per channel: groups, suite, key ids, datagrams, and (scramble) seq. No parameters."},
         {"/keycast/keys", keys_cmd, "Per channel: current/next/previous key ids and ms left. No parameters."},
@@ -181,6 +191,7 @@ Telemetry::Telemetry(TelemetryView view) {
     t.suite = std::string(pktparse::suite_name(ch.suite));
   }
   s.keys.clear();
+  s.usage = {};
   s.view = std::move(view);
 }
 
@@ -191,10 +202,11 @@ Telemetry::~Telemetry() {
   s.keys.clear();
 }
 
-void Telemetry::publish_keys(std::vector<ChannelKeyIds> keys) {
+void Telemetry::publish(std::vector<ChannelKeyIds> keys, const UsageStats& usage) {
   State& s = state();
   std::lock_guard lock(s.mutex);
   s.keys = std::move(keys);
+  s.usage = usage;
 }
 
 }  // namespace gateway

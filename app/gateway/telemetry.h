@@ -2,7 +2,8 @@
 // process's dpdk_telemetry.v2 socket): /keycast/counters, /keycast/channels,
 // /keycast/keys, /keycast/mode, /keycast/workers. The commands run on DPDK's telemetry thread
 // and read only atomics (the workers' counters and channel stats, relaxed)
-// and the key ids the control thread publishes under a mutex every ~100 ms.
+// and what the control thread publishes under a mutex every ~100 ms (key ids,
+// usage report counts).
 // They never dereference a KeySet, so that thread needs no RCU registration
 // and cannot see key material.
 #pragma once
@@ -38,7 +39,7 @@ class Telemetry {
   Telemetry(const Telemetry&) = delete;
   Telemetry& operator=(const Telemetry&) = delete;
 
-  void publish_keys(std::vector<ChannelKeyIds> keys);
+  void publish(std::vector<ChannelKeyIds> keys, const UsageStats& usage);
 };
 
 }  // namespace gateway

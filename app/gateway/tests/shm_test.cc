@@ -376,7 +376,8 @@ TEST_F(ShmGateway, SwitchesKeysUnderAContinuousStream) {
   }
   EXPECT_EQ(run.output.find("degraded"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("notices_sent"), std::string::npos) << run.output;
-  EXPECT_EQ(run.output.find("usage report for key"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("usage report for"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("usage report given up"), std::string::npos) << run.output;
 }
 
 TEST_F(ShmGateway, WithoutTheObjectExitsNamingIt) {

@@ -1,0 +1,72 @@
+// The USAGE_REPORTs of a scrambling gateway (control thread), kept until the
+// key manager takes them. A report that cannot be sent now (every endpoint
+// down, timing out or unavailable) waits, in order, and is tried again with
+// backoff (1 s, doubling up to 30 s) and once more at stop; reports waiting for
+// the same (channel, key) are summed into one. A report the key manager
+// refuses for good (an ERROR such as not_entitled) is given up at once, and at
+// most kMaxWaiting wait: beyond that the oldest is given up. Nothing is dropped
+// silently: every report given up is logged with its figures (so it can still
+// be billed by hand) and counted.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+
+namespace gateway {
+
+struct UsageReport {
+  std::uint32_t channel_id = 0;
+  std::uint32_t key_id = 0;
+  std::uint64_t packets = 0;
+  std::uint64_t bytes = 0;
+};
+
+struct UsageStats {
+  std::uint64_t sent = 0;             // reports the key manager took
+  std::uint64_t failed_attempts = 0;  // sends that failed (the report waited)
+  std::uint64_t lost = 0;             // reports given up: refused, or never taken (logged)
+  std::uint64_t waiting = 0;          // reports waiting now
+};
+
+class UsageReports {
+ public:
+  static constexpr std::size_t kMaxWaiting = 4096;
+  static constexpr std::uint64_t kFirstRetryMs = 1000;
+  static constexpr std::uint64_t kMaxRetryMs = 30000;
+
+  // send: one blocking attempt; why says what went wrong unless taken.
+  // log: one line for the operator.
+  enum class Sent { taken, later, refused };
+  using Send = std::function<Sent(const UsageReport&, std::string* why)>;
+  using Log = std::function<void(const std::string&)>;
+  UsageReports(Send send, Log log);
+
+  // Queues r behind those waiting and sends what is due.
+  void add(const UsageReport& r, std::uint64_t now_ms);
+  // Sends the waiting reports once their retry time has come.
+  void send_due(std::uint64_t now_ms);
+  // At stop: one last attempt for everything waiting; what the key manager
+  // does not take is given up.
+  void flush();
+
+  UsageStats stats() const;
+
+ private:
+  // Sends from the front until one fails (false, with why); true if none is left.
+  bool send_waiting(std::string* why);
+  void give_up(const UsageReport& r, const std::string& why);
+
+  Send send_;
+  Log log_;
+  std::deque<UsageReport> waiting_;
+  std::uint64_t next_try_ms_ = 0;
+  std::uint64_t backoff_ms_ = kFirstRetryMs;
+  std::uint64_t waiting_since_ms_ = 0;  // when the queue last became non-empty
+  bool failing_ = false;                // a send failed since then
+  UsageStats stats_;
+};
+
+}  // namespace gateway
