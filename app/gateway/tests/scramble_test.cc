@@ -481,7 +481,7 @@ TEST_F(GatewayLab, GatewayOriginKeysRollOnAfterTheKeyManagerMissedAKeyEnd) {
 // gateway scrambled, none lost and none twice.
 TEST_F(GatewayLab, UsageReportsWaitForAKeyManagerThatIsAway) {
   const std::uint16_t port = keymgr::test::free_port();
-  std::string config = keymgr_config(1000);
+  std::string config = keymgr_config(2000);
   const std::string any_port = "listen = \"127.0.0.1:0\"";
   config.replace(config.find(any_port), any_port.size(), "listen = \"127.0.0.1:" + std::to_string(port) + "\"");
   std::filesystem::create_directories(file("km"));
@@ -490,13 +490,14 @@ TEST_F(GatewayLab, UsageReportsWaitForAKeyManagerThatIsAway) {
   write_pcap(file("in.pcap"), make_input(4).frames);
   const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
                                           "net_null0"};
-  GatewayChild gw(args(gateway_config(port, 1000, 5000), vdevs, 0));
+  GatewayChild gw(args(gateway_config(port, 2000, 5000), vdevs, 0));
   ASSERT_TRUE(gw.wait_for("switched from key", milliseconds(20000))) << gw.output();
-  // Past X (50 %: the next keys are fetched, so the switches go on while it
-  // is away) and between two rounds of switches, so that no report is in
-  // flight at the kill (one the key manager applied but could not answer
-  // would be sent again: keymgr-protocol.md has no report id to tell).
-  std::this_thread::sleep_for(milliseconds(700));
+  // At 65 % of the 2 s keys: past X (50 %: the next keys are fetched, so the
+  // switches go on while it is away) and between two rounds of switches, so
+  // that no report is in flight at the kill (one the key manager applied but
+  // could not answer would be sent again: keymgr-protocol.md has no report id
+  // to tell).
+  std::this_thread::sleep_for(milliseconds(1300));
   const std::filesystem::path state = km_->state_dir();
   km_->stop(SIGKILL);
   ASSERT_TRUE(gw.wait_for("not taken", milliseconds(10000))) << gw.output();
