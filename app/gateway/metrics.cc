@@ -4,20 +4,21 @@
 namespace gateway {
 
 Metrics::Metrics(const std::string& bind, const ChannelTable& channels) {
-  auto& packets = endpoint_.counters("packets_total", "Data path outcomes and drop reasons, summed over workers");
+  prom::Endpoint& e = endpoint_;
+  auto& packets = e.counters("packets_total", "Data path outcomes and drop reasons, summed over workers");
   for (std::size_t i = 0; i < kCounterCount; ++i)
     if (i != kGatewayCounters)  // pktparse's `ok`: never counted
       packets_[i] = &packets.Add({{"outcome", counter_name(i)}});
-  busy_cycles_ = &endpoint_.counter("busy_cycles_total", "TSC cycles the workers spent from RX burst to TX buffer");
-  busy_frames_ = &endpoint_.counter("busy_frames_total", "Frames those cycles were spent on");
-  auto& usage = endpoint_.counters("usage_reports_total", "USAGE_REPORTs the key manager took (sent) or given up (lost)");
+  busy_cycles_ = &e.counter("busy_cycles_total", "TSC cycles the workers spent from RX burst to TX buffer");
+  busy_frames_ = &e.counter("busy_frames_total", "Frames those cycles were spent on");
+  auto& usage = e.counters("usage_reports_total", "USAGE_REPORTs the key manager took (sent) or given up (lost)");
   usage_sent_ = &usage.Add({{"outcome", "sent"}});
   usage_lost_ = &usage.Add({{"outcome", "lost"}});
-  usage_failures_ = &endpoint_.counter("usage_report_failures_total", "USAGE_REPORT sends not taken (tried again later)");
-  usage_waiting_ = &endpoint_.gauge("usage_reports_waiting", "USAGE_REPORTs waiting for the key manager");
-  auto& datagrams = endpoint_.counters("channel_datagrams_total", "Datagrams (de)scrambled and sent, per channel");
-  auto& key_id = endpoint_.gauges("key_id", "Key ids the gateway holds per channel (0: none)");
-  auto& remaining = endpoint_.gauges("key_remaining_seconds", "Time left of the channel's current key");
+  usage_failures_ = &e.counter("usage_report_failures_total", "USAGE_REPORT sends not taken (tried again later)");
+  usage_waiting_ = &e.gauge("usage_reports_waiting", "USAGE_REPORTs waiting for the key manager");
+  auto& datagrams = e.counters("channel_datagrams_total", "Datagrams (de)scrambled and sent, per channel");
+  auto& key_id = e.gauges("key_id", "Key ids the gateway holds per channel (0: none)");
+  auto& remaining = e.gauges("key_remaining_seconds", "Time left of the channel's current key");
   channels_.resize(channels.size());
   for (const Channel& ch : channels.channels()) {
     const std::string id = std::to_string(ch.id);
@@ -28,7 +29,7 @@ Metrics::Metrics(const std::string& bind, const ChannelTable& channels) {
     c.previous = &key_id.Add({{"channel", id}, {"which", "previous"}});
     c.remaining = &remaining.Add({{"channel", id}});
   }
-  endpoint_.serve(bind, 2);
+  e.serve(bind, 2);
 }
 
 Metrics::~Metrics() = default;

@@ -209,6 +209,11 @@ TEST(GatewayObserve, TelemetryPrometheusAndTopology) {
   EXPECT_EQ(value(body, "keycast_gateway_key_id{channel=\"1\",which=\"current\"}").value_or(0), current[1]) << body;
   EXPECT_GT(value(body, "keycast_gateway_busy_cycles_total").value_or(0), 0) << body;
   EXPECT_GT(value(body, "keycast_gateway_busy_frames_total").value_or(0), 0) << body;
+  // 20 s keys: no switch yet, so no usage report, but the series are there.
+  EXPECT_EQ(value(body, "keycast_gateway_usage_reports_total{outcome=\"sent\"}"), 0.0) << body;
+  EXPECT_EQ(value(body, "keycast_gateway_usage_reports_total{outcome=\"lost\"}"), 0.0) << body;
+  EXPECT_EQ(value(body, "keycast_gateway_usage_report_failures_total"), 0.0) << body;
+  EXPECT_EQ(value(body, "keycast_gateway_usage_reports_waiting"), 0.0) << body;
   for (const auto& mat : materials) EXPECT_EQ(body.find(mat), std::string::npos) << "key material in /metrics";
 
   if (std::getenv("KEYCAST_TEST_VERBOSE")) std::fprintf(stderr, "--- telemetry:\n%s\n--- /metrics:\n%s\n", all_raw.c_str(), body.c_str());

@@ -30,7 +30,7 @@ class Endpoint {
   Endpoint& operator=(const Endpoint&) = delete;
 
   // prefix + name.
-  std::string name(const std::string& name) const { return prefix_ + name; }
+  std::string name(const std::string& suffix) const { return prefix_ + suffix; }
   prometheus::Registry& registry() noexcept { return *registry_; }
 
   // Families whose series take labels.
