@@ -18,23 +18,15 @@ std::string describe(const UsageReport& r) {
 UsageReports::UsageReports(Send send, Log log) : send_(std::move(send)), log_(std::move(log)) {}
 
 void UsageReports::add(const UsageReport& r, std::uint64_t now_ms) {
-  auto same = std::find_if(waiting_.begin(), waiting_.end(), [&](const UsageReport& w) {
-    return w.channel_id == r.channel_id && w.key_id == r.key_id;
-  });
-  if (same != waiting_.end()) {
-    same->packets += r.packets;
-    same->bytes += r.bytes;
-  } else {
-    if (waiting_.size() == kMaxWaiting) {
-      give_up(waiting_.front(), "too many usage reports waiting");
-      waiting_.pop_front();
-    }
-    if (waiting_.empty()) {
-      waiting_since_ms_ = now_ms;
-      next_try_ms_ = now_ms;
-    }
-    waiting_.push_back(r);
+  if (waiting_.size() == kMaxWaiting) {
+    give_up(waiting_.front(), "too many usage reports waiting");
+    waiting_.pop_front();
   }
+  if (waiting_.empty()) {
+    waiting_since_ms_ = now_ms;
+    next_try_ms_ = now_ms;
+  }
+  waiting_.push_back(r);
   send_due(now_ms);
 }
 

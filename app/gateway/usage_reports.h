@@ -1,12 +1,11 @@
 // The USAGE_REPORTs of a scrambling gateway (control thread), kept until the
 // key manager takes them. A report that cannot be sent now (every endpoint
 // down, timing out or unavailable) waits, in order, and is tried again with
-// backoff (1 s, doubling up to 30 s) and once more at stop; reports waiting for
-// the same (channel, key) are summed into one. A report the key manager
-// refuses for good (an ERROR such as not_entitled) is given up at once, and at
-// most kMaxWaiting wait: beyond that the oldest is given up. Nothing is dropped
-// silently: every report given up is logged with its figures (so it can still
-// be billed by hand) and counted.
+// backoff (1 s, doubling up to 30 s) and once more at stop. A report the key
+// manager refuses for good (an ERROR such as not_entitled) is given up at
+// once, and at most kMaxWaiting wait: beyond that the oldest is given up.
+// Nothing is dropped silently: every report given up is logged with its
+// figures (so it can still be billed by hand) and counted.
 #pragma once
 
 #include <cstddef>

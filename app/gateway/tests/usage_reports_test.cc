@@ -1,7 +1,7 @@
 // UsageReports against a scripted key manager: sent at once when taken; kept
-// in order and retried with doubling backoff (capped) while not; summed per
-// (channel, key) while waiting; given up, logged with their figures and
-// counted when refused, over the cap, or still waiting at stop.
+// in order and retried with doubling backoff (capped) while not; given up,
+// logged with their figures and counted when refused, over the cap, or still
+// waiting at stop.
 #include "usage_reports.h"
 
 #include <gtest/gtest.h>
@@ -106,19 +106,6 @@ TEST(UsageReports, BackoffStopsDoublingAt30Seconds) {
     now = t;
   }
   EXPECT_EQ(gaps, (std::vector<std::uint64_t>{1000, 2000, 4000, 8000, 16000, 30000, 30000}));
-}
-
-TEST(UsageReports, SumsReportsOfOneKeyWhileTheyWait) {
-  FakeKeymgr km;
-  km.script = {Sent::later};
-  UsageReports u = km.make();
-  u.add({1, 10, 1, 100}, 0);
-  u.add({1, 10, 2, 250}, 5);  // e.g. the final usage at stop of the same key
-  EXPECT_EQ(u.stats().waiting, 1u);
-  u.send_due(1000);
-  ASSERT_EQ(km.taken.size(), 1u);
-  EXPECT_EQ(km.taken[0].packets, 3u);
-  EXPECT_EQ(km.taken[0].bytes, 350u);
 }
 
 TEST(UsageReports, ARefusedReportIsGivenUpAndDoesNotBlockTheRest) {
