@@ -82,13 +82,27 @@ struct alignas(64) WorkerCounters {
   }
 };
 
+// Scramble: the key a channel's worker uses and what went out under it.
+struct KeyUsage {
+  std::uint32_t key_id = 0;  // 0 before the first key
+  std::uint64_t datagrams = 0, bytes = 0;
+};
+
 // One channel as its worker last published it (every drain period, not per
-// datagram), for telemetry and Prometheus. Single writer: the owning worker.
+// datagram), for telemetry, Prometheus and the usage file. Single writer:
+// the owning worker. Its KeyUsage is written as a seqlock (version odd while
+// the worker writes), so key_usage() reads the three figures of one
+// publication.
 struct alignas(64) ChannelStats {
   std::atomic<std::uint64_t> datagrams{0};      // (de)scrambled and sent since start
   std::atomic<std::uint64_t> seq{0};            // scramble: the next DATA seq
   std::atomic<std::uint64_t> key_datagrams{0};  // scramble: under key_id
   std::atomic<std::uint32_t> key_id{0};         // scramble: the key the worker uses; 0 before the first
+  std::atomic<std::uint64_t> key_bytes{0};      // scramble: UDP payload bytes under key_id
+  std::atomic<std::uint32_t> version{0};
+
+  void publish_key_usage(const KeyUsage& u) noexcept;  // the owning worker only
+  KeyUsage key_usage() const noexcept;
 };
 
 using CounterTotals = std::array<std::uint64_t, kCounterCount>;

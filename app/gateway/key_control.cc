@@ -39,7 +39,7 @@ kmclient::ClientConfig client_config(const KeySource& keys) {
 }
 
 KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels, KeyTable& table,
-                       const TscClock& clock)
+                       const TscClock& clock, std::unique_ptr<UsageFile> usage_file)
     : mode_(config.mode),
       clock_(clock),
       jitter_(static_cast<std::uint32_t>(clock.now_ms())),
@@ -48,7 +48,8 @@ KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels
                                             : std::make_unique<kmclient::KeymgrClient>(client_config(config.keys))),
       fetcher_(config.keys, client_.get()),
       startup_timeout_ms_(config.keys.startup_timeout_ms),
-      usage_([this](const UsageReport& r, std::string* why) { return send_usage(r, why); }, log) {
+      usage_([this](const UsageReport& r, std::string* why) { return send_usage(r, why); }, log,
+             std::move(usage_file)) {
   if (!client_) log("no endpoints: usage reports are not sent");
   for (const Channel& ch : channels.channels()) {
     ChannelKeys k;
@@ -291,7 +292,7 @@ void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint6
 }
 
 void KeyControl::tick() {
-  usage_.send_due(clock_.now_ms());
+  usage_.tick(clock_.now_ms());
   for (ChannelKeys& k : keys_) {
     std::uint64_t now = clock_.now_ms();
     if (k.previous && now >= k.previous_until_ms) {
@@ -326,7 +327,7 @@ void KeyControl::handle(const Event& e) {
     k.next_try_ms = clock_.now_ms();
     return;
   }
-  if (e.packets && client_) usage_.add({e.channel_id, e.key_id, e.packets, e.bytes}, clock_.now_ms());
+  if (client_ && mode_ == Mode::scramble) usage_.finished({e.channel_id, e.key_id, e.packets, e.bytes}, clock_.now_ms());
   if (e.kind != Event::Kind::switched) return;
   if (mode_ == Mode::descramble)
     log(channel_name(e.channel_id) + ": input switched from key " + std::to_string(e.key_id) + " to " +
@@ -351,8 +352,15 @@ void KeyControl::handle(const Event& e) {
   }
 }
 
+void KeyControl::observe_usage(const ChannelStats* stats) {
+  for (const ChannelKeys& k : keys_) {
+    const KeyUsage u = stats[k.ch->index].key_usage();
+    usage_.in_use({k.ch->id, u.key_id, u.datagrams, u.bytes});
+  }
+}
+
 void KeyControl::stop() {
-  usage_.flush();
+  usage_.stop();
   const UsageStats u = usage_.stats();
   if (u.sent || u.failed_attempts || u.lost)
     log("usage reports: " + std::to_string(u.sent) + " sent, " + std::to_string(u.failed_attempts) +

@@ -2,8 +2,9 @@
 // key manager (KEY_REQUEST for keymgr-origin channels, KEY_GENERATE for
 // gateway-origin ones), prepares them (all allocation happens here) and
 // publishes them as KeySets; learns of the worker's switches from its events
-// and sends the finished key's USAGE_REPORT (usage_reports.h: kept and tried
-// again while the key manager does not take it). Never touches a worker's
+// and sends the finished key's USAGE_REPORT (usage_ledger.h: kept and tried
+// again while the key manager does not take it, and with a usage file kept
+// on disk with the counts of the keys in use). Never touches a worker's
 // live state: the worker switches by itself at the current key's end.
 //
 // Descramble mode: next keys are fetched at Y (fetch_at of the lifetime left,
@@ -27,13 +28,14 @@
 #include "channel_table.h"
 #include "clock.h"
 #include "config/gateway_config.h"
+#include "counters.h"
 #include "events.h"
 #include "key_source.h"
 #include "key_table.h"
 #include "kmclient/client.h"
 #include "kmproto/key_record.h"
 #include "secmem/allocator.h"
-#include "usage_reports.h"
+#include "usage_ledger.h"
 
 namespace gateway {
 
@@ -50,7 +52,10 @@ struct ChannelKeyIds {
 
 class KeyControl {
  public:
-  KeyControl(const GatewayConfig& config, const ChannelTable& channels, KeyTable& table, const TscClock& clock);
+  // usage_file: where usage not yet taken by the key manager is kept (the
+  // config's usage_file), or null.
+  KeyControl(const GatewayConfig& config, const ChannelTable& channels, KeyTable& table, const TscClock& clock,
+             std::unique_ptr<UsageFile> usage_file = nullptr);
   KeyControl(const KeyControl&) = delete;  // usage_ calls back into this object
   KeyControl& operator=(const KeyControl&) = delete;
 
@@ -63,8 +68,12 @@ class KeyControl {
   // that are waiting. Blocks for at most the client's deadlines.
   void tick();
   void handle(const Event& e);
+  // What went out so far under the key in use on each channel (scramble:
+  // the workers' ChannelStats, by channel index), for the usage file.
+  void observe_usage(const ChannelStats* stats);
   // After the workers' last events: one last try for the usage reports
-  // still waiting (those not taken are logged and given up).
+  // still waiting (those not taken stay in the usage file, or without one
+  // are logged and given up).
   void stop();
   UsageStats usage_stats() const { return usage_.stats(); }
   // One entry per channel, in channel order.
@@ -108,7 +117,7 @@ class KeyControl {
   KeyFetcher fetcher_;
   std::uint64_t startup_timeout_ms_;
   std::vector<ChannelKeys, secmem::Allocator<ChannelKeys>> keys_;  // key records: secret memory
-  UsageReports usage_;
+  UsageLedger usage_;
 };
 
 }  // namespace gateway

@@ -157,8 +157,17 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     }
     say(seq->start_note());
   }
+  std::unique_ptr<UsageFile> usage_file;
+  if (config.usage_file) {
+    try {
+      usage_file = std::make_unique<UsageFile>(*config.usage_file);
+    } catch (const std::exception& e) {
+      say(e.what());
+      return kExitCannotStart;
+    }
+  }
   KeyTable table;
-  KeyControl control(config, *channels, table, clock);
+  KeyControl control(config, *channels, table, clock, std::move(usage_file));
   const auto missing = control.load_initial_keys();
   if (!missing.empty()) {
     say("no key for channel(s) " + join_ids(missing) + " within startup_timeout_ms = " +
@@ -286,6 +295,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     };
     while (!g_stop.load(std::memory_order_relaxed)) {
       drain_events();
+      if (config.mode == Mode::scramble) control.observe_usage(channel_stats.get());
       control.tick();
       if (seq) {
         std::uint64_t next_seq = 0;

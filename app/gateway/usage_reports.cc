@@ -27,7 +27,6 @@ void UsageReports::add(const UsageReport& r, std::uint64_t now_ms) {
     next_try_ms_ = now_ms;
   }
   waiting_.push_back(r);
-  send_due(now_ms);
 }
 
 void UsageReports::send_due(std::uint64_t now_ms) {
@@ -46,9 +45,11 @@ void UsageReports::send_due(std::uint64_t now_ms) {
   backoff_ms_ = std::min(backoff_ms_ * 2, kMaxRetryMs);
 }
 
+bool UsageReports::try_all(std::string* why) { return waiting_.empty() || send_waiting(why); }
+
 void UsageReports::flush() {
   std::string why;
-  if (waiting_.empty() || send_waiting(&why)) return;
+  if (try_all(&why)) return;
   for (const UsageReport& r : waiting_) give_up(r, "not taken before the stop: " + why);
   waiting_.clear();
 }

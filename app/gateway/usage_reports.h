@@ -21,6 +21,7 @@ struct UsageReport {
   std::uint32_t key_id = 0;
   std::uint64_t packets = 0;
   std::uint64_t bytes = 0;
+  bool operator==(const UsageReport&) const = default;
 };
 
 struct UsageStats {
@@ -43,15 +44,18 @@ class UsageReports {
   using Log = std::function<void(const std::string&)>;
   UsageReports(Send send, Log log);
 
-  // Queues r behind those waiting and sends what is due.
+  // Queues r behind those waiting; send_due() sends it.
   void add(const UsageReport& r, std::uint64_t now_ms);
   // Sends the waiting reports once their retry time has come.
   void send_due(std::uint64_t now_ms);
-  // At stop: one last attempt for everything waiting; what the key manager
-  // does not take is given up.
+  // One attempt for everything waiting, retry time or not: true when none is
+  // left; otherwise *why says why the first left was not taken.
+  bool try_all(std::string* why);
+  // At stop: try_all(), then what the key manager did not take is given up.
   void flush();
 
   UsageStats stats() const;
+  const std::deque<UsageReport>& waiting() const noexcept { return waiting_; }
 
  private:
   // Sends from the front until one fails (false, with why); true if none is left.

@@ -561,8 +561,7 @@ class Worker {
       out.datagrams.store(st.datagrams, std::memory_order_relaxed);
       if constexpr (M == Mode::scramble) {
         out.seq.store(st.seq, std::memory_order_relaxed);
-        out.key_datagrams.store(st.packets, std::memory_order_relaxed);
-        out.key_id.store(st.active_key_id, std::memory_order_relaxed);
+        out.publish_key_usage({st.active_key_id, st.packets, st.bytes});
       }
     }
   }

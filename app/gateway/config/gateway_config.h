@@ -92,6 +92,11 @@ struct GatewayConfig {
   // a restart never reuses (key, seq) even if the clock went back. Relative
   // paths are relative to the config file. Unset: seq starts at the clock.
   std::optional<std::filesystem::path> seq_file;
+  // Scramble: where usage not yet taken by the key manager is kept
+  // (app/gateway/usage_file.h), so that neither a stop while the key manager
+  // is away nor a kill -9 loses it. Relative as seq_file. Needs
+  // keys.endpoints. Unset: usage lives in memory only.
+  std::optional<std::filesystem::path> usage_file;
 
   const ChannelConfig* find_channel(std::uint32_t id) const noexcept;
 };

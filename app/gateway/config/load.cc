@@ -42,14 +42,15 @@ std::vector<unsigned> read_lcores(const tomlcheck::Table& root, const std::vecto
   return out;
 }
 
-// Scramble only: a descrambler numbers nothing.
-std::filesystem::path read_seq_file(const tomlcheck::Table& root, Mode mode, const std::string& text,
-                                    const std::filesystem::path& base_dir) {
-  if (mode != Mode::scramble)
-    root.fail("seq_file", "only allowed when mode = \"scramble\" (only a scrambler numbers datagrams)");
-  if (text.empty()) root.fail("seq_file", "must not be empty");
+// seq_file and usage_file: scramble only (why_scramble says why), a file
+// name, relative to the config file's directory.
+std::filesystem::path read_state_file(const tomlcheck::Table& root, const char* key, Mode mode,
+                                      const char* why_scramble, const std::string& text,
+                                      const std::filesystem::path& base_dir) {
+  if (mode != Mode::scramble) root.fail(key, std::string("only allowed when mode = \"scramble\" (") + why_scramble + ")");
+  if (text.empty()) root.fail(key, "must not be empty");
   const std::filesystem::path p = text;
-  if (p.filename().empty()) root.fail("seq_file", "must name a file, got the directory \"" + text + '"');
+  if (p.filename().empty()) root.fail(key, "must name a file, got the directory \"" + text + '"');
   return p.is_absolute() || base_dir.empty() ? p : base_dir / p;
 }
 
@@ -87,6 +88,7 @@ GatewayConfig load(const tomlcheck::Document& doc, const std::filesystem::path& 
   cfg.idle_sleep_us = detail::u32(root, "idle_sleep_us", 0, 100000, cfg.idle_sleep_us);
   const auto metrics_listen = root.optional_string("metrics_listen");
   const auto seq_file = root.optional_string("seq_file");
+  const auto usage_file = root.optional_string("usage_file");
   auto ports = root.optional_table("ports");
   auto keys = root.optional_table("keys");
   auto channels = root.optional_table_array("channel");
@@ -95,7 +97,11 @@ GatewayConfig load(const tomlcheck::Document& doc, const std::filesystem::path& 
   cfg.mode = read_mode(root, mode);
   if (lcores) cfg.worker_lcores = read_lcores(root, *lcores);
   if (metrics_listen) cfg.metrics_listen = read_listen(root, *metrics_listen);
-  if (seq_file) cfg.seq_file = read_seq_file(root, cfg.mode, *seq_file, base_dir);
+  if (seq_file)
+    cfg.seq_file = read_state_file(root, "seq_file", cfg.mode, "only a scrambler numbers datagrams", *seq_file, base_dir);
+  if (usage_file)
+    cfg.usage_file =
+        read_state_file(root, "usage_file", cfg.mode, "only a scrambler reports usage", *usage_file, base_dir);
 
   if (!ports) (void)root.required_table("ports");  // throws "missing table [ports]"
   cfg.ports = detail::read_ports(*ports);
@@ -103,6 +109,8 @@ GatewayConfig load(const tomlcheck::Document& doc, const std::filesystem::path& 
   cfg.keys = detail::read_keys(*keys, base_dir);
   if (channels.empty()) (void)root.required_table_array("channel");  // throws "at least one [[channel]] ..."
   read_channels(cfg, channels);
+  if (cfg.usage_file && cfg.keys.endpoints.empty())
+    root.fail("usage_file", "needs keys.endpoints: usage reports go to the key manager over TCP");
   return cfg;
 }
 

@@ -525,5 +525,87 @@ TEST_F(GatewayLab, UsageReportsWaitForAKeyManagerThatIsAway) {
   EXPECT_GT(bytes, 0u);
 }
 
+// With usage_file, neither a kill -9 nor a stop while the key manager is
+// away loses usage: run 1 is killed with its keys still in use (no report
+// sent yet), run 2 sends what run 1 left and is stopped while the key
+// manager is down, run 3 (nothing to scramble) sends what run 2 kept. The key
+// manager's accounts then hold every datagram runs 1 and 2 scrambled.
+TEST_F(GatewayLab, UsageFileKeepsUsageAcrossAKillAndAStopWithoutTheKeyManager) {
+  const std::uint16_t port = keymgr::test::free_port();
+  std::string config = keymgr_config(600000);  // one key per channel for the whole test
+  const std::string any_port = "listen = \"127.0.0.1:0\"";
+  config.replace(config.find(any_port), any_port.size(), "listen = \"127.0.0.1:" + std::to_string(port) + "\"");
+  std::filesystem::create_directories(file("km"));
+  km_ = KeymgrProcess::start(file("km"), config);
+  ASSERT_TRUE(km_);
+
+  std::string gw = gateway_config(port, 600000, 5000);
+  gw.insert(gw.find('\n') + 1, "usage_file = \"" + file("gw1.usage").string() + "\"\n");
+  auto input = [&](const std::string& name, std::size_t per_channel) {
+    const Input in = make_input(per_channel);
+    write_pcap(file(name), in.frames);
+    std::uint64_t datagrams = 0;
+    for (const auto& [ch, v] : in.expected) datagrams += v.size();
+    return datagrams;
+  };
+  auto vdevs = [&](const std::string& name) {
+    return std::vector<std::string>{"net_pcap0,rx_pcap=" + file(name).string(), "net_null0"};
+  };
+  auto in_file = [&] {  // packets the usage file holds
+    std::ifstream f(file("gw1.usage"));
+    std::string line;
+    std::uint64_t packets = 0;
+    std::uint32_t ch = 0, key = 0;
+    std::uint64_t p = 0, b = 0;
+    std::getline(f, line);
+    while (f >> ch >> key >> p >> b) packets += p;
+    return packets;
+  };
+  auto wait_until_file_holds = [&](std::uint64_t packets) {
+    for (int i = 0; i < 200 && in_file() != packets; ++i) std::this_thread::sleep_for(milliseconds(50));
+    return in_file();
+  };
+  const std::uint64_t first = input("in1.pcap", 4), second = input("in2.pcap", 3);
+  (void)input("none.pcap", 0);
+  ASSERT_NE(first, second);
+
+  {
+    GatewayChild g(args(gw, vdevs("in1.pcap"), 0));
+    ASSERT_TRUE(g.wait_for("scrambling:", milliseconds(15000))) << g.output();
+    EXPECT_EQ(wait_until_file_holds(first), first) << g.output();
+    EXPECT_EQ(g.finish(SIGKILL, milliseconds(5000)).exit_code, 128 + SIGKILL);
+  }
+  EXPECT_EQ(std::filesystem::status(file("gw1.usage")).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  {
+    GatewayChild g(args(gw, vdevs("in2.pcap"), 0));
+    ASSERT_TRUE(g.wait_for("usage report(s) of an earlier run to send", milliseconds(15000))) << g.output();
+    EXPECT_EQ(wait_until_file_holds(second), second) << "run 1's usage sent, run 2's counted\n" << g.output();
+    km_->stop(SIGKILL);
+    const GatewayRun run = g.finish(SIGTERM, milliseconds(20000));
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_NE(run.output.find("not taken at stop"), std::string::npos) << run.output;
+    EXPECT_EQ(run.output.find("usage report given up"), std::string::npos) << run.output;
+  }
+  EXPECT_EQ(in_file(), second);
+  km_ = KeymgrProcess::start(file("km"), config, km_->state_dir());
+  ASSERT_TRUE(km_);
+  {
+    GatewayChild g(args(gw, vdevs("none.pcap"), 0));
+    ASSERT_TRUE(g.wait_for("usage report(s) of an earlier run to send", milliseconds(15000))) << g.output();
+    EXPECT_EQ(wait_until_file_holds(0), 0u) << g.output();
+    EXPECT_EQ(g.finish(SIGTERM, milliseconds(20000)).exit_code, 0);
+  }
+
+  std::string out;
+  ASSERT_EQ(keymgr::test::run_keymgr({"accounts", "--state-dir", km_->state_dir().string(), "--format", "json"}, &out),
+            0)
+      << out;
+  std::uint64_t packets = 0;
+  for (const auto& r : nlohmann::json::parse(out))
+    if (r["peer"] == "gw1") packets += r["packets"].get<std::uint64_t>();
+  EXPECT_EQ(packets, first + second) << out;
+}
+
 }  // namespace
 }  // namespace gateway::test

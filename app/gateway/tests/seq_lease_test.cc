@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "keymgr_process.h"
+#include "text_files.h"
 #include "seq_lease.h"
 
 namespace gateway::test {
@@ -18,18 +19,6 @@ using keymgr::test::TempDir;
 
 constexpr std::uint64_t kClock = 1'700'000'000'000'000'000ULL;  // Unix ns
 constexpr std::uint64_t kHour = 3'600'000'000'000ULL;
-
-std::string contents(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write(const std::filesystem::path& p, const std::string& text, mode_t mode = 0600) {
-  std::ofstream(p) << text;
-  ::chmod(p.c_str(), mode);
-}
 
 std::string refusal(const std::filesystem::path& file) {
   try {

@@ -47,6 +47,13 @@ struct Stats {
   std::uint64_t sent, failed_attempts, lost, waiting;
 };
 
+// As the control thread does: a finished key's report is queued, then sent
+// at its tick.
+void add(UsageReports& u, const UsageReport& r, std::uint64_t now_ms) {
+  u.add(r, now_ms);
+  u.send_due(now_ms);
+}
+
 void expect_stats(const UsageReports& u, Stats want) {
   const UsageStats s = u.stats();
   EXPECT_EQ(s.sent, want.sent);
@@ -58,7 +65,7 @@ void expect_stats(const UsageReports& u, Stats want) {
 TEST(UsageReports, TakenAtOnce) {
   FakeKeymgr km;
   UsageReports u = km.make();
-  u.add({1, 10, 5, 6580}, 0);
+  add(u, {1, 10, 5, 6580}, 0);
   ASSERT_EQ(km.taken.size(), 1u);
   EXPECT_EQ(km.taken[0].packets, 5u);
   EXPECT_EQ(km.taken[0].bytes, 6580u);
@@ -70,11 +77,11 @@ TEST(UsageReports, WaitsInOrderAndRetriesWithBackoff) {
   FakeKeymgr km;
   km.script = {Sent::later, Sent::later};
   UsageReports u = km.make();
-  u.add({1, 10, 1, 100}, 0);
+  add(u, {1, 10, 1, 100}, 0);
   EXPECT_EQ(u.stats().waiting, 1u);
   EXPECT_TRUE(km.logged("usage report for channel 1 key 10 (1 packets, 100 bytes) not taken: connection refused"));
-  u.add({2, 20, 2, 200}, 10);  // queued behind, not sent before the retry time
-  u.add({3, 30, 3, 300}, 20);
+  add(u, {2, 20, 2, 200}, 10);  // queued behind, not sent before the retry time
+  add(u, {3, 30, 3, 300}, 20);
   EXPECT_EQ(km.attempts.size(), 1u);
   u.send_due(999);
   EXPECT_EQ(km.attempts.size(), 1u);
@@ -95,7 +102,7 @@ TEST(UsageReports, BackoffStopsDoublingAt30Seconds) {
   FakeKeymgr km;
   km.script.assign(10, Sent::later);
   UsageReports u = km.make();
-  u.add({1, 10, 1, 100}, 0);
+  add(u, {1, 10, 1, 100}, 0);
   std::uint64_t now = 0;
   std::vector<std::uint64_t> gaps;
   for (int i = 0; i < 7; ++i) {
@@ -112,8 +119,8 @@ TEST(UsageReports, ARefusedReportIsGivenUpAndDoesNotBlockTheRest) {
   FakeKeymgr km;
   km.script = {Sent::refused};
   UsageReports u = km.make();
-  u.add({7, 70, 4, 400}, 0);
-  u.add({8, 80, 5, 500}, 1);
+  add(u, {7, 70, 4, 400}, 0);
+  add(u, {8, 80, 5, 500}, 1);
   ASSERT_EQ(km.taken.size(), 1u);
   EXPECT_EQ(km.taken[0].channel_id, 8u);
   expect_stats(u, {.sent = 1, .failed_attempts = 0, .lost = 1, .waiting = 0});
@@ -124,7 +131,7 @@ TEST(UsageReports, OverTheCapTheOldestIsGivenUp) {
   FakeKeymgr km;
   km.script = {Sent::later};
   UsageReports u = km.make();
-  for (std::uint32_t i = 1; i <= UsageReports::kMaxWaiting + 1; ++i) u.add({1, i, i, i}, 0);
+  for (std::uint32_t i = 1; i <= UsageReports::kMaxWaiting + 1; ++i) add(u, {1, i, i, i}, 0);
   expect_stats(u, {.sent = 0, .failed_attempts = 1, .lost = 1, .waiting = UsageReports::kMaxWaiting});
   EXPECT_TRUE(km.logged("usage report given up (too many usage reports waiting): channel 1 key 1 (1 packets, 1 bytes)"));
   u.send_due(1000);
@@ -138,7 +145,7 @@ TEST(UsageReports, AtStopOneLastTryThenWhatIsLeftIsGivenUp) {
     FakeKeymgr km;
     km.script = {Sent::later};
     UsageReports u = km.make();
-    u.add({1, 10, 1, 100}, 0);
+    add(u, {1, 10, 1, 100}, 0);
     u.flush();  // before the retry time: tried anyway, and taken
     EXPECT_EQ(km.taken.size(), 1u);
     expect_stats(u, {.sent = 1, .failed_attempts = 1, .lost = 0, .waiting = 0});
@@ -146,8 +153,8 @@ TEST(UsageReports, AtStopOneLastTryThenWhatIsLeftIsGivenUp) {
   FakeKeymgr km;
   km.script = {Sent::later, Sent::later};
   UsageReports u = km.make();
-  u.add({1, 10, 1, 100}, 0);
-  u.add({2, 20, 2, 200}, 0);
+  add(u, {1, 10, 1, 100}, 0);
+  add(u, {2, 20, 2, 200}, 0);
   u.flush();
   expect_stats(u, {.sent = 0, .failed_attempts = 2, .lost = 2, .waiting = 0});
   EXPECT_TRUE(km.logged("usage report given up (not taken before the stop: connection refused): channel 1 key 10"));

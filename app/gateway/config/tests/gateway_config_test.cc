@@ -125,6 +125,7 @@ tx_drain_us = 1
 idle_sleep_us = 100000
 metrics_listen = "[::1]:0"
 seq_file = "state/gw9.seq"
+usage_file = "/var/lib/keycast/gw9.usage"
 [ports]
 inputs = [2, 3]
 output = 0
@@ -170,6 +171,7 @@ udp_checksum = false
   EXPECT_EQ(c.tx_drain_us, 1U);
   EXPECT_EQ(c.metrics_listen, "[::1]:0");
   EXPECT_EQ(c.seq_file, std::filesystem::path("/etc/keycast/state/gw9.seq"));
+  EXPECT_EQ(c.usage_file, std::filesystem::path("/var/lib/keycast/gw9.usage"));
   EXPECT_EQ(c.ports.inputs, (std::vector<std::uint16_t>{2, 3}));
   EXPECT_EQ(c.idle_sleep_us, 100000U);
   EXPECT_EQ(c.ports.output, 0U);
@@ -217,6 +219,20 @@ udp_checksum = false
   EXPECT_EQ(gateway::to_string(*v4.input.source), "10.0.0.1");
   EXPECT_EQ(v4.suite, Suite::aes128_gcm);  // GCM over TS: the whole payload is scrambled
   EXPECT_EQ(v4.payload, PayloadKind::ts);
+}
+
+TEST(GatewayConfig, UsageFileNeedsKeymgrEndpoints) {
+  try {
+    (void)gateway::load_gateway_config_string(
+        "mode = \"scramble\"\nusage_file = \"gw.usage\"\n[ports]\ninput = 0\noutput = 1\n[keys]\n"
+        "shm = \"keycast-gw1\"\n[[channel]]\nid = 1\ninput = \"239.1.1.1:5000\"\noutput = \"239.2.1.1:5000\"\n"
+        "suite = \"xor\"\n",
+        "gw.toml");
+    FAIL() << "loaded";
+  } catch (const tomlcheck::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "gw.toml:2:14: usage_file: needs keys.endpoints: usage reports go to the key manager over TCP");
+  }
 }
 
 TEST(GatewayConfig, SharedMemoryOnlyDescramble) {
@@ -338,6 +354,10 @@ INSTANTIATE_TEST_SUITE_P(
              "gw.toml:2:12: seq_file: must name a file, got the directory \"/var/lib/keycast/\""},
         Case{"seq_file_not_string", "mode = \"scramble\"\nseq_file = 1\n",
              "gw.toml:2:12: seq_file: expected a string, got an integer"},
+        Case{"usage_file_descramble", "mode = \"descramble\"\nusage_file = \"gw.usage\"\n",
+             "gw.toml:2:14: usage_file: only allowed when mode = \"scramble\" (only a scrambler reports usage)"},
+        Case{"usage_file_directory", "mode = \"scramble\"\nusage_file = \"state/\"\n",
+             "gw.toml:2:14: usage_file: must name a file, got the directory \"state/\""},
         // [ports]
         Case{"ports_same", "mode = \"scramble\"\n[ports]\ninput = 1\noutput = 1\n",
              "gw.toml:4:10: ports.output: must differ from the input ports, both have 1"},
