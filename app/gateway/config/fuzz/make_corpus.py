@@ -45,6 +45,8 @@ FILES = {
                  '[keys]\nendpoints = []\nfailover = "sideways"\n[[channel]]\nid = 0\ninput = "1.2.3.4:0"\n'
                  'output = "239.2.1.1"\nsuite = "rot13"\npayload = "mp4"\nttl = 256\nfetch_at = 1.5\n'
                  'input_source = "ff3e::1"\nunknown = true\n',
+    "state-files": 'mode = "scramble"\nseq_file = "state/gw.seq"\nusage_file = "/var/lib/keycast/gw.usage"\n' +
+                   PORTS + KEYS + CHANNEL,
     "duplicate-inputs": 'mode = "descramble"\n' + PORTS + KEYS + CHANNEL + CHANNEL.replace("id = 1", "id = 2"),
 }
 
