@@ -353,6 +353,7 @@ void KeyControl::handle(const Event& e) {
 }
 
 void KeyControl::observe_usage(const ChannelStats* stats) {
+  if (!usage_.counts_due(clock_.now_ms())) return;
   for (const ChannelKeys& k : keys_) {
     const KeyUsage u = stats[k.ch->index].key_usage();
     usage_.in_use({k.ch->id, u.key_id, u.datagrams, u.bytes});

@@ -69,7 +69,8 @@ class KeyControl {
   void tick();
   void handle(const Event& e);
   // What went out so far under the key in use on each channel (scramble:
-  // the workers' ChannelStats, by channel index), for the usage file.
+  // the workers' ChannelStats, by channel index), read for the usage file
+  // once a second; a no-op otherwise.
   void observe_usage(const ChannelStats* stats);
   // After the workers' last events: one last try for the usage reports
   // still waiting (those not taken stay in the usage file, or without one

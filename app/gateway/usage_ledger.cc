@@ -15,7 +15,7 @@ UsageLedger::UsageLedger(UsageReports::Send send, UsageReports::Log log, std::un
 }
 
 void UsageLedger::finished(const UsageReport& r, std::uint64_t now_ms) {
-  std::erase_if(in_use_, [&](const UsageReport& u) { return u.channel_id == r.channel_id && u.key_id == r.key_id; });
+  in_use_.erase({r.channel_id, r.key_id});
   std::uint32_t& newest = finished_[r.channel_id];
   newest = std::max(newest, r.key_id);
   if (!r.packets) return;
@@ -26,20 +26,15 @@ void UsageLedger::finished(const UsageReport& r, std::uint64_t now_ms) {
 void UsageLedger::in_use(const UsageReport& r) {
   if (!file_ || !r.key_id || !r.packets) return;
   if (auto f = finished_.find(r.channel_id); f != finished_.end() && r.key_id <= f->second) return;
-  auto it = std::find_if(in_use_.begin(), in_use_.end(),
-                         [&](const UsageReport& u) { return u.channel_id == r.channel_id && u.key_id == r.key_id; });
-  if (it == in_use_.end()) {
-    in_use_.push_back(r);
-  } else if (*it != r) {
-    *it = r;
-  } else {
-    return;
-  }
+  UsageReport& held = in_use_[{r.channel_id, r.key_id}];
+  if (held == r) return;
+  held = r;
   counts_grew_ = true;
 }
 
 void UsageLedger::tick(std::uint64_t now_ms) {
   if (file_ && (report_added_ || (counts_grew_ && now_ms >= next_save_ms_))) save(now_ms);
+  else if (counts_due(now_ms)) next_save_ms_ = now_ms + kSaveMs;  // nothing new: look again in a second
   report_added_ = false;
   const UsageStats before = reports_.stats();
   reports_.send_due(now_ms);
@@ -59,7 +54,7 @@ void UsageLedger::stop() {
 
 void UsageLedger::save(std::uint64_t now_ms) {
   std::vector<UsageReport> entries(reports_.waiting().begin(), reports_.waiting().end());
-  entries.insert(entries.end(), in_use_.begin(), in_use_.end());
+  for (const auto& [channel_key, r] : in_use_) entries.push_back(r);
   counts_grew_ = false;
   next_save_ms_ = now_ms + kSaveMs;
   if (entries == file_->stored()) return;

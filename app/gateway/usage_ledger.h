@@ -10,10 +10,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <vector>
+#include <utility>
 
 #include "usage_file.h"
 #include "usage_reports.h"
@@ -29,6 +30,9 @@ class UsageLedger {
 
   // A finished key's usage: its worker switched away from it, or stopped.
   void finished(const UsageReport& r, std::uint64_t now_ms);
+  // True when the counts of the keys in use are to be saved: a usage file,
+  // and its periodic save due. Then in_use() for every channel, then tick().
+  bool counts_due(std::uint64_t now_ms) const noexcept { return file_ && now_ms >= next_save_ms_; }
   // What went out so far under the key a channel's worker uses now (as it
   // last published it). Ignored for a key already finished on the channel.
   void in_use(const UsageReport& r);
@@ -47,7 +51,7 @@ class UsageLedger {
   UsageReports reports_;
   UsageReports::Log log_;
   std::unique_ptr<UsageFile> file_;
-  std::vector<UsageReport> in_use_;                          // per (channel, key) not finished
+  std::map<std::pair<std::uint32_t, std::uint32_t>, UsageReport> in_use_;  // (channel, key) not finished
   std::unordered_map<std::uint32_t, std::uint32_t> finished_;  // channel -> newest finished key id
   bool report_added_ = false;                                // saved before it is sent
   bool counts_grew_ = false;

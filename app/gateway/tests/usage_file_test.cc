@@ -180,7 +180,7 @@ TEST_F(UsageLedgerTest, CountsOfKeysInUseAreSavedAtMostEverySecond) {
   l.tick(1001);
   l.tick(2001);
   EXPECT_EQ(km_.taken, (std::vector<UsageReport>{{1, 10, 3, 300}}));
-  EXPECT_EQ(contents(km_.file), text({{2, 20, 1, 50}, {1, 11, 1, 100}}));
+  EXPECT_EQ(contents(km_.file), text({{1, 11, 1, 100}, {2, 20, 1, 50}}));
 }
 
 TEST_F(UsageLedgerTest, WhatIsNotTakenAtStopGoesFirstAtTheNextStart) {
