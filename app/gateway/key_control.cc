@@ -361,7 +361,7 @@ void KeyControl::observe_usage(const ChannelStats* stats) {
 }
 
 void KeyControl::stop() {
-  usage_.stop();
+  usage_.stop(clock_.now_ms());
   const UsageStats u = usage_.stats();
   if (u.sent || u.failed_attempts || u.lost)
     log("usage reports: " + std::to_string(u.sent) + " sent, " + std::to_string(u.failed_attempts) +

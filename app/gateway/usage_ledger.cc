@@ -42,14 +42,14 @@ void UsageLedger::tick(std::uint64_t now_ms) {
   if (file_ && (after.sent != before.sent || after.lost != before.lost)) save(now_ms);
 }
 
-void UsageLedger::stop() {
+void UsageLedger::stop(std::uint64_t now_ms) {
   if (!file_) return reports_.flush();
-  save(next_save_ms_);
+  save(now_ms);
   std::string why;
   if (!reports_.try_all(&why))
     log_(std::to_string(reports_.waiting().size()) + " usage report(s) not taken at stop (" + why +
          "): kept in usage_file " + file_->path().string() + " for the next start");
-  save(next_save_ms_);
+  save(now_ms);
 }
 
 void UsageLedger::save(std::uint64_t now_ms) {

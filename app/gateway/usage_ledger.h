@@ -41,7 +41,7 @@ class UsageLedger {
   // After the workers' last events: one last attempt for everything
   // waiting. What is not taken stays in the file for the next start, or
   // without a file is given up (logged with its figures).
-  void stop();
+  void stop(std::uint64_t now_ms);
 
   UsageStats stats() const { return reports_.stats(); }
 

@@ -145,7 +145,7 @@ class UsageLedgerTest : public ::testing::Test {
     l.finished({1, 10, 5, 500}, 0);
     l.in_use({2, 20, 3, 300});
     l.tick(0);
-    l.stop();
+    l.stop(0);
   }
   TempDir dir_;
   FakeKeymgr km_;
