@@ -67,30 +67,26 @@ void print_load(std::FILE* out, std::span<const WorkerCounters* const> workers, 
   }
 }
 
-}  // namespace gateway
-
-namespace gateway {
-
 void ChannelStats::publish_key_usage(const KeyUsage& u) noexcept {
-  const std::uint32_t v = version.load(std::memory_order_relaxed);
-  version.store(v + 1, std::memory_order_relaxed);
+  const std::uint32_t v = version_.load(std::memory_order_relaxed);
+  version_.store(v + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  key_id.store(u.key_id, std::memory_order_relaxed);
-  key_datagrams.store(u.datagrams, std::memory_order_relaxed);
-  key_bytes.store(u.bytes, std::memory_order_relaxed);
-  version.store(v + 2, std::memory_order_release);
+  key_id_.store(u.key_id, std::memory_order_relaxed);
+  key_datagrams_.store(u.datagrams, std::memory_order_relaxed);
+  key_bytes_.store(u.bytes, std::memory_order_relaxed);
+  version_.store(v + 2, std::memory_order_release);
 }
 
 KeyUsage ChannelStats::key_usage() const noexcept {
   for (;;) {
-    const std::uint32_t v = version.load(std::memory_order_acquire);
+    const std::uint32_t v = version_.load(std::memory_order_acquire);
     if (v & 1) continue;
     KeyUsage u;
-    u.key_id = key_id.load(std::memory_order_relaxed);
-    u.datagrams = key_datagrams.load(std::memory_order_relaxed);
-    u.bytes = key_bytes.load(std::memory_order_relaxed);
+    u.key_id = key_id_.load(std::memory_order_relaxed);
+    u.datagrams = key_datagrams_.load(std::memory_order_relaxed);
+    u.bytes = key_bytes_.load(std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (version.load(std::memory_order_relaxed) == v) return u;
+    if (version_.load(std::memory_order_relaxed) == v) return u;
   }
 }
 

@@ -94,15 +94,17 @@ struct KeyUsage {
 // the worker writes), so key_usage() reads the three figures of one
 // publication.
 struct alignas(64) ChannelStats {
-  std::atomic<std::uint64_t> datagrams{0};      // (de)scrambled and sent since start
-  std::atomic<std::uint64_t> seq{0};            // scramble: the next DATA seq
-  std::atomic<std::uint64_t> key_datagrams{0};  // scramble: under key_id
-  std::atomic<std::uint32_t> key_id{0};         // scramble: the key the worker uses; 0 before the first
-  std::atomic<std::uint64_t> key_bytes{0};      // scramble: UDP payload bytes under key_id
-  std::atomic<std::uint32_t> version{0};
+  std::atomic<std::uint64_t> datagrams{0};  // (de)scrambled and sent since start
+  std::atomic<std::uint64_t> seq{0};        // scramble: the next DATA seq
 
   void publish_key_usage(const KeyUsage& u) noexcept;  // the owning worker only
   KeyUsage key_usage() const noexcept;
+
+ private:
+  std::atomic<std::uint32_t> version_{0};
+  std::atomic<std::uint32_t> key_id_{0};
+  std::atomic<std::uint64_t> key_datagrams_{0};
+  std::atomic<std::uint64_t> key_bytes_{0};  // UDP payload bytes
 };
 
 using CounterTotals = std::array<std::uint64_t, kCounterCount>;

@@ -83,8 +83,10 @@ int channels_cmd(const char*, const char*, rte_tel_data* d) {
     const ChannelStats& st = s.view->channel_stats[ch.index];
     rte_tel_data_add_dict_u64(c, "datagrams", st.datagrams.load(std::memory_order_relaxed));
     if (s.view->mode == Mode::scramble) {
-      rte_tel_data_add_dict_u64(c, "worker_key_id", st.key_id.load(std::memory_order_relaxed));
-      rte_tel_data_add_dict_u64(c, "key_datagrams", st.key_datagrams.load(std::memory_order_relaxed));
+      const KeyUsage u = st.key_usage();
+      rte_tel_data_add_dict_u64(c, "worker_key_id", u.key_id);
+      rte_tel_data_add_dict_u64(c, "key_datagrams", u.datagrams);
+      rte_tel_data_add_dict_u64(c, "key_bytes", u.bytes);
       rte_tel_data_add_dict_u64(c, "seq", st.seq.load(std::memory_order_relaxed));
     }
   }
