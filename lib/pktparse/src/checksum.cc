@@ -71,33 +71,42 @@ std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept {
 
 namespace {
 
-// Native-order sum of [p, p + n) from p, by the fastest kernel this CPU has.
-std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept {
-  if (n <= detail::kShortSum) return detail::short_sum(p, n);
+// Native-order sum of [p, p + n) from p, by the fastest kernel this CPU has,
+// unfolded (any value that folds to the sum).
+std::uint64_t native_sum64(const std::uint8_t* p, std::size_t n) noexcept {
+  if (n <= detail::kShortSum) return detail::short_sum64(p, n);
   if (n < detail::kMaxVectorSumBytes && fastxor::cpu_has_avx512bw()) {
-    const std::uint16_t s = detail::fold64(detail::even_address_sum_avx512(p, n));
-    return (reinterpret_cast<std::uintptr_t>(p) & 1) ? swap_bytes(s) : s;
+    const std::uint64_t s = detail::even_address_sum_avx512(p, n);
+    return (reinterpret_cast<std::uintptr_t>(p) & 1) ? swap_bytes(detail::fold64(s)) : s;
   }
   return detail::portable_sum(p, n);
 }
+
+std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept { return detail::fold64(native_sum64(p, n)); }
 
 std::uint16_t to_network_order(std::uint16_t native) noexcept {
   if constexpr (std::endian::native == std::endian::little) return swap_bytes(native);
   return native;
 }
 
-std::uint32_t pseudo_header_sum(const std::uint8_t* ip, std::uint16_t udp_len) noexcept {
-  // Both pseudo-headers reduce to addresses + protocol + UDP length: the zero
-  // bytes add nothing and the IPv6 32-bit length has a zero upper half.
-  std::span<const std::uint8_t> addrs = (ip[0] >> 4) == 6
-      ? std::span<const std::uint8_t>(ip + 8, 32)
-      : std::span<const std::uint8_t>(ip + 12, 8);
-  return ones_sum(addrs, std::uint32_t{kProtoUdp} + udp_len);
+// Native-order and unfolded. Both pseudo-headers reduce to addresses +
+// protocol + UDP length: the zero bytes add nothing and the IPv6 32-bit
+// length has a zero upper half.
+std::uint64_t pseudo_header_sum64(const std::uint8_t* ip, std::uint16_t udp_len) noexcept {
+  const bool v6 = (ip[0] >> 4) == 6;
+  return detail::short_sum64(v6 ? ip + 8 : ip + 12, v6 ? 32 : 8) + to_network_order(kProtoUdp) +
+         std::uint64_t{to_network_order(udp_len)};  // to_network_order is its own inverse
 }
 
-std::uint16_t udp_sum(const std::uint8_t* ip, const std::uint8_t* udp) noexcept {
+// The UDP sum (network order) with the checksum field counted as `field`
+// (native order): one accumulation folded once, per datagram on the data path.
+std::uint16_t udp_sum(const std::uint8_t* ip, const std::uint8_t* udp, std::uint16_t field) noexcept {
   const std::uint16_t len = load_be16(udp + 4);
-  return fold(ones_sum({udp, len}, pseudo_header_sum(ip, len)));
+  std::uint16_t in_place;
+  std::memcpy(&in_place, udp + 6, sizeof in_place);
+  const std::uint64_t acc = pseudo_header_sum64(ip, len) + native_sum64(udp, len) +
+                            static_cast<std::uint16_t>(~in_place) + std::uint64_t{field};
+  return to_network_order(detail::fold64(acc));
 }
 
 }  // namespace
@@ -119,13 +128,12 @@ bool ipv4_checksum_ok(const std::uint8_t* ip) noexcept {
 }
 
 void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {
-  store_be16(udp + 6, 0);
-  auto sum = static_cast<std::uint16_t>(~udp_sum(ip, udp));
+  auto sum = static_cast<std::uint16_t>(~udp_sum(ip, udp, 0));
   store_be16(udp + 6, sum == 0 ? 0xFFFF : sum);
 }
 
 void set_udp_pseudo_header_sum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {
-  store_be16(udp + 6, fold(pseudo_header_sum(ip, load_be16(udp + 4))));
+  store_be16(udp + 6, to_network_order(detail::fold64(pseudo_header_sum64(ip, load_be16(udp + 4)))));
 }
 
 bool udp_checksum_ok(const std::uint8_t* ip, const std::uint8_t* udp) noexcept {
@@ -133,7 +141,9 @@ bool udp_checksum_ok(const std::uint8_t* ip, const std::uint8_t* udp) noexcept {
     // "No checksum": allowed over IPv4 (RFC 768), not over IPv6 (RFC 8200 8.1).
     return (ip[0] >> 4) != 6;
   }
-  return udp_sum(ip, udp) == 0xFFFF;
+  std::uint16_t field;
+  std::memcpy(&field, udp + 6, sizeof field);
+  return udp_sum(ip, udp, field) == 0xFFFF;
 }
 
 }  // namespace pktparse

@@ -21,7 +21,7 @@ inline std::uint16_t fold64(std::uint64_t acc) noexcept {
 // in plain scalar code, inline: a vector loop and a call through a dispatcher
 // cost more than they save at this size.
 inline constexpr std::size_t kShortSum = 64;
-inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept {
+inline std::uint64_t short_sum64(const std::uint8_t* p, std::size_t n) noexcept {
   std::uint64_t acc = 0;
   for (; n >= 4; p += 4, n -= 4) {
     std::uint32_t w;
@@ -33,8 +33,9 @@ inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept {
     std::memcpy(&w, p, n);
     acc += w;
   }
-  return fold64(acc);
+  return acc;
 }
+inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept { return fold64(short_sum64(p, n)); }
 
 // The vector kernel's bound: below it, no 32-bit lane of its accumulators
 // takes more than 2^16 + 1 words' low halves, so their total stays below 2^32.

@@ -2,6 +2,7 @@
 // reference, and UDP over IPv4/IPv6 computed and verified both ways.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -254,15 +255,21 @@ TEST(UdpChecksum, PseudoHeaderCounts) {
   }
 }
 
-// Random datagrams: the checksum written is the reference one and checks
-// out, a flipped bit fails it; and the pseudo-header sum written for a NIC's
-// checksum offload, completed as the NIC does (the UDP header and payload
-// summed with it, inverted), gives the same checksum.
+// Random datagrams at every offset from a cache line (odd ones too), with
+// whatever the checksum field held before: the checksum written is the
+// reference one and checks out, a flipped bit fails it; and the pseudo-header
+// sum written for a NIC's checksum offload, completed as the NIC does (the UDP
+// header and payload summed with it, inverted), gives the same checksum.
 TEST(UdpChecksum, RandomDatagramsBothWaysAndByOffload) {
   std::mt19937 rng(17);
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n < 160; ++n) lengths.push_back(n);
+  for (std::size_t n : {255, 256, 257, 1316, 1340, 1341, 1464, 1465}) lengths.push_back(n);
   for (const char* h : {kIpv4Header, kIpv6Header}) {
     const Bytes ip = hex(h);
-    for (std::size_t n = 0; n < 80; ++n) {
+    for (std::size_t i = 0; i < lengths.size(); ++i) {
+      const std::size_t n = lengths[i];
+      const std::size_t offset = (i * 7) % 64;
       Bytes udp(8 + n);
       for (auto& x : udp) x = static_cast<std::uint8_t>(rng());
       udp[4] = static_cast<std::uint8_t>(udp.size() >> 8);
@@ -274,13 +281,16 @@ TEST(UdpChecksum, RandomDatagramsBothWaysAndByOffload) {
       const auto completed = static_cast<std::uint16_t>(~fold(ones_sum(offloaded)));
       ASSERT_EQ(completed == 0 ? 0xFFFF : completed, want) << h << " " << n;
 
-      set_udp_checksum(ip.data(), udp.data());
-      ASSERT_EQ(be16(udp.data() + 6), want) << h << " " << n;
-      ASSERT_TRUE(udp_checksum_ok(ip.data(), udp.data()));
-      std::size_t at = rng() % udp.size();
-      if (at == 4 || at == 5) at = 0;  // keep the length field in bounds
-      udp[at] ^= 0x10;
-      ASSERT_FALSE(udp_checksum_ok(ip.data(), udp.data())) << h << " " << n;
+      alignas(64) std::uint8_t buf[64 + 8 + 1465];
+      std::uint8_t* at = buf + offset;
+      std::copy(udp.begin(), udp.end(), at);
+      set_udp_checksum(ip.data(), at);
+      ASSERT_EQ(be16(at + 6), want) << h << " " << n << " at +" << offset;
+      ASSERT_TRUE(udp_checksum_ok(ip.data(), at));
+      std::size_t flip = rng() % udp.size();
+      if (flip == 4 || flip == 5) flip = 0;  // keep the length field in bounds
+      at[flip] ^= 0x10;
+      ASSERT_FALSE(udp_checksum_ok(ip.data(), at)) << h << " " << n << " at +" << offset;
     }
   }
 }
