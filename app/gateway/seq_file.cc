@@ -7,11 +7,10 @@
 namespace gateway {
 
 namespace {
-
 constexpr std::size_t kMaxFileBytes = 32;  // 20 digits and a newline, with room to see "too long"
+}  // namespace
 
-// "N\n", N decimal without sign or leading zeros (but "0"), at most 2^64-1.
-std::optional<std::uint64_t> parse_mark(std::string_view digits) {
+std::optional<std::uint64_t> parse_seq_mark(std::string_view digits) {
   if (!digits.empty() && digits.back() == '\n') digits.remove_suffix(1);
   if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return std::nullopt;
   std::uint64_t v = 0;
@@ -20,11 +19,11 @@ std::optional<std::uint64_t> parse_mark(std::string_view digits) {
   return v;
 }
 
-}  // namespace
+std::string seq_mark_text(std::uint64_t mark) { return std::to_string(mark) + "\n"; }
 
 SeqFile::SeqFile(std::filesystem::path path) : file_(std::move(path), "seq_file", kMaxFileBytes) {
   if (!file_.text()) return;  // first start
-  stored_ = parse_mark(*file_.text());
+  stored_ = parse_seq_mark(*file_.text());
   if (!stored_)
     throw file_.error(
         "does not hold a seq mark (one decimal number): the seq this gateway used last cannot be proven, so it "
@@ -33,7 +32,7 @@ SeqFile::SeqFile(std::filesystem::path path) : file_(std::move(path), "seq_file"
 }
 
 bool SeqFile::store(std::uint64_t mark, std::string* why) {
-  if (!file_.replace(std::to_string(mark) + "\n", why)) return false;
+  if (!file_.replace(seq_mark_text(mark), why)) return false;
   stored_ = mark;
   return true;
 }

@@ -8,10 +8,17 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "state_file.h"
 
 namespace gateway {
+
+// The file's text: "N\n", N decimal without sign or leading zeros (but "0"),
+// at most 2^64-1; the newline may be missing (an editor's save). None for
+// anything else.
+std::optional<std::uint64_t> parse_seq_mark(std::string_view text);
+std::string seq_mark_text(std::uint64_t mark);
 
 class SeqFile {
  public:

@@ -10,6 +10,7 @@
 
 #include "keymgr_process.h"
 #include "text_files.h"
+#include "seq_file.h"
 #include "seq_lease.h"
 
 namespace gateway::test {
@@ -162,6 +163,16 @@ TEST_F(SeqLeaseTest, RefusesAFileItCannotTrust) {
   const std::filesystem::path nowhere = dir_.path() / "missing" / "gw.seq";
   EXPECT_EQ(refusal(nowhere), "seq_file " + nowhere.string() + ": cannot open its lock file " + nowhere.string() +
                                   ".lock: No such file or directory (does the directory exist?)");
+}
+
+TEST(SeqMarkText, ReadsWhatItWritesWithOrWithoutTheNewline) {
+  for (std::uint64_t mark : {std::uint64_t{0}, std::uint64_t{7}, std::uint64_t{10}, kClock, UINT64_MAX}) {
+    const std::string text = seq_mark_text(mark);
+    EXPECT_EQ(text, std::to_string(mark) + "\n");
+    EXPECT_EQ(parse_seq_mark(text), mark);
+    EXPECT_EQ(parse_seq_mark(text.substr(0, text.size() - 1)), mark);
+  }
+  EXPECT_EQ(parse_seq_mark("+7\n"), std::nullopt);
 }
 
 TEST_F(SeqLeaseTest, ReadsTheLargestMark) {
