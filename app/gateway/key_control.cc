@@ -78,7 +78,7 @@ std::vector<std::uint32_t> KeyControl::load_initial_keys() {
       auto answers = fetcher_.request_many(queries);
       for (std::size_t i = 0; i < asked.size(); ++i) {
         if (!answers) {
-          asked[i]->problem = answers.error().message;
+          if (!answers.error().held_off) asked[i]->problem = answers.error().message;
         } else if (!(*answers)[i]) {
           asked[i]->problem = (*answers)[i].error().message;
         } else {
@@ -95,7 +95,7 @@ std::vector<std::uint32_t> KeyControl::load_initial_keys() {
       auto made = client_->generate(k.ch->id, kmproto::Which::current, static_cast<std::uint8_t>(k.cfg->suite),
                                    key_length(*k.cfg), k.cfg->lifetime_ms);
       if (!made) {
-        k.problem = made.error().message;
+        if (!made.error().held_off) k.problem = made.error().message;
         continue;
       }
       (void)take(k, {*made}, clock_.now_ms());
@@ -193,7 +193,7 @@ void KeyControl::schedule_next_try(ChannelKeys& k, std::uint64_t now_ms) {
 
 void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
   bool got = false;
-  std::string why;
+  std::string why;  // empty: nothing new to say (the key manager is held off after a timeout)
   if (k.cfg->origin == KeyOrigin::gateway) {
     auto made = client_->generate(k.ch->id, kmproto::Which::next, static_cast<std::uint8_t>(k.cfg->suite),
                                  key_length(*k.cfg), k.cfg->lifetime_ms);
@@ -207,11 +207,11 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
                                key_length(*k.cfg), k.cfg->lifetime_ms);
     }
     if (made) got = take(k, {*made}, clock_.now_ms());
-    else why = made.error().message;
+    else if (!made.error().held_off) why = made.error().message;
   } else {
     auto keys = fetcher_.request_keys(k.ch->id);
     if (keys) got = take(k, *keys, clock_.now_ms());
-    else why = keys.error().message;
+    else if (!keys.error().held_off) why = keys.error().message;
   }
   if (got) {
     k.problem.clear();
@@ -228,6 +228,10 @@ void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
   auto r = fetcher_.request_key(k.ch->id, id);
   if (!r && fetcher_.busy()) {  // not a try: again on the next tick
     k.wanted_retry_ms = now_ms;
+    return;
+  }
+  if (!r && r.error().held_off) {  // not a try either: nothing was asked
+    k.wanted_retry_ms = now_ms + kWantedBackoffMs;
     return;
   }
   ++k.wanted_tries;
@@ -252,7 +256,7 @@ void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
 void KeyControl::resync(ChannelKeys& k) {
   auto keys = fetcher_.request_keys(k.ch->id);
   if (!keys) {
-    log(channel_name(k.ch->id) + ": current keys: " + keys.error().message);
+    if (!keys.error().held_off) log(channel_name(k.ch->id) + ": current keys: " + keys.error().message);
     return;
   }
   for (const kmproto::KeyState state : {kmproto::KeyState::current, kmproto::KeyState::next})

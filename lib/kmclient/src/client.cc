@@ -4,6 +4,7 @@
 #include "answers.h"
 #include "connection.h"
 #include "endpoint_order.h"
+#include "hold_off.h"
 #include "owned_frame.h"
 #include "requests.h"
 #include "session.h"
@@ -34,6 +35,7 @@ struct Outgoing {
 class Failures {
  public:
   void add(const Error& e) {
+    held_off_ = (text_.empty() || held_off_) && e.held_off;
     if (!text_.empty()) text_ += "; ";
     text_ += e.message;
     if (e.kind == ErrorKind::unauthenticated || !worst_ ||
@@ -45,11 +47,13 @@ class Failures {
     Error e = worst_.value_or(Error{ErrorKind::config, std::nullopt, ""});
     e.message = "no key manager answered (" + std::to_string(endpoints) + " endpoint" + (endpoints == 1 ? "" : "s") +
                 " tried): " + text_;
+    e.held_off = held_off_;
     return e;
   }
 
  private:
   std::string text_;
+  bool held_off_ = false;  // every failure so far is a hold-off
   std::optional<Error> worst_;  // unauthenticated, else an ERROR answer, else the last
 };
 
@@ -89,6 +93,7 @@ std::string Endpoint::to_string() const {
 KeymgrClient::KeymgrClient(ClientConfig config)
     : config_(std::move(config)),
       order_(std::make_unique<detail::EndpointOrder>(config_.endpoints.size(), config_.failover)),
+      hold_off_(std::make_unique<detail::HoldOff>(config_.endpoints.size(), config_.hold_off, config_.hold_off_max)),
       tls_ctx_(nullptr, SSL_CTX_free) {}
 
 KeymgrClient::~KeymgrClient() = default;
@@ -121,8 +126,17 @@ bool KeymgrClient::dial(SSL_CTX* ctx, std::vector<bool>& tried, detail::Failures
   const auto i = order_->next(tried);
   if (!i) return false;
   tried[*i] = true;
-  auto s = detail::open_session(config_, ctx, config_.endpoints[*i], Clock::now() + config_.connect_timeout);
+  const Endpoint& ep = config_.endpoints[*i];
+  if (const auto left = hold_off_->left(*i, Clock::now()); left.count() > 0) {
+    failures.add(Error{ErrorKind::timeout, std::nullopt,
+                       ep.to_string() + ": not dialled: it gave no answer in time, left alone " +
+                           std::to_string(left.count()) + " ms more",
+                       true});
+    return true;
+  }
+  auto s = detail::open_session(config_, ctx, ep, Clock::now() + config_.connect_timeout);
   if (!s) {
+    if (s.error().kind == ErrorKind::timeout) hold_off_->timed_out(*i, Clock::now());
     failures.add(s.error());
     return true;
   }
@@ -176,6 +190,7 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
         return;
       }
       tried[conn_endpoint_] = true;
+      if (e.kind == ErrorKind::timeout) hold_off_->timed_out(conn_endpoint_, Clock::now());
       failures.add(Error{e.kind, e.code, name + ": " + what + e.message});
     };
 
@@ -213,6 +228,7 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
       const bool closing = detail::closes_connection(*f);
       answers.push_back(std::move(*f));
       answered_by_ = conn_endpoint_;
+      hold_off_->answered(conn_endpoint_);
       if (closing) conn_.reset();
     }
   }

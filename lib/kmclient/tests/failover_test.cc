@@ -1,9 +1,11 @@
 // KeymgrClient failover: refused connections, `unavailable` and
 // `not_master` answers, stalls, refused HELLOs, in-order and round-robin
-// choice of endpoint.
+// choice of endpoint, and the hold-off of an endpoint that timed out.
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <regex>
+#include <thread>
 
 #include "kmclient/client.h"
 #include "test_util.h"
@@ -229,6 +231,145 @@ TEST(Failover, ConnectAheadWithEveryEndpointDeadNamesEachOne) {
   EXPECT_EQ(up.error().kind, ErrorKind::transport);
   EXPECT_NE(up.error().message.find(port_text(b)), std::string::npos) << up.error().message;
   EXPECT_FALSE(client.connected());
+}
+
+// The "left alone N ms more" of a call that dialled nothing; -1 when absent.
+long held_off_ms(const std::string& message) {
+  std::smatch m;
+  if (!std::regex_search(message, m, std::regex("left alone (\\d+) ms more"))) return -1;
+  return std::stol(m[1]);
+}
+
+// A key manager that takes the connection and then answers nothing: the call
+// that meets it waits its timeout, the calls after it do not dial it again
+// until its hold-off is over (they fail at once, as a timeout that names it),
+// and then it is dialled again.
+TEST(Failover, HungEndpointIsLeftAloneForItsHoldOff) {
+  FakeServer hung([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    c.stall();
+  });
+  auto cfg = config_for({hung.port()});
+  cfg.request_timeout = milliseconds(200);
+  cfg.hold_off = milliseconds(800);
+  KeymgrClient client(cfg);
+  const auto t0 = Clock::now();
+  const auto first = client.request_keys(1);
+  ASSERT_FALSE(first);
+  EXPECT_GE(Clock::now() - t0, milliseconds(190));
+  EXPECT_EQ(hung.connections(), 1);
+
+  const auto t1 = Clock::now();
+  const auto second = client.request_keys(1);
+  ASSERT_FALSE(second);
+  EXPECT_LT(Clock::now() - t1, milliseconds(150));  // did not wait another request timeout
+  EXPECT_EQ(second.error().kind, ErrorKind::timeout) << second.error().message;
+  EXPECT_TRUE(second.error().held_off);
+  EXPECT_FALSE(first.error().held_off);
+  EXPECT_NE(second.error().message.find(port_text(hung.port()) + ": not dialled: it gave no answer in time"),
+            std::string::npos)
+      << second.error().message;
+  const long left = held_off_ms(second.error().message);
+  EXPECT_GT(left, 0) << second.error().message;
+  EXPECT_LE(left, 800) << second.error().message;
+  EXPECT_EQ(hung.connections(), 1);
+
+  std::this_thread::sleep_for(milliseconds(left + 50));
+  ASSERT_FALSE(client.request_keys(1));
+  EXPECT_EQ(hung.connections(), 2);
+}
+
+// The endpoint held off is passed over for the next one, which answers at
+// once (in_order would otherwise start every reconnect at the hung one).
+TEST(Failover, HeldOffEndpointIsPassedOverForTheNext) {
+  FakeServer hung([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    c.stall();
+  });
+  FakeServer live(answer_requests);
+  auto cfg = config_for({hung.port(), live.port()});
+  cfg.request_timeout = milliseconds(200);
+  cfg.hold_off = milliseconds(5000);
+  KeymgrClient client(cfg);
+  ASSERT_TRUE(client.request_keys(1));
+  client.disconnect();
+  const auto t0 = Clock::now();
+  const auto a = client.request_keys(1);
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_LT(Clock::now() - t0, milliseconds(150));
+  EXPECT_EQ(hung.connections(), 1);
+  EXPECT_EQ(live.connections(), 2);
+}
+
+// Each timeout in a row doubles the hold-off up to hold_off_max; an answer
+// ends it, so the next timeout holds off for hold_off again.
+TEST(Failover, HoldOffDoublesWhileTimeoutsRepeatAndAnAnswerEndsIt) {
+  FakeServer s([](FakeConn& c) {
+    if (c.index() == 3) return answer_requests(c);
+    ASSERT_TRUE(c.accept_hello());
+    c.stall();
+  });
+  auto cfg = config_for({s.port()});
+  cfg.request_timeout = milliseconds(100);
+  cfg.hold_off = milliseconds(200);
+  cfg.hold_off_max = milliseconds(500);
+  KeymgrClient client(cfg);
+  std::vector<long> held;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_FALSE(client.request_keys(1));  // connection i: timeout
+    const auto r = client.request_keys(1);  // held off
+    ASSERT_FALSE(r);
+    held.push_back(held_off_ms(r.error().message));
+    std::this_thread::sleep_for(milliseconds(held.back() + 30));
+  }
+  EXPECT_GT(held[0], 100);
+  EXPECT_LE(held[0], 200);
+  EXPECT_GT(held[1], 300);
+  EXPECT_LE(held[1], 400);
+  EXPECT_GT(held[2], 400);
+  EXPECT_LE(held[2], 500);  // hold_off_max
+  const auto a = client.request_keys(1);  // connection 3 answers
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(s.connections(), 4);
+}
+
+TEST(Failover, HoldOffAfterAnAnswerStartsAgainAtItsFirstLength) {
+  FakeServer s([](FakeConn& c) {
+    if (c.index() == 1) return answer_requests(c);
+    ASSERT_TRUE(c.accept_hello());
+    c.stall();
+  });
+  auto cfg = config_for({s.port()});
+  cfg.request_timeout = milliseconds(100);
+  cfg.hold_off = milliseconds(200);
+  KeymgrClient client(cfg);
+  ASSERT_FALSE(client.request_keys(1));  // connection 0 hangs: held off 200 ms
+  std::this_thread::sleep_for(milliseconds(230));
+  ASSERT_TRUE(client.request_keys(1));  // connection 1 answers
+  client.disconnect();
+  ASSERT_FALSE(client.request_keys(1));  // connection 2 hangs: 200 ms again, not 400
+  const auto r = client.request_keys(1);
+  ASSERT_FALSE(r);
+  const long left = held_off_ms(r.error().message);
+  EXPECT_GT(left, 100) << r.error().message;
+  EXPECT_LE(left, 200) << r.error().message;
+}
+
+TEST(Failover, ZeroHoldOffDialsEveryTime) {
+  FakeServer hung([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    c.stall();
+  });
+  auto cfg = config_for({hung.port()});
+  cfg.request_timeout = milliseconds(100);
+  cfg.hold_off = milliseconds(0);
+  KeymgrClient client(cfg);
+  ASSERT_FALSE(client.request_keys(1));
+  const auto r = client.request_keys(1);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(held_off_ms(r.error().message), -1) << r.error().message;
+  EXPECT_FALSE(r.error().held_off);
+  EXPECT_EQ(hung.connections(), 2);
 }
 
 }  // namespace

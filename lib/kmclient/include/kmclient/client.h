@@ -7,8 +7,10 @@
 // (not_entitled, unknown_key, ...) are returned as they are.
 //
 // A call takes at most endpoints x (connect_timeout + request_timeout); the
-// wait for each answer is request_timeout. Not thread-safe: one thread per
-// client object.
+// wait for each answer is request_timeout. An endpoint that timed out is left
+// alone for a while (ClientConfig::hold_off): a call whose every endpoint is
+// held off fails at once with a timeout error naming them. Not thread-safe:
+// one thread per client object.
 //
 // A request retried after its connection broke may have reached the first
 // endpoint already: KEY_GENERATE (which=current) and USAGE_REPORT are then
@@ -36,6 +38,7 @@ namespace detail {
 class Connection;
 class EndpointOrder;
 class Failures;
+class HoldOff;
 struct OwnedFrame;
 struct Outgoing;
 }  // namespace detail
@@ -100,6 +103,7 @@ class KeymgrClient {
 
   ClientConfig config_;
   std::unique_ptr<detail::EndpointOrder> order_;
+  std::unique_ptr<detail::HoldOff> hold_off_;
   std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> tls_ctx_;
   std::unique_ptr<detail::Connection> conn_;
   std::size_t conn_endpoint_ = 0;

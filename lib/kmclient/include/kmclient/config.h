@@ -42,6 +42,14 @@ struct ClientConfig {
   std::chrono::milliseconds connect_timeout{2000};
   // Per endpoint: the wait for each answer once the request is sent.
   std::chrono::milliseconds request_timeout{2000};
+  // An endpoint that gave no answer in time (either timeout) is not dialled
+  // again for hold_off, doubled after each further timeout in a row up to
+  // hold_off_max; an answer to a request ends it. Meanwhile calls go to the
+  // other endpoints, and fail at once when every endpoint is held off: a
+  // thread with other work waits on a hung key manager once per hold-off,
+  // not on every call. Zero: dial every time.
+  std::chrono::milliseconds hold_off{500};
+  std::chrono::milliseconds hold_off_max{8000};
 };
 
 }  // namespace kmclient

@@ -27,6 +27,9 @@ struct Error {
   ErrorKind kind = ErrorKind::transport;
   std::optional<kmproto::ErrorCode> code;  // set for answer and unauthenticated-by-ERROR
   std::string message;                     // names the endpoint(s)
+  // Nothing was dialled: every endpoint is held off after a timeout
+  // (ClientConfig::hold_off). Not news: the timeout that started it was.
+  bool held_off = false;
 
   bool is(kmproto::ErrorCode c) const noexcept { return code && *code == c; }
 };
