@@ -24,6 +24,11 @@ inline ClientConfig config_for(const std::vector<std::uint16_t>& ports,
 
 // A script that says HELLO, then answers every KEY_REQUEST for channel c
 // with one current key whose id is 100 + c + 1000 * connection index.
+// A key manager that takes the connection and then answers nothing.
+inline void hang_after_hello(FakeConn& c) {
+  if (c.accept_hello()) c.stall();
+}
+
 inline void answer_requests(FakeConn& c) {
   if (!c.accept_hello()) return;
   while (auto f = c.read()) {
