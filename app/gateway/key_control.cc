@@ -193,7 +193,7 @@ void KeyControl::schedule_next_try(ChannelKeys& k, std::uint64_t now_ms) {
 
 void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
   bool got = false;
-  std::string why;  // empty: nothing new to say (the key manager is held off after a timeout)
+  std::optional<kmclient::Error> failed;
   if (k.cfg->origin == KeyOrigin::gateway) {
     auto made = client_->generate(k.ch->id, kmproto::Which::next, static_cast<std::uint8_t>(k.cfg->suite),
                                  key_length(*k.cfg), k.cfg->lifetime_ms);
@@ -207,18 +207,22 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
                                key_length(*k.cfg), k.cfg->lifetime_ms);
     }
     if (made) got = take(k, {*made}, clock_.now_ms());
-    else if (!made.error().held_off) why = made.error().message;
+    else failed = made.error();
   } else {
     auto keys = fetcher_.request_keys(k.ch->id);
     if (keys) got = take(k, *keys, clock_.now_ms());
-    else if (!keys.error().held_off) why = keys.error().message;
+    else failed = keys.error();
   }
   if (got) {
     k.problem.clear();
     return;
   }
-  if (!why.empty() && why != k.problem) log(channel_name(k.ch->id) + ": next key: " + why);
-  if (!why.empty()) k.problem = why;
+  // A held-off failure repeats the timeout that began the hold-off: said
+  // only when the channel has met nothing else yet.
+  if (failed && (failed->held_off ? k.problem.empty() : failed->message != k.problem)) {
+    log(channel_name(k.ch->id) + ": next key: " + failed->message);
+    k.problem = failed->message;
+  }
   const std::uint64_t retry = std::clamp<std::uint64_t>(k.current->lifetime_ms / 10, 20, 1000);
   k.next_try_ms = fetcher_.busy() ? now_ms : now_ms + retry;  // busy: again on the next tick
 }

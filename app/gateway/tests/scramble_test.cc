@@ -475,6 +475,40 @@ TEST_F(GatewayLab, GatewayOriginKeysRollOnAfterTheKeyManagerMissedAKeyEnd) {
                                                                            << km_->log();
 }
 
+// The key manager hangs (stopped: the kernel still takes connections, nothing
+// answers) for longer than a request timeout: the first call to meet it
+// waits its timeout, the next calls of the other channels are not dialled
+// (kmclient's hold-off) and say so once, no channel repeats a line about it,
+// and the keys roll on once it answers again.
+TEST_F(GatewayLab, HungKeyManagerIsWaitedOnOnceAndKeysRollOnAfterIt) {
+  start_keymgr(2000);
+  write_pcap(file("in.pcap"), make_input(4).frames);
+  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
+                                          "net_null0"};
+  GatewayChild gw(args(gateway_config(km_->port(), 2000, 5000), vdevs, 0));
+  ASSERT_TRUE(gw.wait_for("switched from key", milliseconds(20000))) << gw.output();
+  const std::size_t stopped = gw.output().size();
+  ASSERT_EQ(::kill(km_->pid(), SIGSTOP), 0);
+  (void)gw.collect_for(milliseconds(5000));  // every channel due for a next key, past a 2 s request timeout
+  ASSERT_EQ(::kill(km_->pid(), SIGCONT), 0);
+  const std::string during = gw.output().substr(stopped);
+  const std::size_t resumed = gw.output().size();
+  (void)gw.collect_for(milliseconds(5000));
+  const std::string after = gw.output().substr(resumed);
+  const GatewayRun run = gw.finish(SIGTERM, milliseconds(20000));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(during.find("no answer within 2000 ms"), std::string::npos) << during;
+  EXPECT_NE(during.find("not dialled: it gave no answer in time"), std::string::npos) << during;
+  for (const std::uint32_t ch : channel_ids()) {
+    const std::string next_key = "channel " + std::to_string(ch) + ": next key: ";
+    std::size_t lines = 0;
+    for (std::size_t at = during.find(next_key); at != std::string::npos; at = during.find(next_key, at + 1)) ++lines;
+    EXPECT_LE(lines, 2u) << "channel " << ch << "\n" << during;
+    EXPECT_TRUE(std::regex_search(after, std::regex("channel " + std::to_string(ch) + ": switched from key")))
+        << "channel " << ch << "\n" << after << "\n--- keymgr:\n" << km_->log();
+  }
+}
+
 // The key manager away across key switches (killed, then back on its port
 // with its state): the USAGE_REPORTs it could not take wait in the gateway and
 // are delivered when it is back, so its accounts hold every datagram the
