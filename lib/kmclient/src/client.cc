@@ -217,6 +217,7 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
         endpoint_failed(c.error(), "");
         break;
       }
+      hold_off_->answered(conn_endpoint_);  // an ERROR too: the endpoint is alive
       bool others_left = false;
       for (std::size_t i = 0; i < n_endpoints; ++i) others_left |= i != conn_endpoint_ && !tried[i];
       if (detail::fail_over_on(*f, req) || (others_left && detail::ask_elsewhere(*f, req))) {
@@ -228,7 +229,6 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
       const bool closing = detail::closes_connection(*f);
       answers.push_back(std::move(*f));
       answered_by_ = conn_endpoint_;
-      hold_off_->answered(conn_endpoint_);
       if (closing) conn_.reset();
     }
   }

@@ -326,6 +326,30 @@ TEST(Failover, HoldOffDoublesWhileTimeoutsRepeatAndAnAnswerEndsIt) {
   EXPECT_LE(held_off_ms(r.error().message), 200) << r.error().message;
 }
 
+// An ERROR answer (here `unavailable`, a reason to fail over) shows the
+// endpoint alive: it ends the hold-off as any answer does.
+TEST(Failover, AnErrorAnswerEndsTheHoldOffToo) {
+  FakeServer s([](FakeConn& c) {
+    if (c.index() != 1) return hang_after_hello(c);
+    ASSERT_TRUE(c.accept_hello());
+    while (c.read()) c.send(error_frame(ErrorCode::unavailable, "key store cannot be read"));
+  });
+  auto cfg = config_for({s.port()});
+  cfg.request_timeout = milliseconds(100);
+  cfg.hold_off = milliseconds(200);
+  KeymgrClient client(cfg);
+  ASSERT_FALSE(client.request_keys(1));  // connection 0 hangs: held off 200 ms
+  std::this_thread::sleep_for(milliseconds(230));
+  const auto busy = client.request_keys(1);  // connection 1: unavailable
+  ASSERT_FALSE(busy);
+  EXPECT_TRUE(busy.error().is(ErrorCode::unavailable)) << busy.error().message;
+  ASSERT_FALSE(client.request_keys(1));  // connection 2 hangs: 200 ms again, not 400
+  const auto r = client.request_keys(1);
+  ASSERT_FALSE(r);
+  EXPECT_GT(held_off_ms(r.error().message), 100) << r.error().message;
+  EXPECT_LE(held_off_ms(r.error().message), 200) << r.error().message;
+}
+
 TEST(Failover, ZeroHoldOffDialsEveryTime) {
   FakeServer hung(hang_after_hello);
   auto cfg = config_for({hung.port()});
