@@ -53,7 +53,8 @@ int judge(const std::vector<keycast::FetchFailure>& failures, const std::string&
         if (!f.channel_has_keys) {
           return complain(kExitUnreachable, "key manager unreachable, no keys for " + ch + ": " + f.message);
         }
-        std::cerr << "keycast-recv: warning: key fetch for " << ch << " failed, keeping its keys: " << f.message << "\n";
+        if (!f.held_off)  // a repeat of the timeout already warned of
+          std::cerr << "keycast-recv: warning: key fetch for " << ch << " failed, keeping its keys: " << f.message << "\n";
         break;
       case keycast::FetchError::unknown_key:
         std::cerr << "keycast-recv: warning: key " << f.key_id << " of " << ch << " unknown to the key manager\n";

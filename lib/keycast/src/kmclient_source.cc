@@ -135,6 +135,7 @@ class KmclientSource final : public KeySource {
       if (!answers) {
         r.error = classify(answers.error());
         r.message = answers.error().message;
+        r.held_off = answers.error().held_off;
       } else if (const auto& one = (*answers)[i]; !one) {
         r.error = classify(one.error());
         r.message = one.error().message;

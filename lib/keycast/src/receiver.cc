@@ -48,6 +48,7 @@ void Receiver::Impl::deliver(FetchResult&& r) noexcept {
     p.key_id = r.key_id;
     p.error = r.error;
     p.message = std::move(r.message);
+    p.held_off = r.held_off;
     p.latency = r.latency;
     const auto received = now();
     for (auto& k : r.keys) {
@@ -119,7 +120,7 @@ void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
       count(Event::dropped, n);
     }
     if (failures_.size() < kMaxFailuresKept) {
-      failures_.push_back({p.channel_id, p.key_id, *p.error, p.message, ch->slots.current() != nullptr});
+      failures_.push_back({p.channel_id, p.key_id, *p.error, p.message, ch->slots.current() != nullptr, p.held_off});
     }
   } else {
     ch->failed = false;

@@ -43,6 +43,7 @@ class Receiver::Impl final : public KeySink {
     std::vector<std::pair<detail::SlotKey, KeyRole>> keys;
     std::optional<FetchError> error;
     std::string message;
+    bool held_off = false;
     std::chrono::microseconds latency{0};
   };
 

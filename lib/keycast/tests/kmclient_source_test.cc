@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "../../kmclient/tests/test_util.h"
@@ -27,10 +28,11 @@ class Collect final : public KeySink {
     cv_.notify_all();
   }
   // The first result, waiting at most `timeout` for it.
-  std::optional<FetchResult> first(std::chrono::milliseconds timeout) {
+  std::optional<FetchResult> first(std::chrono::milliseconds timeout) { return nth(0, timeout); }
+  std::optional<FetchResult> nth(std::size_t i, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mu_);
-    if (!cv_.wait_for(lock, timeout, [&] { return !got_.empty(); })) return std::nullopt;
-    return std::move(got_.front());
+    if (!cv_.wait_for(lock, timeout, [&] { return got_.size() > i; })) return std::nullopt;
+    return std::move(got_[i]);
   }
 
  private:
@@ -81,6 +83,31 @@ TEST(KmclientSource, ConnectGivesUpAtItsTimeoutAndStopStillReturns) {
   EXPECT_FALSE(source->connect(100ms));
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 700ms);
   source->stop();  // waits for the dial in progress (at most connect_timeout)
+}
+
+// A key manager that hangs: the fetch that meets it fails as unreachable;
+// the next one, while kmclient holds that endpoint off, asks nothing and
+// says it is a repeat (held_off), so the application need not warn twice.
+TEST(KmclientSource, FetchWhileTheKeyManagerIsHeldOffSaysItIsARepeat) {
+  kmclient::test::FakeServer hung(kmclient::test::hang_after_hello);
+  auto config = kmclient::test::config_for({hung.port()});
+  config.request_timeout = 200ms;
+  config.hold_off = 5s;
+  Collect sink;
+  auto source = make_kmclient_source(config);
+  source->start(sink);
+  source->request(7, 0);
+  const auto first = sink.nth(0, 5s);
+  ASSERT_TRUE(first && first->error);
+  EXPECT_EQ(*first->error, FetchError::unreachable) << first->message;
+  EXPECT_FALSE(first->held_off);
+  source->request(7, 0);
+  const auto second = sink.nth(1, 5s);
+  ASSERT_TRUE(second && second->error);
+  EXPECT_EQ(*second->error, FetchError::unreachable) << second->message;
+  EXPECT_TRUE(second->held_off) << second->message;
+  EXPECT_EQ(hung.connections(), 1);
+  source->stop();
 }
 
 }  // namespace

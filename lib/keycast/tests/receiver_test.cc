@@ -65,12 +65,13 @@ class Rx : public ::testing::Test {
     r.latency = 1500us;
     log_.sink->deliver(std::move(r));
   }
-  void fail(std::uint32_t channel, std::uint32_t key_id, FetchError e) {
+  void fail(std::uint32_t channel, std::uint32_t key_id, FetchError e, bool held_off = false) {
     FetchResult r;
     r.channel_id = channel;
     r.key_id = key_id;
     r.error = e;
     r.message = "refused by 127.0.0.1:1";
+    r.held_off = held_off;
     log_.sink->deliver(std::move(r));
   }
   void give_current(std::uint32_t id, std::uint32_t remaining_ms = 10000,
@@ -336,6 +337,7 @@ TEST_F(Rx, FailedFetchDropsItsHeldDatagramsAndIsReported) {
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0].error, FetchError::not_entitled);
   EXPECT_FALSE(f[0].channel_has_keys);
+  EXPECT_FALSE(f[0].held_off);
   EXPECT_TRUE(rx_->take_failures().empty());
 
   now_ += 1s;
@@ -357,12 +359,21 @@ TEST_F(Rx, HeldDatagramsKeepAskingForTheirKeyThroughAnOutage) {
   fail(1, 0, FetchError::unreachable);  // next-key fetch failed: retry_after before the next one
   EXPECT_EQ(feed(datagram(1, 11, 1), 1).kind, Kind::held);
   EXPECT_EQ(requests(1, 11), 1u);
+  fail(1, 11, FetchError::unreachable, true);  // held off: a repeat of the failure before
+  const auto failures = rx_->take_failures();
+  ASSERT_EQ(failures.size(), 2u);
+  EXPECT_FALSE(failures[0].held_off);
+  EXPECT_TRUE(failures[1].held_off);  // for the application to say once
+  EXPECT_TRUE(failures[1].channel_has_keys);
+  now_ += 11ms;
+  release();
+  EXPECT_EQ(requests(1, 11), 2u);
   fail(1, 11, FetchError::unreachable);
   release();
   EXPECT_EQ(rx_->counters()[Drop::key_unavailable], 0u);
   now_ += 11ms;
   release();
-  EXPECT_EQ(requests(1, 11), 2u);
+  EXPECT_EQ(requests(1, 11), 3u);
   std::vector<FetchedKey> k;
   k.push_back(fetched(1, 11, KeyRole::current));
   give(1, 11, std::move(k));

@@ -65,6 +65,9 @@ struct FetchResult {
   std::vector<FetchedKey> keys;
   std::optional<FetchError> error;
   std::string message;  // says which endpoint(s) and why; never key material
+  // Nothing was asked: every endpoint is held off after a timeout
+  // (kmclient::ClientConfig::hold_off), which an earlier failure reported.
+  bool held_off = false;
   std::chrono::microseconds latency{0};
 };
 

@@ -134,6 +134,7 @@ struct FetchFailure {
   FetchError error = FetchError::other;
   std::string message;
   bool channel_has_keys = false;  // whether the channel still has a current key
+  bool held_off = false;          // as FetchResult::held_off: a repeat of an earlier failure
 };
 
 class Receiver {
