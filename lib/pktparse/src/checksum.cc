@@ -98,15 +98,10 @@ std::uint64_t pseudo_header_sum64(const std::uint8_t* ip, std::uint16_t udp_len)
          std::uint64_t{to_network_order(udp_len)};  // to_network_order is its own inverse
 }
 
-// The UDP sum (network order) with the checksum field counted as `field`
-// (native order): one accumulation folded once, per datagram on the data path.
-std::uint16_t udp_sum(const std::uint8_t* ip, const std::uint8_t* udp, std::uint16_t field) noexcept {
+// Pseudo-header and datagram as they are, native order, unfolded.
+std::uint64_t udp_sum64(const std::uint8_t* ip, const std::uint8_t* udp) noexcept {
   const std::uint16_t len = load_be16(udp + 4);
-  std::uint16_t in_place;
-  std::memcpy(&in_place, udp + 6, sizeof in_place);
-  const std::uint64_t acc = pseudo_header_sum64(ip, len) + native_sum64(udp, len) +
-                            static_cast<std::uint16_t>(~in_place) + std::uint64_t{field};
-  return to_network_order(detail::fold64(acc));
+  return pseudo_header_sum64(ip, len) + native_sum64(udp, len);
 }
 
 }  // namespace
@@ -127,8 +122,13 @@ bool ipv4_checksum_ok(const std::uint8_t* ip) noexcept {
   return fold(ones_sum({ip, ihl})) == 0xFFFF;
 }
 
+// The field's old value is taken out of the sum (+ its complement) rather
+// than zeroed first: the sum's first load would wait for that store.
 void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {
-  auto sum = static_cast<std::uint16_t>(~udp_sum(ip, udp, 0));
+  std::uint16_t old_field;
+  std::memcpy(&old_field, udp + 6, sizeof old_field);
+  const std::uint16_t native = detail::fold64(udp_sum64(ip, udp) + static_cast<std::uint16_t>(~old_field));
+  auto sum = static_cast<std::uint16_t>(~to_network_order(native));
   store_be16(udp + 6, sum == 0 ? 0xFFFF : sum);
 }
 
@@ -141,9 +141,7 @@ bool udp_checksum_ok(const std::uint8_t* ip, const std::uint8_t* udp) noexcept {
     // "No checksum": allowed over IPv4 (RFC 768), not over IPv6 (RFC 8200 8.1).
     return (ip[0] >> 4) != 6;
   }
-  std::uint16_t field;
-  std::memcpy(&field, udp + 6, sizeof field);
-  return udp_sum(ip, udp, field) == 0xFFFF;
+  return detail::fold64(udp_sum64(ip, udp)) == 0xFFFF;  // the same in either byte order
 }
 
 }  // namespace pktparse
