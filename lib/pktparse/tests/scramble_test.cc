@@ -409,8 +409,8 @@ TEST(PreparedKey, WipeMakesItUnready) {
 
 // The AES backends against each other: over random keys, IVs, lengths and
 // layouts EVP and ipsec-mb scramble to the same bytes and descramble each
-// other's datagrams. Skipped where ipsec-mb is not built in or the CPU lacks
-// its VAES path.
+// other's datagrams. Skipped where ipsec-mb is not built in or the CPU takes
+// none of the paths keycast uses it on (aes.cc).
 constexpr Suite kAesSuites[] = {Suite::aes128_ctr, Suite::aes256_ctr, Suite::aes128_gcm};
 
 struct Layout {
