@@ -56,3 +56,4 @@ bool cpu_supports_avx512bw() noexcept { return features().avx512bw; }
 }  // namespace fastxor::impl
 
 bool fastxor::cpu_has_avx512bw() noexcept { return impl::cpu_supports_avx512bw(); }
+bool fastxor::cpu_has_avx2() noexcept { return impl::cpu_supports_avx2(); }

@@ -55,12 +55,6 @@ const IMB_MGR* imb_global_mgr() noexcept {
   return mgr;
 }
 
-struct ThreadMgr {
-  IMB_MGR* mgr = nullptr;
-  ~ThreadMgr() {
-    if (mgr) free_mb_mgr(mgr);
-  }
-};
 #endif
 
 bool available(AesBackend b) noexcept {
@@ -95,13 +89,17 @@ std::atomic<int> g_forced{-1};  // force_aes_backend(), or -1
 }  // namespace
 
 #ifdef PKTPARSE_HAVE_IPSEC_MB
-IMB_MGR* imb_thread_mgr() noexcept {
-  thread_local ThreadMgr t;
+ImbThread::~ImbThread() {
+  if (mgr) free_mb_mgr(mgr);
+}
+
+ImbThread& imb_thread() noexcept {
+  thread_local ImbThread t;
   if (!t.mgr) [[unlikely]] {
     t.mgr = alloc_mb_mgr(0);
     if (t.mgr) init_mb_mgr_auto(t.mgr, nullptr);
   }
-  return t.mgr;
+  return t;
 }
 #endif
 
@@ -164,7 +162,7 @@ bool force_aes_backend(AesBackend b) noexcept {
 
 bool prepare_packet_thread() noexcept {
 #ifdef PKTPARSE_HAVE_IPSEC_MB
-  if (aes_backend() == AesBackend::ipsec_mb) return detail::imb_thread_mgr() != nullptr;
+  if (aes_backend() == AesBackend::ipsec_mb) return detail::imb_thread().mgr != nullptr;
 #endif
   return true;
 }

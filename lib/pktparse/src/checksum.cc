@@ -71,12 +71,24 @@ std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept {
 
 namespace {
 
+// The widest even-address kernel this CPU has, chosen once, and its bound.
+struct VectorSum {
+  std::uint64_t (*sum)(const std::uint8_t*, std::size_t) noexcept;
+  std::size_t max_bytes;
+};
+VectorSum choose_vector_sum() noexcept {
+  if (fastxor::cpu_has_avx512bw()) return {detail::even_address_sum_avx512, detail::kMaxVectorSumBytes};
+  if (fastxor::cpu_has_avx2()) return {detail::even_address_sum_avx2, detail::kMaxAvx2SumBytes};
+  return {nullptr, 0};
+}
+const VectorSum kVectorSum = choose_vector_sum();
+
 // Native-order sum of [p, p + n) from p, by the fastest kernel this CPU has,
 // unfolded (any value that folds to the sum).
 std::uint64_t native_sum64(const std::uint8_t* p, std::size_t n) noexcept {
   if (n <= detail::kShortSum) return detail::short_sum64(p, n);
-  if (n < detail::kMaxVectorSumBytes && fastxor::cpu_has_avx512bw()) {
-    const std::uint64_t s = detail::even_address_sum_avx512(p, n);
+  if (n < kVectorSum.max_bytes) {
+    const std::uint64_t s = kVectorSum.sum(p, n);
     return (reinterpret_cast<std::uintptr_t>(p) & 1) ? swap_bytes(detail::fold64(s)) : s;
   }
   return detail::portable_sum(p, n);

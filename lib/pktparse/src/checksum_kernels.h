@@ -37,15 +37,19 @@ inline std::uint64_t short_sum64(const std::uint8_t* p, std::size_t n) noexcept 
 }
 inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept { return fold64(short_sum64(p, n)); }
 
-// The vector kernel's bound: below it, no 32-bit lane of its accumulators
-// takes more than 2^16 + 1 words' low halves, so their total stays below 2^32.
+// The vector kernels' bounds: below them, no 32-bit lane of their
+// accumulators takes more than 2^16 + 1 words' low halves, so their total
+// stays below 2^32.
 inline constexpr std::size_t kMaxVectorSumBytes = std::size_t{1} << 22;
+inline constexpr std::size_t kMaxAvx2SumBytes = std::size_t{1} << 21;
 
 // Sum, unfolded, of the 16-bit native-order words of [p, p + n) at even
 // addresses (a byte at an odd address is the high half of its word): the
-// caller byte-swaps the folded sum when p is odd. n < kMaxVectorSumBytes.
-// Only where fastxor::cpu_has_avx512bw().
+// caller byte-swaps the folded sum when p is odd. n < kMaxVectorSumBytes,
+// only where fastxor::cpu_has_avx512bw().
 std::uint64_t even_address_sum_avx512(const std::uint8_t* p, std::size_t n) noexcept;
+// The same; n < kMaxAvx2SumBytes, only where fastxor::cpu_has_avx2().
+std::uint64_t even_address_sum_avx2(const std::uint8_t* p, std::size_t n) noexcept;
 
 // The portable sum (GCC multiversioned): native-order 16-bit words from p,
 // folded to 16 bits.

@@ -154,29 +154,49 @@ TEST(OnesSumKernels, PortableMatchesReference) {
   check_kernel([](const std::uint8_t* p, std::size_t n) { return network_order(detail::portable_sum(p, n)); });
 }
 
-TEST(OnesSumKernels, Avx512MatchesReference) {
-  if (!fastxor::cpu_has_avx512bw()) GTEST_SKIP() << "no AVX-512BW on this CPU";
-  check_kernel([](const std::uint8_t* p, std::size_t n) {
-    std::uint16_t s = fold64(detail::even_address_sum_avx512(p, n));
+using EvenAddressSum = std::uint64_t (*)(const std::uint8_t*, std::size_t) noexcept;
+
+void check_even_address_kernel(EvenAddressSum kernel) {
+  check_kernel([kernel](const std::uint8_t* p, std::size_t n) {
+    std::uint16_t s = fold64(kernel(p, n));
     if (reinterpret_cast<std::uintptr_t>(p) & 1) s = static_cast<std::uint16_t>((s >> 8) | (s << 8));
     return network_order(s);
   });
 }
 
-// At its bound every 32-bit lane of the AVX-512 kernel holds the words of up
-// to 2^16 + 1 lines (the most when the buffer starts at the last byte of a
-// line): with all-ones words its unfolded sum must still be exact (a lane
-// that wrapped would be 2^32 off, which folding hides).
-TEST(OnesSumKernels, Avx512ExactUpToItsBound) {
-  if (!fastxor::cpu_has_avx512bw()) GTEST_SKIP() << "no AVX-512BW on this CPU";
-  const std::size_t n = detail::kMaxVectorSumBytes - 1;
-  const Bytes b(n + 64, 0xFF);
-  for (const std::uintptr_t offset_in_line : {0u, 1u, 63u}) {
-    const std::uint8_t* p = b.data() + ((offset_in_line - reinterpret_cast<std::uintptr_t>(b.data())) & 63);
+// At its bound every 32-bit lane of a vector kernel holds the words of up to
+// 2^16 + 1 vectors (the most when the buffer starts at the last byte of an
+// aligned vector): with all-ones words its unfolded sum must still be exact
+// (a lane that wrapped would be 2^32 off, which folding hides).
+void check_exact_up_to(EvenAddressSum kernel, std::size_t bound, std::uintptr_t vector_bytes) {
+  const std::size_t n = bound - 1;
+  const Bytes b(n + vector_bytes, 0xFF);
+  for (const std::uintptr_t offset : {std::uintptr_t{0}, std::uintptr_t{1}, vector_bytes - 1}) {
+    const std::uint8_t* p = b.data() + ((offset - reinterpret_cast<std::uintptr_t>(b.data())) & (vector_bytes - 1));
     const std::uint64_t at_even = (n + ((reinterpret_cast<std::uintptr_t>(p) & 1) ? 0 : 1)) / 2;
     const std::uint64_t expected = 0xFFull * at_even + 0xFF00ull * (n - at_even);
-    ASSERT_EQ(detail::even_address_sum_avx512(p, n), expected) << offset_in_line;
+    ASSERT_EQ(kernel(p, n), expected) << offset;
   }
+}
+
+TEST(OnesSumKernels, Avx512MatchesReference) {
+  if (!fastxor::cpu_has_avx512bw()) GTEST_SKIP() << "no AVX-512BW on this CPU";
+  check_even_address_kernel(detail::even_address_sum_avx512);
+}
+
+TEST(OnesSumKernels, Avx512ExactUpToItsBound) {
+  if (!fastxor::cpu_has_avx512bw()) GTEST_SKIP() << "no AVX-512BW on this CPU";
+  check_exact_up_to(detail::even_address_sum_avx512, detail::kMaxVectorSumBytes, 64);
+}
+
+TEST(OnesSumKernels, Avx2MatchesReference) {
+  if (!fastxor::cpu_has_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  check_even_address_kernel(detail::even_address_sum_avx2);
+}
+
+TEST(OnesSumKernels, Avx2ExactUpToItsBound) {
+  if (!fastxor::cpu_has_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  check_exact_up_to(detail::even_address_sum_avx2, detail::kMaxAvx2SumBytes, 32);
 }
 
 TEST(Fold, Carries) {

@@ -68,8 +68,10 @@ void xor_keystream(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noe
 // Name of the implementation in use: "scalar", "avx2" or "avx512".
 const char* impl_name() noexcept;
 
-// Whether the CPU and the OS (CPUID + XGETBV) support AVX-512 F and BW: the
-// test fastxor's dispatch makes, for other kernels that choose the same way.
+// Whether the CPU and the OS (CPUID + XGETBV) support AVX-512 F and BW, or
+// AVX2: the tests fastxor's dispatch makes, for other kernels that choose the
+// same way.
 bool cpu_has_avx512bw() noexcept;
+bool cpu_has_avx2() noexcept;
 
 }  // namespace fastxor
