@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <string_view>
 
 #include "secmem/wipe.h"
 
@@ -55,6 +56,16 @@ const IMB_MGR* imb_global_mgr() noexcept {
   return mgr;
 }
 
+// keycast's VAES CTR kernel where ipsec-mb runs its AVX2 path on a CPU with
+// VAES (its AVX2 CTR does one block per instruction); its AVX-512 VAES path
+// does four. PKTPARSE_CTR=ipsec-mb keeps ipsec-mb's own (to compare them).
+bool ctr_vaes_wanted(const IMB_MGR* m) noexcept {
+  static const bool off = [] {
+    const char* e = std::getenv("PKTPARSE_CTR");
+    return e && std::string_view(e) == "ipsec-mb";
+  }();
+  return !off && m->used_arch == IMB_ARCH_AVX2 && (m->features & IMB_FEATURE_VAES);
+}
 #endif
 
 bool available(AesBackend b) noexcept {
@@ -114,6 +125,7 @@ void AesKey::wipe() noexcept {
   secmem::secure_wipe(&gcm, sizeof gcm);
   secmem::secure_wipe(enc_keys, sizeof enc_keys);
   secmem::secure_wipe(dec_keys, sizeof dec_keys);
+  ctr_vaes = false;
 #endif
   backend = AesBackend::evp;
 }
@@ -137,6 +149,7 @@ Status AesKey::prepare(Suite s, std::span<const std::uint8_t> material, AesBacke
       key_size = IMB_KEY_256_BYTES;
       IMB_AES_KEYEXP_256(mgr, material.data(), enc_keys, dec_keys);
     }
+    ctr_vaes = s != Suite::aes128_gcm && ctr_vaes_wanted(mgr);
     backend = AesBackend::ipsec_mb;
   }
 #else

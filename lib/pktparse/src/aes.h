@@ -12,6 +12,7 @@
 #include <cstring>
 #include <span>
 
+#include "aes_ctr_vaes.h"
 #include "pktparse/bytes.h"
 #include "pktparse/key.h"
 #include "pktparse/status.h"
@@ -43,6 +44,7 @@ struct AesKey : secmem::InSecretMemory {
   alignas(16) std::uint8_t dec_keys[16 * 15];   // made by the key expansion, unused by CTR
   IMB_KEY_SIZE_BYTES key_size = IMB_KEY_128_BYTES;
   const IMB_MGR* mgr = nullptr;                 // process-wide, for the GCM functions
+  bool ctr_vaes = false;                        // CTR by aes_ctr_vaes() over enc_keys
 #endif
   EVP_CIPHER_CTX* evp = nullptr;
   AesBackend backend = AesBackend::evp;
@@ -71,6 +73,7 @@ class AesCtr {
     std::memcpy(counter_, counter0, 16);
 #ifdef PKTPARSE_HAVE_IPSEC_MB
     if (key.backend == AesBackend::ipsec_mb) {
+      if (key.ctr_vaes) return;
       imb_ = &imb_thread();
       if (imb_->mgr) return;
       imb_ = nullptr;
@@ -92,6 +95,11 @@ class AesCtr {
   void run(const std::uint8_t* in, std::uint8_t* out, std::size_t n) noexcept {
     if (n == 0) return;
 #ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (key_.ctr_vaes) {
+      aes_ctr_vaes(key_.enc_keys, key_.key_size == IMB_KEY_128_BYTES ? 10 : 14, counter_, in, out, n);
+      advance(n);
+      return;
+    }
     if (imb_) {
       IMB_JOB& job = imb_->job;  // every field read for CTR is set here; the rest stay 0
       job.src = in;
@@ -107,14 +115,20 @@ class AesCtr {
       job.hash_alg = IMB_AUTH_NULL;
       job.chain_order = IMB_ORDER_CIPHER_HASH;
       ok_ &= IMB_SUBMIT_CIPHER_BURST_NOCHECK(imb_->mgr, &job, 1, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, key_.key_size) == 1;
-      // ipsec-mb takes the counter block afresh per call: move it past these blocks.
-      store_be32(counter_ + 12, load_be32(counter_ + 12) + static_cast<std::uint32_t>((n + 15) / 16));
+      advance(n);
       return;
     }
 #endif
     int outl = 0;
     ok_ &= EVP_EncryptUpdate(key_.evp, out, &outl, in, static_cast<int>(n)) == 1;
   }
+#ifdef PKTPARSE_HAVE_IPSEC_MB
+  // Both CTR kernels other than EVP take the counter block afresh per call:
+  // move it past the n bytes' blocks.
+  void advance(std::size_t n) noexcept {
+    store_be32(counter_ + 12, load_be32(counter_ + 12) + static_cast<std::uint32_t>((n + 15) / 16));
+  }
+#endif
 
   const AesKey& key_;
 #ifdef PKTPARSE_HAVE_IPSEC_MB
