@@ -59,6 +59,9 @@ const IMB_MGR* imb_global_mgr() noexcept {
 // keycast's VAES CTR kernel where ipsec-mb runs its AVX2 path on a CPU with
 // VAES (its AVX2 CTR does one block per instruction); its AVX-512 VAES path
 // does four. PKTPARSE_CTR=ipsec-mb keeps ipsec-mb's own (to compare them).
+// GCM stays whole in ipsec-mb: its counter mode by this kernel with the GHASH
+// by ipsec-mb's own function measured slower than its stitched GCM (Zen3,
+// 1316 bytes: 2.96 against 3.55 GB/s).
 bool ctr_vaes_wanted(const IMB_MGR* m) noexcept {
   static const bool off = [] {
     const char* e = std::getenv("PKTPARSE_CTR");
