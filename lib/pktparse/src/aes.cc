@@ -56,18 +56,18 @@ const IMB_MGR* imb_global_mgr() noexcept {
   return mgr;
 }
 
-// keycast's VAES CTR kernel where ipsec-mb runs its AVX2 path on a CPU with
-// VAES (its AVX2 CTR does one block per instruction); its AVX-512 VAES path
-// does four. PKTPARSE_CTR=ipsec-mb keeps ipsec-mb's own (to compare them).
-// GCM stays whole in ipsec-mb: its counter mode by this kernel with the GHASH
-// by ipsec-mb's own function measured slower than its stitched GCM (Zen3,
-// 1316 bytes: 2.96 against 3.55 GB/s).
-bool ctr_vaes_wanted(const IMB_MGR* m) noexcept {
+// keycast's VAES CTR and GCM kernels where ipsec-mb runs its AVX2 path on a
+// CPU with VAES and VPCLMULQDQ: there its CTR and GCM do one block per
+// instruction (Zen3, 1316 bytes: CTR about half as fast, GCM about 1.3x
+// slower); its AVX-512 VAES path does four. PKTPARSE_VAES=off keeps
+// ipsec-mb's own (to compare them).
+bool vaes_wanted(const IMB_MGR* m) noexcept {
   static const bool off = [] {
-    const char* e = std::getenv("PKTPARSE_CTR");
-    return e && std::string_view(e) == "ipsec-mb";
+    const char* e = std::getenv("PKTPARSE_VAES");
+    return e && std::string_view(e) == "off";
   }();
-  return !off && m->used_arch == IMB_ARCH_AVX2 && (m->features & IMB_FEATURE_VAES);
+  constexpr std::uint64_t kVaes = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
+  return !off && m->used_arch == IMB_ARCH_AVX2 && (m->features & kVaes) == kVaes;
 }
 #endif
 
@@ -128,7 +128,8 @@ void AesKey::wipe() noexcept {
   secmem::secure_wipe(&gcm, sizeof gcm);
   secmem::secure_wipe(enc_keys, sizeof enc_keys);
   secmem::secure_wipe(dec_keys, sizeof dec_keys);
-  ctr_vaes = false;
+  secmem::secure_wipe(ghash_powers, sizeof ghash_powers);
+  vaes = false;
 #endif
   backend = AesBackend::evp;
 }
@@ -143,8 +144,10 @@ Status AesKey::prepare(Suite s, std::span<const std::uint8_t> material, AesBacke
   }
 #ifdef PKTPARSE_HAVE_IPSEC_MB
   if (b == AesBackend::ipsec_mb && (mgr = imb_global_mgr())) {
+    vaes = vaes_wanted(mgr);
     if (s == Suite::aes128_gcm) {
       IMB_AES128_GCM_PRE(mgr, material.data(), &gcm);
+      if (vaes) ghash_vaes_prepare(gcm.expanded_keys, ghash_powers);
     } else if (s == Suite::aes128_ctr) {
       key_size = IMB_KEY_128_BYTES;
       IMB_AES_KEYEXP_128(mgr, material.data(), enc_keys, dec_keys);
@@ -152,7 +155,6 @@ Status AesKey::prepare(Suite s, std::span<const std::uint8_t> material, AesBacke
       key_size = IMB_KEY_256_BYTES;
       IMB_AES_KEYEXP_256(mgr, material.data(), enc_keys, dec_keys);
     }
-    ctr_vaes = s != Suite::aes128_gcm && ctr_vaes_wanted(mgr);
     backend = AesBackend::ipsec_mb;
   }
 #else

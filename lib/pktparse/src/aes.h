@@ -13,6 +13,7 @@
 #include <span>
 
 #include "aes_ctr_vaes.h"
+#include "aes_gcm_vaes.h"
 #include "pktparse/bytes.h"
 #include "pktparse/key.h"
 #include "pktparse/status.h"
@@ -44,7 +45,10 @@ struct AesKey : secmem::InSecretMemory {
   alignas(16) std::uint8_t dec_keys[16 * 15];   // made by the key expansion, unused by CTR
   IMB_KEY_SIZE_BYTES key_size = IMB_KEY_128_BYTES;
   const IMB_MGR* mgr = nullptr;                 // process-wide, for the GCM functions
-  bool ctr_vaes = false;                        // CTR by aes_ctr_vaes() over enc_keys
+  // Where vaes_wanted(): CTR by aes_ctr_vaes() over enc_keys, GCM by it and
+  // gcm_vaes_seal()/gcm_vaes_open() over gcm.expanded_keys and these powers of H.
+  bool vaes = false;
+  alignas(32) std::uint8_t ghash_powers[kGhashPowersBytes];
 #endif
   EVP_CIPHER_CTX* evp = nullptr;
   AesBackend backend = AesBackend::evp;
@@ -73,7 +77,7 @@ class AesCtr {
     std::memcpy(counter_, counter0, 16);
 #ifdef PKTPARSE_HAVE_IPSEC_MB
     if (key.backend == AesBackend::ipsec_mb) {
-      if (key.ctr_vaes) return;
+      if (key.vaes) return;
       imb_ = &imb_thread();
       if (imb_->mgr) return;
       imb_ = nullptr;
@@ -95,7 +99,7 @@ class AesCtr {
   void run(const std::uint8_t* in, std::uint8_t* out, std::size_t n) noexcept {
     if (n == 0) return;
 #ifdef PKTPARSE_HAVE_IPSEC_MB
-    if (key_.ctr_vaes) {
+    if (key_.vaes) {
       aes_ctr_vaes(key_.enc_keys, key_.key_size == IMB_KEY_128_BYTES ? 10 : 14, counter_, in, out, n);
       advance(n);
       return;
@@ -140,7 +144,8 @@ class AesCtr {
 
 // AES-128-GCM of one datagram: 12-byte IV, AAD in up to two pieces (the
 // keycast header and the RTP header), the body in place, the tag. ipsec-mb
-// does it in one call (a few ns a datagram less than init/update/finalize).
+// does it in one call (a few ns a datagram less than init/update/finalize);
+// where the key has `vaes`, gcm_vaes_seal() and gcm_vaes_open() do.
 class AesGcm {
  public:
   AesGcm(const AesKey& key, const std::uint8_t iv[12], bool encrypt, const std::uint8_t* aad1, std::size_t n1,
@@ -180,6 +185,10 @@ class AesGcm {
   // Encrypts p[0, n) in place and writes the tag (constructed with encrypt).
   Status seal(std::uint8_t* p, std::size_t n, std::uint8_t* tag) noexcept {
 #ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (imb_ && key_.vaes) {
+      gcm_vaes_seal(key_.gcm.expanded_keys, key_.ghash_powers, iv_, aad_, aad_len_, p, n, tag);
+      return Status::ok;
+    }
     if (imb_) {
       gcm_context_data ctx;
       IMB_AES128_GCM_ENC(key_.mgr, &key_.gcm, &ctx, p, p, n, iv_, aad_, aad_len_, tag, kGcmTagLen);
@@ -198,6 +207,11 @@ class AesGcm {
   // makes (constructed without encrypt).
   Status open(std::uint8_t* p, std::size_t n, const std::uint8_t* tag) noexcept {
 #ifdef PKTPARSE_HAVE_IPSEC_MB
+    if (imb_ && key_.vaes) {
+      std::uint8_t expected[kGcmTagLen];
+      gcm_vaes_open(key_.gcm.expanded_keys, key_.ghash_powers, iv_, aad_, aad_len_, p, n, expected);
+      return CRYPTO_memcmp(expected, tag, kGcmTagLen) == 0 ? Status::ok : Status::gcm_auth_failed;
+    }
     if (imb_) {
       gcm_context_data ctx;
       std::uint8_t expected[kGcmTagLen];
