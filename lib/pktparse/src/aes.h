@@ -45,7 +45,7 @@ struct AesKey : secmem::InSecretMemory {
   alignas(16) std::uint8_t dec_keys[16 * 15];   // made by the key expansion, unused by CTR
   IMB_KEY_SIZE_BYTES key_size = IMB_KEY_128_BYTES;
   const IMB_MGR* mgr = nullptr;                 // process-wide, for the GCM functions
-  // Where vaes_wanted(): CTR by aes_ctr_vaes() over enc_keys, GCM by it and
+  // Where vaes_wanted(): CTR by aes_ctr_vaes() over enc_keys, GCM by
   // gcm_vaes_seal()/gcm_vaes_open() over gcm.expanded_keys and these powers of H.
   bool vaes = false;
   alignas(32) std::uint8_t ghash_powers[kGhashPowersBytes];

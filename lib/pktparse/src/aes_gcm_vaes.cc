@@ -185,8 +185,8 @@ void ghash_vaes_prepare(const std::uint8_t* round_keys, std::uint8_t powers[kGha
 namespace {
 
 // SP 800-38D §7.1/7.2 with a 96-bit IV: the body's counter blocks from
-// J0 + 1 = IV | 2, the hash over the ciphertext, each 256-byte group's AES
-// beside another group's GHASH (they use different units).
+// J0 + 1 = IV | 2, the hash over the ciphertext; each 256-byte group's AES
+// and another group's GHASH in one loop, for the core to run side by side.
 template <bool Seal>
 void gcm(const std::uint8_t* round_keys, const std::uint8_t* powers, const std::uint8_t iv[12],
          const std::uint8_t* aad, std::size_t aad_len, std::uint8_t* p, std::size_t n, std::uint8_t tag[16]) noexcept {
