@@ -124,7 +124,7 @@ class Ghash {
     alignas(32) std::uint8_t tail[256 + 16];
     const std::size_t blocks = (n + 15) / 16;
     if (n % 16) std::memset(tail + 16 * (blocks - 1), 0, 16);
-    std::memcpy(tail, p, n);
+    if (n) std::memcpy(tail, p, n);  // p may be null when n is 0
     std::memcpy(tail + 16 * blocks, lengths, 16);
     if (blocks == 16) {
       absorb(tail, 16);
