@@ -58,8 +58,9 @@ const IMB_MGR* imb_global_mgr() noexcept {
 
 // keycast's VAES CTR and GCM kernels where ipsec-mb runs its AVX2 path on a
 // CPU with VAES and VPCLMULQDQ: there its CTR and GCM do one block per
-// instruction (Zen3, 1316 bytes: CTR about half as fast, GCM about 1.3x
-// slower); its AVX-512 VAES path does four. PKTPARSE_VAES=off keeps
+// instruction (Zen3, keycast-bench at 1316 bytes: a whole keycast CTR
+// scramble on these kernels ran 1.3-1.6x, a GCM one 1.2-1.5x, the bare
+// ipsec-mb call); its AVX-512 VAES path does four. PKTPARSE_VAES=off keeps
 // ipsec-mb's own (to compare them).
 bool vaes_wanted(const IMB_MGR* m) noexcept {
   static const bool off = [] {
