@@ -71,13 +71,15 @@ std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept {
 
 namespace {
 
-// The widest even-address kernel this CPU has, chosen once, and its bound.
+// The widest even-address kernel this CPU has, chosen once, and its bound
+// (zero, hence the portable sum, for a caller that runs before this file's
+// dynamic initialisation).
 struct VectorSum {
   std::uint64_t (*sum)(const std::uint8_t*, std::size_t) noexcept;
   std::size_t max_bytes;
 };
 VectorSum choose_vector_sum() noexcept {
-  if (fastxor::cpu_has_avx512bw()) return {detail::even_address_sum_avx512, detail::kMaxVectorSumBytes};
+  if (fastxor::cpu_has_avx512bw()) return {detail::even_address_sum_avx512, detail::kMaxAvx512SumBytes};
   if (fastxor::cpu_has_avx2()) return {detail::even_address_sum_avx2, detail::kMaxAvx2SumBytes};
   return {nullptr, 0};
 }

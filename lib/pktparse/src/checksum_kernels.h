@@ -40,12 +40,12 @@ inline std::uint16_t short_sum(const std::uint8_t* p, std::size_t n) noexcept { 
 // The vector kernels' bounds: below them, no 32-bit lane of their
 // accumulators takes more than 2^16 + 1 words' low halves, so their total
 // stays below 2^32.
-inline constexpr std::size_t kMaxVectorSumBytes = std::size_t{1} << 22;
+inline constexpr std::size_t kMaxAvx512SumBytes = std::size_t{1} << 22;
 inline constexpr std::size_t kMaxAvx2SumBytes = std::size_t{1} << 21;
 
 // Sum, unfolded, of the 16-bit native-order words of [p, p + n) at even
 // addresses (a byte at an odd address is the high half of its word): the
-// caller byte-swaps the folded sum when p is odd. n < kMaxVectorSumBytes,
+// caller byte-swaps the folded sum when p is odd. n < kMaxAvx512SumBytes,
 // only where fastxor::cpu_has_avx512bw().
 std::uint64_t even_address_sum_avx512(const std::uint8_t* p, std::size_t n) noexcept;
 // The same; n < kMaxAvx2SumBytes, only where fastxor::cpu_has_avx2().

@@ -21,7 +21,7 @@ namespace {
 
 // Per 32-bit lane: `all` += w (mod 2^32), `high` += w >> 16; the lane's low
 // halves then sum to exactly all - (high << 16) while that stays below 2^32:
-// n < kMaxVectorSumBytes touches at most 2^16 + 1 lines, and
+// n < kMaxAvx512SumBytes touches at most 2^16 + 1 lines, and
 // (2^16 + 1) x 0xFFFF < 2^32.
 struct Lanes {
   __m512i all = _mm512_setzero_si512();

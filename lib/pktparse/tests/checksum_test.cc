@@ -186,7 +186,7 @@ TEST(OnesSumKernels, Avx512MatchesReference) {
 
 TEST(OnesSumKernels, Avx512ExactUpToItsBound) {
   if (!fastxor::cpu_has_avx512bw()) GTEST_SKIP() << "no AVX-512BW on this CPU";
-  check_exact_up_to(detail::even_address_sum_avx512, detail::kMaxVectorSumBytes, 64);
+  check_exact_up_to(detail::even_address_sum_avx512, detail::kMaxAvx512SumBytes, 64);
 }
 
 TEST(OnesSumKernels, Avx2MatchesReference) {
