@@ -105,33 +105,10 @@ class Ghash {
   explicit Ghash(const std::uint8_t* powers) noexcept : powers_(powers) {}
 
   // Zero-padded to whole blocks.
-  void update(const std::uint8_t* p, std::size_t n) noexcept {
-    for (; n >= 256; n -= 256, p += 256) absorb(p, 16);
-    if (n % 16 == 0) {
-      if (n) absorb(p, n / 16);
-      return;
-    }
-    alignas(32) std::uint8_t padded[256];
-    const std::size_t blocks = (n + 15) / 16;
-    std::memset(padded + 16 * (blocks - 1), 0, 16);
-    std::memcpy(padded, p, n);
-    absorb(padded, blocks);
-  }
+  void update(const std::uint8_t* p, std::size_t n) noexcept { absorb_padded(p, n, nullptr); }
   // The last piece, zero-padded, then the lengths block (SP 800-38D §7.1).
   void finish(const std::uint8_t* p, std::size_t n, const std::uint8_t lengths[16]) noexcept {
-    for (; n >= 256; n -= 256, p += 256) absorb(p, 16);
-    // Only the last block's padding is zeroed: n < 256 bytes are copied over the rest.
-    alignas(32) std::uint8_t tail[256 + 16];
-    const std::size_t blocks = (n + 15) / 16;
-    if (n % 16) std::memset(tail + 16 * (blocks - 1), 0, 16);
-    if (n) std::memcpy(tail, p, n);  // p may be null when n is 0
-    std::memcpy(tail + 16 * blocks, lengths, 16);
-    if (blocks == 16) {
-      absorb(tail, 16);
-      absorb(tail + 256, 1);
-    } else {
-      absorb(tail, blocks + 1);
-    }
+    absorb_padded(p, n, lengths);
   }
   // The hash as the bytes GCM XORs with E(K, J0).
   void final(std::uint8_t out[16]) const noexcept { _mm_storeu_si128(reinterpret_cast<__m128i*>(out), reflect(y_)); }
@@ -160,6 +137,29 @@ class Ghash {
   }
 
  private:
+  // Whole 256-byte groups in place; the rest zero-padded, with the block
+  // `extra` (if any) after it, from a copy: one reduction, not two.
+  void absorb_padded(const std::uint8_t* p, std::size_t n, const std::uint8_t* extra) noexcept {
+    for (; n >= 256; n -= 256, p += 256) absorb(p, 16);
+    const std::size_t blocks = (n + 15) / 16;
+    const std::size_t total = blocks + (extra ? 1 : 0);
+    if (n % 16 == 0 && !extra) {
+      if (blocks) absorb(p, blocks);
+      return;
+    }
+    // Only the last block's padding is zeroed: the n < 256 bytes are copied over the rest.
+    alignas(32) std::uint8_t tail[256 + 16];
+    if (n % 16) std::memset(tail + 16 * (blocks - 1), 0, 16);
+    if (n) std::memcpy(tail, p, n);  // p may be null when n is 0
+    if (extra) std::memcpy(tail + 16 * blocks, extra, 16);
+    if (total > 16) {
+      absorb(tail, 16);
+      absorb(tail + 256, 1);
+    } else {
+      absorb(tail, total);
+    }
+  }
+
   const std::uint8_t* powers_;
   __m128i y_ = _mm_setzero_si128();
 };
