@@ -48,7 +48,10 @@ KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels
                                             : std::make_unique<kmclient::KeymgrClient>(client_config(config.keys))),
       fetcher_(config.keys, client_.get()),
       startup_timeout_ms_(config.keys.startup_timeout_ms),
-      usage_([this](const UsageReport& r, std::string* why) { return send_usage(r, why); }, log,
+      usage_([this](const UsageReport& r, std::string* why, std::string* unanswered) {
+               return send_usage(r, why, unanswered);
+             },
+             log,
              std::move(usage_file)) {
   if (!client_) log("no endpoints: usage reports are not sent");
   for (const Channel& ch : channels.channels()) {
@@ -373,14 +376,16 @@ void KeyControl::stop() {
   const UsageStats u = usage_.stats();
   if (u.sent || u.failed_attempts || u.lost)
     log("usage reports: " + std::to_string(u.sent) + " sent, " + std::to_string(u.failed_attempts) +
-        " failed attempts, " + std::to_string(u.lost) + " lost");
+        " failed attempts, " + std::to_string(u.lost) + " lost, " + std::to_string(u.maybe_twice) +
+        " maybe counted twice");
 }
 
 // Refused for good: an ERROR answer that asking again will not change.
 // Later: no answer (transport, timeout, garbage), or a key manager that is
 // unavailable, rate limiting, failing inside or not the master right now.
-UsageReports::Sent KeyControl::send_usage(const UsageReport& u, std::string* why) {
+UsageReports::Sent KeyControl::send_usage(const UsageReport& u, std::string* why, std::string* unanswered) {
   const auto r = client_->report_usage(u.channel_id, u.key_id, u.packets, u.bytes);
+  for (const std::string& e : client_->unanswered()) *unanswered += (unanswered->empty() ? "" : ", ") + e;
   if (r) return UsageReports::Sent::taken;
   const kmclient::Error& e = r.error();
   *why = e.message;

@@ -15,6 +15,8 @@ Metrics::Metrics(const std::string& bind, const ChannelTable& channels) {
   usage_sent_ = &usage.Add({{"outcome", "sent"}});
   usage_lost_ = &usage.Add({{"outcome", "lost"}});
   usage_failures_ = &e.counter("usage_report_failures_total", "USAGE_REPORT sends not taken (tried again later)");
+  usage_maybe_twice_ = &e.counter("usage_reports_maybe_twice_total",
+                                  "USAGE_REPORTs taken after an endpoint sent them gave no answer: maybe counted there too");
   usage_waiting_ = &e.gauge("usage_reports_waiting", "USAGE_REPORTs waiting for the key manager");
   auto& datagrams = e.counters("channel_datagrams_total", "Datagrams (de)scrambled and sent, per channel");
   auto& key_id = e.gauges("key_id", "Key ids the gateway holds per channel (0: none)");
@@ -46,6 +48,7 @@ void Metrics::update(const CounterTotals& totals, const WorkerLoad& load, const 
   prom::add_delta(usage_sent_, usage.sent, last_usage_.sent);
   prom::add_delta(usage_lost_, usage.lost, last_usage_.lost);
   prom::add_delta(usage_failures_, usage.failed_attempts, last_usage_.failed_attempts);
+  prom::add_delta(usage_maybe_twice_, usage.maybe_twice, last_usage_.maybe_twice);
   usage_waiting_->Set(static_cast<double>(usage.waiting));
   last_usage_ = usage;
   for (std::size_t i = 0; i < channels_.size() && i < keys.size(); ++i) {

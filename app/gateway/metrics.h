@@ -57,6 +57,7 @@ class Metrics {
   prometheus::Counter* usage_sent_ = nullptr;
   prometheus::Counter* usage_lost_ = nullptr;
   prometheus::Counter* usage_failures_ = nullptr;
+  prometheus::Counter* usage_maybe_twice_ = nullptr;
   prometheus::Gauge* usage_waiting_ = nullptr;
   UsageStats last_usage_{};
   std::vector<PerChannel> channels_;  // by channel index

@@ -57,6 +57,7 @@ int counters_cmd(const char*, const char*, rte_tel_data* d) {
   const std::pair<const char*, std::uint64_t> usage[] = {{"usage_reports_sent", u.sent},
                                                          {"usage_reports_failed_attempts", u.failed_attempts},
                                                          {"usage_reports_lost", u.lost},
+                                                         {"usage_reports_maybe_twice", u.maybe_twice},
                                                          {"usage_reports_waiting", u.waiting}};
   for (const auto& [name, v] : usage)
     if (v != 0) rte_tel_data_add_dict_u64(d, name, v);

@@ -21,6 +21,7 @@ void UsageReports::add(const UsageReport& r, std::uint64_t now_ms) {
   if (waiting_.size() == kMaxWaiting) {
     give_up(waiting_.front(), "too many usage reports waiting");
     waiting_.pop_front();
+    front_unanswered_.clear();
   }
   if (waiting_.empty()) {
     waiting_since_ms_ = now_ms;
@@ -52,6 +53,7 @@ void UsageReports::flush() {
   if (try_all(&why)) return;
   for (const UsageReport& r : waiting_) give_up(r, "not taken before the stop: " + why);
   waiting_.clear();
+  front_unanswered_.clear();
 }
 
 UsageStats UsageReports::stats() const {
@@ -61,10 +63,18 @@ UsageStats UsageReports::stats() const {
 }
 
 bool UsageReports::send_waiting(std::string* why) {
-  for (; !waiting_.empty(); waiting_.pop_front()) {
-    switch (send_(waiting_.front(), why)) {
+  for (; !waiting_.empty(); waiting_.pop_front(), front_unanswered_.clear()) {
+    std::string unanswered;
+    const Sent sent = send_(waiting_.front(), why, &unanswered);
+    if (!unanswered.empty()) front_unanswered_ += (front_unanswered_.empty() ? "" : ", ") + unanswered;
+    switch (sent) {
       case Sent::taken:
         ++stats_.sent;
+        if (!front_unanswered_.empty()) {
+          ++stats_.maybe_twice;
+          log_("usage report taken after " + front_unanswered_ +
+               " gave no answer to it: it may be counted twice, there too: " + describe(waiting_.front()));
+        }
         break;
       case Sent::refused:
         give_up(waiting_.front(), "refused: " + *why);

@@ -5,7 +5,10 @@
 // manager refuses for good (an ERROR such as not_entitled) is given up at
 // once, and at most kMaxWaiting wait: beyond that the oldest is given up.
 // Nothing is dropped silently: every report given up is logged with its
-// figures (so it can still be billed by hand) and counted.
+// figures (so it can still be billed by hand) and counted. A report taken
+// after an endpoint it was sent to closed or went silent before answering
+// may have been counted by that one too (the protocol cannot tell a resent
+// report): it is logged with its figures and counted as maybe_twice.
 #pragma once
 
 #include <cstddef>
@@ -28,6 +31,7 @@ struct UsageStats {
   std::uint64_t sent = 0;             // reports the key manager took
   std::uint64_t failed_attempts = 0;  // sends that failed (the report waited)
   std::uint64_t lost = 0;             // reports given up: refused, or never taken (logged)
+  std::uint64_t maybe_twice = 0;      // taken after an endpoint sent them gave no answer (logged)
   std::uint64_t waiting = 0;          // reports waiting now
 };
 
@@ -37,10 +41,11 @@ class UsageReports {
   static constexpr std::uint64_t kFirstRetryMs = 1000;
   static constexpr std::uint64_t kMaxRetryMs = 30000;
 
-  // send: one blocking attempt; why says what went wrong unless taken.
+  // send: one blocking attempt; why says what went wrong unless taken, and
+  // unanswered names the endpoints sent the report that did not answer.
   // log: one line for the operator.
   enum class Sent { taken, later, refused };
-  using Send = std::function<Sent(const UsageReport&, std::string* why)>;
+  using Send = std::function<Sent(const UsageReport&, std::string* why, std::string* unanswered)>;
   using Log = std::function<void(const std::string&)>;
   UsageReports(Send send, Log log);
 
@@ -65,6 +70,7 @@ class UsageReports {
   Send send_;
   Log log_;
   std::deque<UsageReport> waiting_;
+  std::string front_unanswered_;  // endpoints sent waiting_.front() that did not answer
   std::uint64_t next_try_ms_ = 0;
   std::uint64_t backoff_ms_ = kFirstRetryMs;
   std::uint64_t waiting_since_ms_ = 0;  // when the queue last became non-empty

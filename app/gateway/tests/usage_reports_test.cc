@@ -20,15 +20,20 @@ struct FakeKeymgr {
   std::vector<UsageReport> attempts;   // every send, in order
   std::vector<UsageReport> taken;
   std::vector<std::string> log;
+  std::deque<std::string> unanswered;  // per send: the endpoints that gave no answer
 
   UsageReports make() {
     return UsageReports(
-        [this](const UsageReport& r, std::string* why) {
+        [this](const UsageReport& r, std::string* why, std::string* no_answer) {
           attempts.push_back(r);
           Sent s = Sent::taken;
           if (!script.empty()) {
             s = script.front();
             script.pop_front();
+          }
+          if (!unanswered.empty()) {
+            *no_answer = unanswered.front();
+            unanswered.pop_front();
           }
           if (s == Sent::taken) taken.push_back(r);
           else *why = s == Sent::later ? "connection refused" : "not_entitled";
@@ -113,6 +118,27 @@ TEST(UsageReports, BackoffStopsDoublingAt30Seconds) {
     now = t;
   }
   EXPECT_EQ(gaps, (std::vector<std::uint64_t>{1000, 2000, 4000, 8000, 16000, 30000, 30000}));
+}
+
+// Sent to an endpoint that closed before answering, then taken elsewhere (in
+// the same attempt, or a later one): logged with its figures and counted, as
+// the first endpoint may have counted it too; the next report is not.
+TEST(UsageReports, TakenAfterAnUnansweredSendIsCountedAsMaybeTwice) {
+  FakeKeymgr km;
+  km.script = {Sent::taken, Sent::later, Sent::taken, Sent::taken};
+  km.unanswered = {"127.0.0.1:7700", "127.0.0.1:7701", "", ""};
+  UsageReports u = km.make();
+  add(u, {1, 10, 30, 39480}, 0);
+  EXPECT_TRUE(km.logged("usage report taken after 127.0.0.1:7700 gave no answer to it: it may be counted twice, "
+                        "there too: channel 1 key 10 (30 packets, 39480 bytes)"));
+  add(u, {2, 20, 3, 300}, 10);
+  u.send_due(1010);
+  EXPECT_TRUE(km.logged("usage report taken after 127.0.0.1:7701 gave no answer to it: it may be counted twice, "
+                        "there too: channel 2 key 20 (3 packets, 300 bytes)"));
+  add(u, {3, 30, 4, 400}, 2000);
+  EXPECT_EQ(km.taken.size(), 3u);
+  EXPECT_EQ(u.stats().maybe_twice, 2u);
+  expect_stats(u, {.sent = 3, .failed_attempts = 1, .lost = 0, .waiting = 0});
 }
 
 TEST(UsageReports, ARefusedReportIsGivenUpAndDoesNotBlockTheRest) {

@@ -167,6 +167,7 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
 
   std::vector<OwnedFrame> answers;
   answers.reserve(reqs.size());
+  unanswered_.clear();
   std::vector<bool> tried(n_endpoints, false);
   detail::Failures failures;
   // A kept connection may have been closed by the server while idle: one
@@ -179,6 +180,9 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
       if (!dial(*ctx, tried, failures)) return failures.result(n_endpoints);
       if (!conn_) continue;
       fresh = true;
+    } else if (!conn_->idle_and_open()) {
+      conn_.reset();  // closed while kept: nothing was sent on it
+      continue;
     }
     const std::string name = config_.endpoints[conn_endpoint_].to_string();
     const std::size_t first = answers.size();
@@ -209,11 +213,13 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
         Error e = f.error();
         if (e.kind == ErrorKind::timeout)
           e.message = "no answer within " + std::to_string(config_.request_timeout.count()) + " ms";
+        unanswered_.push_back(name);
         endpoint_failed(e, waiting);
         break;
       }
       if (f->type == MessageType::heartbeat) continue;
       if (auto c = detail::check_answer(*f, req.type); !c) {
+        unanswered_.push_back(name);
         endpoint_failed(c.error(), "");
         break;
       }

@@ -290,6 +290,12 @@ Result<void> Connection::read_some(Deadline deadline) {
   }
 }
 
+bool Connection::idle_and_open() {
+  if (!in_.empty()) return false;
+  const auto r = read_some(Clock::now());  // one non-blocking read
+  return !r && r.error().kind == ErrorKind::timeout;
+}
+
 Result<OwnedFrame> Connection::read_frame(Deadline deadline) {
   for (;;) {
     kmproto::Frame f;

@@ -36,6 +36,9 @@ class Connection {
   Result<OwnedFrame> read_frame(Deadline deadline);
   // True if some bytes arrived since the connection was opened.
   bool heard_from() const noexcept { return heard_from_; }
+  // A kept connection, before it carries a request: false when the key
+  // manager closed it (idle timeout, restart) or sent anything unasked.
+  bool idle_and_open();
 
  private:
   Connection(int fd, SSL* ssl) : fd_(fd), ssl_(ssl) {}

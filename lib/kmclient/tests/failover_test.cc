@@ -81,6 +81,26 @@ TEST(Failover, PipelinedBatchContinuesOnTheNextEndpoint) {
   EXPECT_EQ((*a)[2]->at(0).key_id, 103u);
 }
 
+// A USAGE_REPORT read by an endpoint that then closed without answering is
+// taken by the next one, and the first is named as one that may have counted
+// it too; the next call, answered at once, names none.
+TEST(Failover, EndpointThatReadARequestAndClosedUnansweredIsNamed) {
+  FakeServer reader([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    (void)c.read();
+  });
+  FakeServer live([](FakeConn& c) {
+    ASSERT_TRUE(c.accept_hello());
+    while (c.read()) c.send(answer_frame(MessageType::usage_report));
+  });
+  KeymgrClient client(config_for({reader.port(), live.port()}));
+  ASSERT_TRUE(client.report_usage(1, 7, 30, 39480));
+  EXPECT_EQ(client.unanswered(), std::vector<std::string>{port_text(reader.port())});
+  ASSERT_TRUE(client.report_usage(1, 8, 30, 39480));
+  EXPECT_TRUE(client.unanswered().empty());
+  EXPECT_EQ(reader.connections(), 1);
+}
+
 TEST(Failover, NotMasterFailsOverForGenerateButIsAnAnswerForKeyRequest) {
   FakeServer replica([](FakeConn& c) {
     ASSERT_TRUE(c.accept_hello());

@@ -227,7 +227,7 @@ TEST(Request, WrongAnswerTypeAndBadKeyRecordAreProtocolErrors) {
 }
 
 // The server closed the idle connection: the next call redials the same
-// (only) endpoint instead of failing.
+// (only) endpoint instead of failing, and sent nothing on the closed one.
 TEST(Request, IdleClosedConnectionIsRedialed) {
   FakeServer s([](FakeConn& c) {
     ASSERT_TRUE(c.accept_hello());
@@ -244,6 +244,7 @@ TEST(Request, IdleClosedConnectionIsRedialed) {
   ASSERT_TRUE(b) << b.error().message;
   EXPECT_EQ(b->at(0).key_id, 1100u);
   EXPECT_EQ(s.connections(), 2);
+  EXPECT_TRUE(client.unanswered().empty());
 }
 
 TEST(Request, GeneratePushAndUsageReport) {

@@ -86,6 +86,12 @@ class KeymgrClient {
   // The endpoint of the open connection, and its HELLO answer's clock.
   std::optional<Endpoint> current_endpoint() const;
   std::optional<std::uint64_t> server_time_ms() const;
+  // The endpoints that were sent the last call's requests and then closed or
+  // went silent before answering them all (none, as a rule). Where that call
+  // still succeeded, elsewhere or on a new connection, each of these may
+  // have acted on them too: a USAGE_REPORT counted twice. The protocol has
+  // no request id that would let a key manager tell a resent request.
+  const std::vector<std::string>& unanswered() const noexcept { return unanswered_; }
 
   const ClientConfig& config() const noexcept { return config_; }
 
@@ -107,6 +113,7 @@ class KeymgrClient {
   std::unique_ptr<SSL_CTX, void (*)(SSL_CTX*)> tls_ctx_;
   std::unique_ptr<detail::Connection> conn_;
   std::size_t conn_endpoint_ = 0;
+  std::vector<std::string> unanswered_;
   std::uint64_t server_time_ms_ = 0;
   std::size_t answered_by_ = 0;
 };
