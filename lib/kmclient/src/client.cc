@@ -160,6 +160,7 @@ Result<void> KeymgrClient::connect() {
 }
 
 Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing> reqs) {
+  unanswered_.clear();
   const std::size_t n_endpoints = config_.endpoints.size();
   if (n_endpoints == 0) return Error{ErrorKind::config, std::nullopt, "no key manager endpoints configured"};
   auto ctx = tls_context();
@@ -167,7 +168,6 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
 
   std::vector<OwnedFrame> answers;
   answers.reserve(reqs.size());
-  unanswered_.clear();
   std::vector<bool> tried(n_endpoints, false);
   detail::Failures failures;
   // A kept connection may have been closed by the server while idle: one
