@@ -48,7 +48,7 @@ KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels
                                             : std::make_unique<kmclient::KeymgrClient>(client_config(config.keys))),
       fetcher_(config.keys, client_.get()),
       startup_timeout_ms_(config.keys.startup_timeout_ms),
-      usage_([this](const UsageReport& r, std::string* why, std::string* unanswered) {
+      usage_([this](const UsageReport& r, std::string* why, std::vector<std::string>* unanswered) {
                return send_usage(r, why, unanswered);
              },
              log,
@@ -383,9 +383,10 @@ void KeyControl::stop() {
 // Refused for good: an ERROR answer that asking again will not change.
 // Later: no answer (transport, timeout, garbage), or a key manager that is
 // unavailable, rate limiting, failing inside or not the master right now.
-UsageReports::Sent KeyControl::send_usage(const UsageReport& u, std::string* why, std::string* unanswered) {
+UsageReports::Sent KeyControl::send_usage(const UsageReport& u, std::string* why,
+                                          std::vector<std::string>* unanswered) {
   const auto r = client_->report_usage(u.channel_id, u.key_id, u.packets, u.bytes);
-  for (const std::string& e : client_->unanswered()) *unanswered += (unanswered->empty() ? "" : ", ") + e;
+  unanswered->insert(unanswered->end(), client_->unanswered().begin(), client_->unanswered().end());
   if (r) return UsageReports::Sent::taken;
   const kmclient::Error& e = r.error();
   *why = e.message;

@@ -108,7 +108,7 @@ class KeyControl {
   // A key fetched by id: next, a newer current, or previous, by its id.
   void install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint64_t now_ms);
   std::uint16_t key_length(const ChannelConfig& c) const;
-  UsageReports::Sent send_usage(const UsageReport& r, std::string* why, std::string* unanswered);
+  UsageReports::Sent send_usage(const UsageReport& r, std::string* why, std::vector<std::string>* unanswered);
 
   const Mode mode_;
   const TscClock& clock_;

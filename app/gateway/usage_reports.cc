@@ -8,6 +8,12 @@ namespace gateway {
 
 namespace {
 
+std::string joined(const std::vector<std::string>& names) {
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
 std::string describe(const UsageReport& r) {
   return "channel " + std::to_string(r.channel_id) + " key " + std::to_string(r.key_id) + " (" +
          std::to_string(r.packets) + " packets, " + std::to_string(r.bytes) + " bytes)";
@@ -64,15 +70,13 @@ UsageStats UsageReports::stats() const {
 
 bool UsageReports::send_waiting(std::string* why) {
   for (; !waiting_.empty(); waiting_.pop_front(), front_unanswered_.clear()) {
-    std::string unanswered;
-    const Sent sent = send_(waiting_.front(), why, &unanswered);
-    if (!unanswered.empty()) front_unanswered_ += (front_unanswered_.empty() ? "" : ", ") + unanswered;
+    const Sent sent = send_(waiting_.front(), why, &front_unanswered_);
     switch (sent) {
       case Sent::taken:
         ++stats_.sent;
         if (!front_unanswered_.empty()) {
           ++stats_.maybe_twice;
-          log_("usage report taken after " + front_unanswered_ +
+          log_("usage report taken after " + joined(front_unanswered_) +
                " gave no answer to it: it may be counted twice, there too: " + describe(waiting_.front()));
         }
         break;

@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace gateway {
 
@@ -42,10 +43,11 @@ class UsageReports {
   static constexpr std::uint64_t kMaxRetryMs = 30000;
 
   // send: one blocking attempt; why says what went wrong unless taken, and
-  // unanswered names the endpoints sent the report that did not answer.
+  // the endpoints sent the report that did not answer are appended to
+  // unanswered.
   // log: one line for the operator.
   enum class Sent { taken, later, refused };
-  using Send = std::function<Sent(const UsageReport&, std::string* why, std::string* unanswered)>;
+  using Send = std::function<Sent(const UsageReport&, std::string* why, std::vector<std::string>* unanswered)>;
   using Log = std::function<void(const std::string&)>;
   UsageReports(Send send, Log log);
 
@@ -70,7 +72,7 @@ class UsageReports {
   Send send_;
   Log log_;
   std::deque<UsageReport> waiting_;
-  std::string front_unanswered_;  // endpoints sent waiting_.front() that did not answer
+  std::vector<std::string> front_unanswered_;  // endpoints sent waiting_.front() that did not answer
   std::uint64_t next_try_ms_ = 0;
   std::uint64_t backoff_ms_ = kFirstRetryMs;
   std::uint64_t waiting_since_ms_ = 0;  // when the queue last became non-empty

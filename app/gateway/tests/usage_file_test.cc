@@ -118,7 +118,7 @@ struct FakeKeymgr {
 
   UsageLedger make(bool with_file) {
     return UsageLedger(
-        [this](const UsageReport& r, std::string* why, std::string*) {
+        [this](const UsageReport& r, std::string* why, std::vector<std::string>*) {
           file_at_send.push_back(std::filesystem::exists(file) ? contents(file) : "");
           Sent s = Sent::taken;
           if (!script.empty()) {

@@ -20,11 +20,11 @@ struct FakeKeymgr {
   std::vector<UsageReport> attempts;   // every send, in order
   std::vector<UsageReport> taken;
   std::vector<std::string> log;
-  std::deque<std::string> unanswered;  // per send: the endpoints that gave no answer
+  std::deque<std::vector<std::string>> unanswered;  // per send: the endpoints that gave no answer
 
   UsageReports make() {
     return UsageReports(
-        [this](const UsageReport& r, std::string* why, std::string* no_answer) {
+        [this](const UsageReport& r, std::string* why, std::vector<std::string>* no_answer) {
           attempts.push_back(r);
           Sent s = Sent::taken;
           if (!script.empty()) {
@@ -32,7 +32,7 @@ struct FakeKeymgr {
             script.pop_front();
           }
           if (!unanswered.empty()) {
-            *no_answer = unanswered.front();
+            no_answer->insert(no_answer->end(), unanswered.front().begin(), unanswered.front().end());
             unanswered.pop_front();
           }
           if (s == Sent::taken) taken.push_back(r);
@@ -126,11 +126,11 @@ TEST(UsageReports, BackoffStopsDoublingAt30Seconds) {
 TEST(UsageReports, TakenAfterAnUnansweredSendIsCountedAsMaybeTwice) {
   FakeKeymgr km;
   km.script = {Sent::taken, Sent::later, Sent::taken, Sent::taken};
-  km.unanswered = {"127.0.0.1:7700", "127.0.0.1:7701", "", ""};
+  km.unanswered = {{"127.0.0.1:7700", "127.0.0.1:7702"}, {"127.0.0.1:7701"}, {}, {}};
   UsageReports u = km.make();
   add(u, {1, 10, 30, 39480}, 0);
-  EXPECT_TRUE(km.logged("usage report taken after 127.0.0.1:7700 gave no answer to it: it may be counted twice, "
-                        "there too: channel 1 key 10 (30 packets, 39480 bytes)"));
+  EXPECT_TRUE(km.logged("usage report taken after 127.0.0.1:7700, 127.0.0.1:7702 gave no answer to it: it may be "
+                        "counted twice, there too: channel 1 key 10 (30 packets, 39480 bytes)"));
   add(u, {2, 20, 3, 300}, 10);
   u.send_due(1010);
   EXPECT_TRUE(km.logged("usage report taken after 127.0.0.1:7701 gave no answer to it: it may be counted twice, "

@@ -170,29 +170,21 @@ Result<std::vector<OwnedFrame>> KeymgrClient::exchange(std::span<const Outgoing>
   answers.reserve(reqs.size());
   std::vector<bool> tried(n_endpoints, false);
   detail::Failures failures;
-  // A kept connection may have been closed by the server while idle: one
-  // redial that does not count against its endpoint.
-  bool stale_redial_left = true;
 
   while (answers.size() < reqs.size()) {
-    bool fresh = false;
     if (!conn_) {
       if (!dial(*ctx, tried, failures)) return failures.result(n_endpoints);
       if (!conn_) continue;
-      fresh = true;
     } else if (!conn_->idle_and_open()) {
-      conn_.reset();  // closed while kept: nothing was sent on it
+      // Closed by the key manager while kept (idle timeout, restart): dialled
+      // anew, not counted against its endpoint; nothing was sent on it.
+      conn_.reset();
       continue;
     }
     const std::string name = config_.endpoints[conn_endpoint_].to_string();
     const std::size_t first = answers.size();
     auto endpoint_failed = [&](const Error& e, const std::string& what) {
-      const bool stale = !fresh && stale_redial_left && answers.size() == first && e.kind == ErrorKind::transport;
       conn_.reset();
-      if (stale) {
-        stale_redial_left = false;
-        return;
-      }
       tried[conn_endpoint_] = true;
       if (e.kind == ErrorKind::timeout) hold_off_->timed_out(conn_endpoint_, Clock::now());
       failures.add(Error{e.kind, e.code, name + ": " + what + e.message});
