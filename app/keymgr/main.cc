@@ -13,7 +13,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Serve: keycast-keymgr --config FILE --state-dir DIR (prepare DIR once with `init`).\n"
       "Prints 'listening on HOST:PORT' when ready; SIGINT/SIGTERM stop it and print its counters.\n"
-      "Exit codes: 0 stopped cleanly, 1 could not start (store, KEK, permissions, ports), 2 bad command line or config.");
+      "Exit codes: 0 stopped cleanly, 1 could not start (store, KEK, permissions, ports) or stopped because the disk failed "
+      "a sync of the key store, 2 bad command line or config.");
   std::string config, state_dir;
   app.add_option("--config", config, "TOML configuration (see config/keymgr-lab.toml)")->check(CLI::ExistingFile);
   app.add_option("--state-dir", state_dir, "state directory: keys.db, KEK (mode 0700)");

@@ -20,6 +20,7 @@
 #include "shm/shm_publisher.h"
 #include "store/kek.h"
 #include "store/store_open.h"
+#include "store/wal_sync.h"
 
 namespace keymgr {
 
@@ -98,17 +99,36 @@ int serve(const std::string& config_file, const std::string& state_dir) {
   }
   KekWatch kek_watch(kek_file, say);
 
+  asio::io_context io;
   KeyService service(*config, opened->store, unix_ms);
   if (std::string why; !service.load(&why)) {
     std::cerr << "keycast-keymgr: cannot read keys: " << why << "\n";
     return 1;
   }
-  service.tick();
+  service.set_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
+  service.tick();  // the keys due at start, on the disk (and in shared memory below) before we listen
+  // The event loop never waits for the disk: commits reach the OS there, and
+  // the sync thread puts them on the disk before anyone is told of them.
+  std::unique_ptr<store::WalSync> wal_sync;
+  {
+    auto deferred = opened->store.defer_sync();
+    auto sync = deferred ? store::WalSync::open(
+                               opened->store.path(),
+                               [&io, &service](std::uint64_t ticket, int error, double seconds) {
+                                 asio::post(io, [&service, ticket, error, seconds] { service.synced(ticket, error, seconds); });
+                               },
+                               say)
+                         : store::Result<std::unique_ptr<store::WalSync>>(deferred.failure());
+    if (!sync) {
+      std::cerr << "keycast-keymgr: " << sync.message() << "\n";
+      return 1;
+    }
+    wal_sync = std::move(*sync);
+    service.set_syncer([&w = *wal_sync](std::uint64_t ticket, bool checkpoint) { w.request(ticket, checkpoint); });
+  }
   ShmPublisher shm(*config, service);
   if (!shm.ok()) return 1;
 
-  asio::io_context io;
-  service.set_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
   ConnectionLimits limits;
   limits.idle_timeout = std::chrono::milliseconds(config->server.idle_timeout_ms);
   limits.max_connections = config->server.max_connections;
@@ -170,6 +190,13 @@ int serve(const std::string& config_file, const std::string& state_dir) {
   };
   schedule();
 
+  int exit_code = 0;
+  service.set_on_sync_failure([&] {
+    exit_code = 1;
+    listener->stop();
+    ticker.cancel();
+    io.stop();
+  });
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     std::cerr << "keycast-keymgr: signal " << sig << ", stopping\n";
@@ -178,9 +205,9 @@ int serve(const std::string& config_file, const std::string& state_dir) {
     io.stop();
   });
   io.run();
-  service.flush_accounting();
+  service.flush_accounting();  // on the disk when wal_sync stops, with the rest
   print_counters(service.counters());
-  return 0;
+  return exit_code;
 }
 
 }  // namespace keymgr

@@ -16,6 +16,14 @@ constexpr const char* kTypes[] = {"", "hello", "key_request", "key_generate", "k
                                   "subscribe", "key_delivery", "usage_report", "heartbeat"};
 static_assert(std::size(kTypes) == std::tuple_size_v<decltype(ServiceCounters::requests)>);
 
+// What a histogram has observed since last.
+void observe_delta(prometheus::Histogram* h, const LatencyBuckets& now, const LatencyBuckets& last) {
+  if (now.count == last.count) return;
+  std::vector<double> buckets(now.counts.size());
+  for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] = static_cast<double>(now.counts[i] - last.counts[i]);
+  h->ObserveMultiple(buckets, now.sum_seconds - last.sum_seconds);
+}
+
 }  // namespace
 
 Metrics::Metrics(const std::string& bind, bool replica) {
@@ -37,6 +45,11 @@ Metrics::Metrics(const std::string& bind, bool replica) {
                       .Help("Key store write (commit) latency")
                       .Register(e.registry())
                       .Add({}, std::vector<double>(LatencyBuckets::kBounds.begin(), LatencyBuckets::kBounds.end()));
+  store_sync_ = &prometheus::BuildHistogram()
+                     .Name(e.name("store_sync_seconds"))
+                     .Help("Key store WAL sync (fdatasync, off the serving thread) latency")
+                     .Register(e.registry())
+                     .Add({}, std::vector<double>(LatencyBuckets::kBounds.begin(), LatencyBuckets::kBounds.end()));
   version_ = &e.gauge("replication_version", "The key store's current replication version");
   if (replica) {
     replication_connected_ = &e.gauge("replication_connected", "1 while subscribed to the master");
@@ -60,12 +73,8 @@ void Metrics::update(const ServiceCounters& s, const ConnectionStats& connection
   prom::add_delta(keys_expired_, s.keys_expired, last_.keys_expired);
   prom::add_delta(hello_refused_, s.hello_refused, last_.hello_refused);
   prom::add_delta(store_failures_, s.store_failures, last_.store_failures);
-  if (s.store_write.count != last_.store_write.count) {
-    std::vector<double> buckets(s.store_write.counts.size());
-    for (std::size_t i = 0; i < buckets.size(); ++i)
-      buckets[i] = static_cast<double>(s.store_write.counts[i] - last_.store_write.counts[i]);
-    store_write_->ObserveMultiple(buckets, s.store_write.sum_seconds - last_.store_write.sum_seconds);
-  }
+  observe_delta(store_write_, s.store_write, last_.store_write);
+  observe_delta(store_sync_, s.store_sync, last_.store_sync);
   last_ = s;
   version_->Set(static_cast<double>(replication.version));
   if (replication_connected_) replication_connected_->Set(replication.connected ? 1 : 0);

@@ -53,6 +53,7 @@ class Metrics {
   prometheus::Counter* hello_refused_ = nullptr;
   prometheus::Counter* store_failures_ = nullptr;
   prometheus::Histogram* store_write_ = nullptr;
+  prometheus::Histogram* store_sync_ = nullptr;
   prometheus::Gauge* version_ = nullptr;
   prometheus::Gauge* replication_connected_ = nullptr;  // replica only
   prometheus::Gauge* replication_lag_ = nullptr;        // replica only

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <utility>
 
 #include "kmproto/key_record.h"
 
@@ -38,6 +40,7 @@ bool KeyService::load(std::string* why) {
   for (const auto& c : config_.channels) ids.push_back(c.id);
   const auto r = live_.load(store_, ids);
   if (!r && why) *why = r.message();
+  durable_version_ = store_version();
   return r.ok();
 }
 
@@ -189,6 +192,7 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, secmem::Bytes
                                                                                       : kmproto::KeyState::previous;
     b.begin(kmproto::answer_of(MessageType::key_request));
     add_record(b, channel_id, *it, state, now);
+    needs(it->ticket);
     served[n_served++] = key_id;
   } else if (s != kmproto::Status::param_missing) {
     return error(out, ErrorCode::bad_message, "key_id must be a u32", After::close);
@@ -197,10 +201,12 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, secmem::Bytes
     b.begin(kmproto::answer_of(MessageType::key_request));
     if (in_use) {
       add_record(b, channel_id, keys[*in_use], kmproto::KeyState::current, now);
+      needs(keys[*in_use].ticket);
       served[n_served++] = keys[*in_use].times.key_id;
     }
     if (v.next) {
       add_record(b, channel_id, keys[*v.next], kmproto::KeyState::next, now);
+      needs(keys[*v.next].ticket);
       served[n_served++] = keys[*v.next].times.key_id;
     }
   }
@@ -264,6 +270,7 @@ bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::u
   live.times = {key_id, row ? row->key.not_before_ms : not_before_ms, ch.lifetime_ms};
   live.suite = k.suite;
   live.material = k.material;
+  live.ticket = wrote(*r);
   live_.insert(ch.id, std::move(live));
   // To the replicas at once, not at the next tick: a gateway may use the key
   // as soon as it has the answer, and a master dying right after must not
@@ -330,6 +337,7 @@ After KeyService::key_generate(Peer& peer, const kmproto::Frame& f, secmem::Byte
   kmproto::FrameBuilder b(out);
   b.begin(kmproto::answer_of(MessageType::key_generate));
   add_record(b, channel_id, keys[i], cur ? kmproto::KeyState::current : kmproto::KeyState::next, now);
+  needs(keys[i].ticket);
   (void)b.finish();
   return After::keep_open;
 }
@@ -354,6 +362,7 @@ After KeyService::key_push(Peer& peer, const kmproto::Frame& f, secmem::Bytes& o
       not_before = now > elapsed ? now - elapsed : 0;
     }
     if (!store_key(*ch, r.key_id, not_before, r.material(), out)) return After::keep_open;
+    needs(live_.find(ch->id, r.key_id)->ticket);
     ++counters_.keys_pushed;
     log_line(channel_text(ch->id) + ": key " + std::to_string(r.key_id) + " pushed by " + peer.peer_id);
   }
@@ -384,6 +393,7 @@ After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, secmem::Byte
     return error(out, ErrorCode::unavailable, "key store cannot be written");
   }
   store_written();
+  needs(wrote(std::nullopt));
   rotate_by_usage(*config_.find_channel(channel_id), key_id, packets, bytes);
   kmproto::FrameBuilder b(out);
   b.begin(kmproto::answer_of(MessageType::usage_report));
@@ -411,25 +421,78 @@ void KeyService::rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, 
 }
 
 bool KeyService::hold_answers(std::function<void()> release) {
-  if (pending_requests_.empty() && pending_fetches_.empty()) return false;
-  if (!post_) {
-    flush_accounting();
-    return false;
+  const std::uint64_t needed = std::exchange(burst_needs_, 0);
+  const bool accounting = !pending_requests_.empty() || !pending_fetches_.empty();
+  if (accounting && post_) {
+    held_.push_back({needed, std::move(release)});
+    if (!commit_posted_) {
+      commit_posted_ = true;
+      // Runs after every read that completed in this turn of the event loop:
+      // one commit for all of them, then their answers go out (or wait for
+      // the sync of a write they depend on).
+      post_([this] {
+        commit_posted_ = false;
+        flush_accounting();  // on failure the counts stay in memory; answers still go
+        auto waiting = std::move(held_);
+        held_.clear();
+        for (auto& h : waiting) release_or_wait(std::move(h));
+      });
+    }
+    return true;
   }
-  held_.push_back(std::move(release));
-  if (!commit_posted_) {
-    commit_posted_ = true;
-    // Runs after every read that completed in this turn of the event loop:
-    // one commit for all of them, then their answers go out.
-    post_([this] {
-      commit_posted_ = false;
-      flush_accounting();  // on failure the counts stay in memory; answers still go
-      auto waiting = std::move(held_);
-      held_.clear();
-      for (auto& r : waiting) r();
-    });
-  }
+  if (accounting) flush_accounting();  // no event loop: committed at once
+  if (needed <= synced_) return false;
+  waiting_sync_.push_back({needed, std::move(release)});
   return true;
+}
+
+void KeyService::release_or_wait(Held h) {
+  if (h.needs <= synced_) {
+    h.release();
+  } else {
+    waiting_sync_.push_back(std::move(h));
+  }
+}
+
+std::uint64_t KeyService::wrote(std::optional<std::uint64_t> version) {
+  const std::uint64_t ticket = ++written_;
+  if (version) unsynced_versions_.emplace_back(ticket, *version);
+  if (request_sync_) {
+    request_sync_(ticket, store_.wal_frames() >= kCheckpointFrames);
+  } else {
+    settle(ticket);
+  }
+  return ticket;
+}
+
+void KeyService::synced(std::uint64_t ticket, int error, double seconds) {
+  counters_.store_sync.observe(seconds);
+  if (sync_failed_) return;  // a later sync that works does not bring back what the failed one lost
+  if (error == 0) return settle(ticket);
+  sync_failed_ = true;
+  ++counters_.store_failures;
+  log_line("store: cannot sync " + store_.path() + "-wal: " + std::strerror(error) +
+           "; stopping: what was written since the last sync may not be on the disk, and was not answered, "
+           "delivered or served");
+  if (on_sync_failure_) on_sync_failure_();
+}
+
+void KeyService::settle(std::uint64_t ticket) {
+  synced_ = std::max(synced_, ticket);
+  bool delivered_more = false;
+  while (!unsynced_versions_.empty() && unsynced_versions_.front().first <= synced_) {
+    durable_version_ = std::max(durable_version_, unsynced_versions_.front().second);
+    unsynced_versions_.pop_front();
+    delivered_more = true;
+  }
+  std::vector<Held> ready;
+  std::erase_if(waiting_sync_, [&](Held& h) {
+    if (h.needs > synced_) return false;
+    ready.push_back(std::move(h));
+    return true;
+  });
+  if (delivered_more && request_sync_) publish(clock_());  // without a syncer the writer publishes
+  for (auto& h : ready) h.release();
 }
 
 void KeyService::flush_accounting() {
@@ -485,6 +548,7 @@ std::uint64_t KeyService::tick() {
         break;
       }
       store_written();
+      (void)wrote(*r);
       live_.erase(ch.id, id);
       usage_.erase({ch.id, id});
       std::erase_if(fetches_recorded_, [&](const auto& f) { return std::get<1>(f) == ch.id && std::get<2>(f) == id; });
@@ -524,6 +588,7 @@ void KeyService::deliveries(Subscriber& s, secmem::Bytes& out) {
       return;
     }
     for (const auto& row : *rows) {
+      if (row.version > durable_version_) return;  // not on the disk yet: with the sync that puts it there
       s.sent_version = row.version;
       if (!s.channels.empty() && !contains(s.channels, row.key.channel_id)) continue;
       kmproto::KeyRecord r;
@@ -577,6 +642,7 @@ std::vector<kmproto::KeyRecord> KeyService::channel_keys(std::uint32_t channel_i
   for (const auto& [i, state] : wanted) {
     if (!i) continue;
     const LiveKey& k = keys[*i];
+    if (!on_disk(k)) continue;  // published by the first call after its sync
     kmproto::KeyRecord r;
     static_cast<kmproto::KeyRecordFields&>(r) = record_fields(channel_id, k, state, now);
     r.not_before_ms = k.times.not_before_ms;  // absolute, also for a current key
@@ -616,6 +682,7 @@ bool KeyService::apply_delivery(std::uint64_t version, const kmproto::KeyRecord&
     if (why) *why = applied.message();
     return false;
   }
+  const std::uint64_t ticket = wrote(version);
   if (!config_.find_channel(r.channel_id)) return true;
   if (row.expired) {
     live_.erase(r.channel_id, r.key_id);
@@ -626,6 +693,7 @@ bool KeyService::apply_delivery(std::uint64_t version, const kmproto::KeyRecord&
     k.times = {r.key_id, stored ? stored->key.not_before_ms : row.key.not_before_ms, r.lifetime_ms};
     k.suite = r.suite;
     k.material = row.key.material;
+    k.ticket = ticket;
     live_.insert(r.channel_id, std::move(k));
   }
   return true;

@@ -5,12 +5,15 @@
 // itself when the channel's keys originate here (tick()).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
 #include <tuple>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +56,23 @@ class KeyService : public RequestHandler {
   // How the service runs a task after the current burst of I/O (asio::post).
   // Without one, accounting is committed at once and answers never wait.
   void set_poster(std::function<void(std::function<void()>)> post) { post_ = std::move(post); }
+
+  // Where the store's commits go to the disk when the store defers that
+  // (KeyStore::defer_sync, WalSync): request(ticket, checkpoint_due) after
+  // each write that an answer or a replica depends on. Without one, every
+  // write is on the disk when the store returns.
+  void set_syncer(std::function<void(std::uint64_t ticket, bool checkpoint)> request) {
+    request_sync_ = std::move(request);
+  }
+  // From the syncer, on the service's thread: every write up to ticket is on
+  // the disk, and what waited for one of them goes out (answers, key
+  // deliveries, shared memory). A failed sync (error: errno) may have lost
+  // what was written since the last good one: none of that is ever told to
+  // anyone, and on_sync_failure is called, once.
+  void synced(std::uint64_t ticket, int error, double seconds);
+  void set_on_sync_failure(std::function<void()> f) { on_sync_failure_ = std::move(f); }
+  // SQLite's own automatic checkpoint point, asked of the syncer instead.
+  static constexpr int kCheckpointFrames = 1000;
 
   // Writes batched accounting (request counts, key fetches) in one
   // transaction. Called after each burst of frames and by tick().
@@ -107,6 +127,18 @@ class KeyService : public RequestHandler {
   void store_written();
   void add_record(kmproto::FrameBuilder& b, std::uint32_t channel_id, const LiveKey& k, kmproto::KeyState state,
                   std::uint64_t now);
+  // A write just committed: its ticket, its sync asked for. version: the
+  // replication version it made, delivered to subscribers once it is synced.
+  std::uint64_t wrote(std::optional<std::uint64_t> version);
+  void settle(std::uint64_t ticket);  // every write up to ticket is on the disk
+  // The answers of the burst being handled wait for this write.
+  void needs(std::uint64_t ticket) { burst_needs_ = std::max(burst_needs_, ticket); }
+  bool on_disk(const LiveKey& k) const { return k.ticket <= synced_; }
+  struct Held {
+    std::uint64_t needs;  // the ticket its answers wait for
+    std::function<void()> release;
+  };
+  void release_or_wait(Held h);
   After error(secmem::Bytes& out, kmproto::ErrorCode code, const std::string& text,
               After after = After::keep_open);
   void log_peer(std::string line);  // through peer_log_
@@ -123,8 +155,18 @@ class KeyService : public RequestHandler {
   std::vector<store::FetchOp> pending_fetches_;
   // Group commit: connections whose answers wait for the next accounting commit.
   std::function<void(std::function<void()>)> post_;
-  std::vector<std::function<void()>> held_;
+  std::vector<Held> held_;
   bool commit_posted_ = false;
+  // Deferred sync: writes are numbered (tickets) as they commit.
+  std::function<void(std::uint64_t, bool)> request_sync_;
+  std::function<void()> on_sync_failure_;
+  std::uint64_t written_ = 0;  // the last ticket taken
+  std::uint64_t synced_ = 0;   // every ticket up to this one is on the disk
+  bool sync_failed_ = false;
+  std::uint64_t burst_needs_ = 0;
+  std::vector<Held> waiting_sync_;  // connections whose answers wait for a sync
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> unsynced_versions_;  // (ticket, version)
+  std::uint64_t durable_version_ = 0;  // key deliveries go up to this version
   bool store_failing_ = false;  // the last store write failed
   struct Usage {
     std::uint64_t packets = 0, bytes = 0;

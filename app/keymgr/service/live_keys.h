@@ -19,6 +19,7 @@ struct LiveKey {
   KeyTimes times;
   std::uint8_t suite = 0;
   store::KeyMaterial material;
+  std::uint64_t ticket = 0;  // the store write that made it (KeyService); 0: loaded, on the disk
 };
 
 using LiveKeyList = std::vector<LiveKey, secmem::Allocator<LiveKey>>;

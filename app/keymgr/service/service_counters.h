@@ -1,5 +1,5 @@
 // What the key manager counts: requests by message type, errors by code, keys
-// made, store write latency. Read by the metrics endpoint and printed at exit.
+// made, store write and sync latency. Read by the metrics endpoint and printed at exit.
 #pragma once
 
 #include <array>
@@ -42,6 +42,7 @@ struct ServiceCounters {
   std::uint64_t hello_refused = 0;
   std::uint64_t store_failures = 0;
   LatencyBuckets store_write;               // put_key, apply, add_usage, apply_replicated, expire_key
+  LatencyBuckets store_sync;                // the WAL's fdatasync, off the serving thread
 };
 
 }  // namespace keymgr

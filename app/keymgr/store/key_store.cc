@@ -111,6 +111,21 @@ Result<KeyStore> KeyStore::open(const std::string& state_dir, const Kek& kek) {
   return KeyStore(std::move(*db), kek.clone());
 }
 
+Result<void> KeyStore::defer_sync() {
+  if (wal_frames_) return {};
+  if (auto r = db_.exec("PRAGMA synchronous=NORMAL", "defer sync"); !r) return r;
+  wal_frames_ = std::make_unique<int>(0);
+  // A WAL hook of our own replaces SQLite's automatic checkpoint.
+  sqlite3_wal_hook(
+      db_.handle(),
+      [](void* frames, sqlite3*, const char*, int n) {
+        *static_cast<int*>(frames) = n;
+        return SQLITE_OK;
+      },
+      wal_frames_.get());
+  return {};
+}
+
 Result<std::uint64_t> KeyStore::next_version() {
   auto q = db_.query("UPDATE meta SET value = value + 1 WHERE name = 'version' RETURNING value");
   if (!q) return q.failure();

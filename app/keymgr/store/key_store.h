@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -105,6 +106,16 @@ class KeyStore {
   // keys were re-wrapped; on failure nothing changed and the old KEK stays.
   Result<std::size_t> rewrap(const Kek& next);
 
+  // From now on a write returns once it is committed to the operating system
+  // (synchronous=NORMAL), not to the disk: it survives the process being
+  // killed, and a power cut only once the WAL is synced (WalSync). WAL
+  // checkpoints are no longer made by this connection's commits either: the
+  // caller has WalSync make them when wal_frames() says the WAL is long.
+  Result<void> defer_sync();
+  // Frames in the WAL after the last commit (0 before defer_sync()).
+  int wal_frames() const noexcept { return wal_frames_ ? *wal_frames_ : 0; }
+  const std::string& path() const noexcept { return db_.path(); }
+
   // The SQLite connection, for tests and diagnostics only.
   sqlite3* native_handle() const noexcept { return db_.handle(); }
 
@@ -117,6 +128,8 @@ class KeyStore {
 
   Db db_;
   Kek kek_;
+  // Set by SQLite's WAL hook; on the heap so that a moved KeyStore keeps it.
+  std::unique_ptr<int> wal_frames_;
 };
 
 }  // namespace keymgr::store

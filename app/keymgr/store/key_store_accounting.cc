@@ -107,6 +107,7 @@ Result<void> KeyStore::apply(std::span<const AccountingOp> ops) {
 }
 
 Result<void> KeyStore::apply_os_durable(std::span<const AccountingOp> ops) {
+  if (wal_frames_) return apply(ops);  // every commit is NORMAL already
   if (auto r = db_.exec("PRAGMA synchronous=NORMAL", "relax sync"); !r) return r;
   auto applied = apply(ops);
   if (auto r = db_.exec("PRAGMA synchronous=FULL", "restore sync"); !r && applied) return r;

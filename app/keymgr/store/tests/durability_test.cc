@@ -1,4 +1,5 @@
-// kill -9 durability: a child process puts keys and counts requests, telling
+// kill -9 durability, with commits made durable at once or by WalSync (as the
+// key manager serves): a child process puts keys and counts requests, telling
 // the parent over a pipe after each acknowledged write; the parent SIGKILLs it
 // at a random moment, reopens the store and checks that every acknowledged key
 // is there, byte-identical, and no acknowledged request count is lost.
@@ -8,15 +9,19 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <thread>
 
 #include <sqlite3.h>
 
 #include "store/key_store.h"
+#include "store/wal_sync.h"
 #include "test_util.h"
 
 namespace keymgr::store {
@@ -34,22 +39,53 @@ struct Ack {
 
 std::uint16_t len_of(std::uint32_t key_id) { return static_cast<std::uint16_t>(key_id % 64 * 16 + 16); }
 
-[[noreturn]] void child(const std::string& dir, std::uint32_t first_id, int fd) {
+// Deferred: commits to the OS, each acknowledged once WalSync says it is on
+// the disk (with a checkpoint asked for whenever the WAL is long), as
+// keycast-keymgr serves.
+[[noreturn]] void child(const std::string& dir, std::uint32_t first_id, int fd, bool deferred) {
   auto store = KeyStore::open(dir, test::test_kek());
   if (!store) _exit(2);
+  std::mutex m;
+  std::condition_variable cv;
+  std::uint64_t synced = 0, ticket = 0;
+  std::unique_ptr<WalSync> sync;
+  if (deferred) {
+    if (!store->defer_sync()) _exit(7);
+    auto w = WalSync::open(
+        store->path(),
+        [&](std::uint64_t t, int error, double) {
+          if (error) _exit(8);
+          std::lock_guard lock(m);
+          synced = t;
+          cv.notify_all();
+        },
+        [](const std::string&) { _exit(9); });
+    if (!w) _exit(7);
+    sync = std::move(*w);
+  }
+  auto on_disk = [&] {
+    if (!sync) return;
+    sync->request(++ticket, store->wal_frames() >= 1000);
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return synced >= ticket; });
+  };
   for (std::uint32_t id = first_id;; ++id) {
     auto v = store->put_key(test::make_key(kChannel, id, len_of(id)));
     if (!v) _exit(3);
+    on_disk();
     Ack a{1, id, *v};
     if (write(fd, &a, sizeof a) != static_cast<ssize_t>(sizeof a)) _exit(4);
     if (!store->add_requests(kPeer, kChannel, kNowMs)) _exit(5);
+    on_disk();
     a = Ack{2, id, 0};
     if (write(fd, &a, sizeof a) != static_cast<ssize_t>(sizeof a)) _exit(4);
     if (id % 5 == 0 && !store->expire_key(kChannel, id - 4)) _exit(6);
   }
 }
 
-TEST(Durability, SigkillLosesNoAcknowledgedWrite) {
+class Durability : public ::testing::TestWithParam<bool> {};
+
+TEST_P(Durability, SigkillLosesNoAcknowledgedWrite) {
   test::TempDir dir;
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
@@ -71,7 +107,7 @@ TEST(Durability, SigkillLosesNoAcknowledgedWrite) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       close(fds[0]);
-      child(dir.path(), first_id, fds[1]);
+      child(dir.path(), first_id, fds[1], GetParam());
     }
     close(fds[1]);
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 300)(rng)));
@@ -119,6 +155,9 @@ TEST(Durability, SigkillLosesNoAcknowledgedWrite) {
   std::printf("%zu keys and %llu request counts acknowledged over %llu kills\n", acked.size(),
               static_cast<unsigned long long>(acked_requests), static_cast<unsigned long long>(started));
 }
+
+INSTANTIATE_TEST_SUITE_P(Commits, Durability, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "DeferredSync" : "FullSync"; });
 
 }  // namespace
 }  // namespace keymgr::store
