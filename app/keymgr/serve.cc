@@ -197,12 +197,22 @@ int serve(const std::string& config_file, const std::string& state_dir) {
     ticker.cancel();
     io.stop();
   });
+  // At a signal: no new connections; answers waiting for a commit or a sync
+  // (a usage report, a key just made) still go out, for up to a second.
+  asio::steady_timer drain(io);
+  std::function<void(int)> stop_when_answered = [&](int checks_left) {
+    if (!service.answers_waiting() || checks_left == 0) return io.stop();
+    drain.expires_after(std::chrono::milliseconds(10));
+    drain.async_wait([&, checks_left](const asio::error_code& ec) {
+      if (!ec) stop_when_answered(checks_left - 1);
+    });
+  };
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     std::cerr << "keycast-keymgr: signal " << sig << ", stopping\n";
     listener->stop();
     ticker.cancel();
-    io.stop();
+    stop_when_answered(100);
   });
   io.run();
   service.flush_accounting();  // on the disk when wal_sync stops, with the rest

@@ -71,6 +71,8 @@ class KeyService : public RequestHandler {
   // anyone, and on_sync_failure is called, once.
   void synced(std::uint64_t ticket, int error, double seconds);
   void set_on_sync_failure(std::function<void()> f) { on_sync_failure_ = std::move(f); }
+  // Connections whose answers wait for an accounting commit or a sync.
+  bool answers_waiting() const noexcept { return !held_.empty() || !waiting_sync_.empty(); }
   // SQLite's own automatic checkpoint point, asked of the syncer instead.
   static constexpr int kCheckpointFrames = 1000;
 

@@ -119,9 +119,11 @@ TEST_F(DeferredSync, AnswersWaitForTheSyncOfTheirWriteOnly) {
   EXPECT_EQ(served.types, std::vector{kmproto::answer_of(MessageType::key_request)});
   EXPECT_FALSE(served.held);
   EXPECT_FALSE(*made.released);
+  EXPECT_TRUE(service_->answers_waiting());
 
   service_->synced(asked_.back(), 0, 0.001);
   EXPECT_TRUE(*made.released);
+  EXPECT_FALSE(service_->answers_waiting());
   EXPECT_EQ(service_->channel_keys(4).size(), 1u);
 
   const Answer usage = send(gw_, frame(MessageType::usage_report, {{ParamType::channel_id, u32(4)}, {ParamType::key_id, u32(1)},
