@@ -13,11 +13,6 @@ namespace hostile {
 
 namespace {
 
-// Silent connections are closed once the idle timeout passed since the
-// connect (or the last complete frame): no earlier, and soon after.
-Ms close_min(const Target& t) { return t.idle_timeout * 9 / 10 - Ms(50); }
-Ms close_max(const Target& t) { return t.idle_timeout + std::max(Ms(500), t.idle_timeout / 5); }
-
 std::string common_name(const std::string& pem_file) {
   std::FILE* f = std::fopen(pem_file.c_str(), "r");
   if (!f) return {};
@@ -55,13 +50,13 @@ void no_hello(const Target& t, const Scale& s, Control& ctl, Findings& f) {
   const auto early = early_hello->read();
   f.expect(early_sent && is_answer(early, kHello), "HELLO at half the idle timeout: " + describe(early));
 
-  // By close_max the key manager must have closed it.
-  while (Clock::now() < late_since + close_max(t)) silent.poll(Ms(20));
+  // By idle_close_max() the key manager must have closed it.
+  while (Clock::now() < late_since + t.idle_close_max()) silent.poll(Ms(20));
   (void)late_hello->send(hello_frame(t.attacker));
   const auto late = late_hello->read(Ms(1000));
   f.expect(!late, "HELLO after the idle timeout: " + describe(late) + " (want the connection closed)");
-  while (!silent.all_closed() && Clock::now() < start + close_max(t) + Ms(1000)) silent.poll(Ms(20));
-  const std::string window = silent.check_window(close_min(t), close_max(t), "silent connections", f.wrong);
+  while (!silent.all_closed() && Clock::now() < start + t.idle_close_max() + Ms(1000)) silent.poll(Ms(20));
+  const std::string window = silent.check_window(t.idle_close_min(), t.idle_close_max(), "silent connections", f.wrong);
   f.answer = std::to_string(s.silent) + " silent closed after " + window + "; HELLO at T/2 " +
              (is_answer(early, kHello) ? "answered" : "not answered") + "; HELLO after T " +
              (late ? "answered" : "closed") + "; KEY_REQUEST first: " + first_seen;

@@ -10,9 +10,6 @@ namespace hostile {
 
 namespace {
 
-Ms close_min(const Target& t) { return t.idle_timeout * 9 / 10 - Ms(50); }
-Ms close_max(const Target& t) { return t.idle_timeout + std::max(Ms(500), t.idle_timeout / 5); }
-
 struct Case {
   const char* what;
   bool authenticated;
@@ -142,13 +139,13 @@ void truncated(const Target& t, const Scale& s, Control& ctl, Findings& f) {
     ++cuts;
     silent_close.poll(Ms(0));
   }
-  const auto deadline = Clock::now() + close_max(t) + Ms(1000);
+  const auto deadline = Clock::now() + t.idle_close_max() + Ms(1000);
   while ((!silent_close.all_closed() || !answered.all_closed()) && Clock::now() < deadline) {
     silent_close.poll(Ms(10));
     answered.poll(Ms(10));
   }
   const std::string window =
-      silent_close.check_window(close_min(t), close_max(t), "half-sent frames", f.wrong);
+      silent_close.check_window(t.idle_close_min(), t.idle_close_max(), "half-sent frames", f.wrong);
   std::size_t silent_answers = 0, unauthenticated = 0;
   for (auto& e : silent_close.entries())
     if (e.client->ok() && e.client->read(Ms(50))) ++silent_answers;
@@ -199,7 +196,7 @@ void slowloris(const Target& t, const Scale& s, Control& ctl, Findings& f) {
   }
   ctl.set_ready();
   auto next = Clock::now();
-  const auto deadline = Clock::now() + close_max(t) + Ms(1000);
+  const auto deadline = Clock::now() + t.idle_close_max() + Ms(1000);
   while (!watch.all_closed() && Clock::now() < deadline) {
     for (std::size_t i = 0; i < watch.entries().size(); ++i) {
       auto& e = watch.entries()[i];
@@ -210,7 +207,7 @@ void slowloris(const Target& t, const Scale& s, Control& ctl, Findings& f) {
     next += s.trickle_gap;
     while (Clock::now() < next && !watch.all_closed()) watch.poll(std::chrono::duration_cast<Ms>(next - Clock::now()));
   }
-  const std::string window = watch.check_window(close_min(t), close_max(t), "slow connections", f.wrong);
+  const std::string window = watch.check_window(t.idle_close_min(), t.idle_close_max(), "slow connections", f.wrong);
   std::size_t most = 0, finished = 0;
   for (std::size_t i = 0; i < sent.size(); ++i) {
     most = std::max(most, sent[i]);

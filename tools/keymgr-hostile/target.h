@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -45,6 +46,12 @@ struct Target {
   std::size_t max_connections = 20000;
   std::uint32_t request_rate = 1000;
   std::uint32_t request_burst = 2000;
+
+  // When a silent connection must be closed, counted from its connect (or
+  // its last complete frame): once the idle timeout passed, no earlier
+  // (less a tenth for the timer's granularity), and soon after.
+  Ms idle_close_min() const { return idle_timeout * 9 / 10 - Ms(50); }
+  Ms idle_close_max() const { return idle_timeout + std::max(Ms(500), idle_timeout / 5); }
 };
 
 // A connection (TLS where the target wants it) with no HELLO sent; tls
