@@ -1,5 +1,6 @@
 // KeyStore: the key manager's durable state in <state_dir>/keys.db (SQLite,
-// WAL, synchronous=FULL). Keys are stored wrapped under the KEK; accounting
+// WAL, synchronous=FULL; NORMAL after defer_sync(), with WalSync putting the
+// commits on the disk). Keys are stored wrapped under the KEK; accounting
 // is kept per hour. Every write is one transaction, committed before the call
 // returns; on any SQLite failure it is rolled back and the call returns
 // StoreError::unavailable (disk full, read-only, I/O error) so the server can
