@@ -146,7 +146,7 @@ std::optional<OwnedFrame> TestClient::read(std::chrono::milliseconds timeout) {
       return o;
     }
     if (s != kmproto::Status::need_more) return std::nullopt;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return std::nullopt;
     std::uint8_t buf[16384];
     const long n = recv_some(buf, sizeof buf, left);
@@ -160,7 +160,7 @@ bool TestClient::closed_by_server(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::uint8_t buf[4096];
   while (std::chrono::steady_clock::now() < deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     const long n = recv_some(buf, sizeof buf, left);
     if (n == -2) return false;
     if (n <= 0) return true;
