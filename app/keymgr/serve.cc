@@ -109,23 +109,19 @@ int serve(const std::string& config_file, const std::string& state_dir) {
   service.tick();  // the keys due at start, on the disk (and in shared memory below) before we listen
   // The event loop never waits for the disk: commits reach the OS there, and
   // the sync thread puts them on the disk before anyone is told of them.
-  std::unique_ptr<store::WalSync> wal_sync;
-  {
-    auto deferred = opened->store.defer_sync();
-    auto sync = deferred ? store::WalSync::open(
-                               opened->store.path(),
-                               [&io, &service](std::uint64_t ticket, int error, double seconds) {
-                                 asio::post(io, [&service, ticket, error, seconds] { service.synced(ticket, error, seconds); });
-                               },
-                               say)
-                         : store::Result<std::unique_ptr<store::WalSync>>(deferred.failure());
-    if (!sync) {
-      std::cerr << "keycast-keymgr: " << sync.message() << "\n";
-      return 1;
-    }
-    wal_sync = std::move(*sync);
-    service.set_syncer([&w = *wal_sync](std::uint64_t ticket, bool checkpoint) { w.request(ticket, checkpoint); });
+  if (auto deferred = opened->store.defer_sync(); !deferred) {
+    std::cerr << "keycast-keymgr: " << deferred.message() << "\n";
+    return 1;
   }
+  auto synced = [&io, &service](std::uint64_t ticket, int error, double seconds) {
+    asio::post(io, [&service, ticket, error, seconds] { service.synced(ticket, error, seconds); });
+  };
+  auto wal_sync = store::WalSync::open(opened->store.path(), synced, say);
+  if (!wal_sync) {
+    std::cerr << "keycast-keymgr: " << wal_sync.message() << "\n";
+    return 1;
+  }
+  service.set_syncer([&w = **wal_sync](std::uint64_t ticket, bool checkpoint) { w.request(ticket, checkpoint); });
   ShmPublisher shm(*config, service);
   if (!shm.ok()) return 1;
 
