@@ -107,8 +107,9 @@ int serve(const std::string& config_file, const std::string& state_dir) {
   }
   service.set_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
   service.tick();  // the keys due at start, on the disk (and in shared memory below) before we listen
-  // The event loop never waits for the disk: commits reach the OS there, and
-  // the sync thread puts them on the disk before anyone is told of them.
+  // The event loop does not wait for the disk (but for a WAL header now and
+  // then: store/README.md): commits reach the OS there, and the sync thread
+  // puts them on the disk before anyone is told of them.
   if (auto deferred = opened->store.defer_sync(); !deferred) {
     std::cerr << "keycast-keymgr: " << deferred.message() << "\n";
     return 1;

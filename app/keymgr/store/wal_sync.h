@@ -4,8 +4,9 @@
 // committing thread then asks for a sync with a ticket; this thread
 // fdatasyncs the WAL file (one call for every ticket asked since the last) and
 // reports the highest ticket it covered. So the thread that answers requests
-// never waits for the disk: only what depends on a write (its answer, its
-// replication) waits for its ticket.
+// does not wait for the disk (but for the WAL header SQLite syncs when the WAL
+// starts over after a checkpoint): only what depends on a write (its answer,
+// its replication) waits for its ticket.
 //
 // Checkpoints move here too: when asked, after a sync, the WAL is copied into
 // the database by a connection of this thread's own (PASSIVE: never waits for
