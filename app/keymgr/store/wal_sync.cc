@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "store/sqlite_db.h"
@@ -22,7 +23,7 @@ namespace {
 // descriptor is never a lock holder: SQLite locks the database and -shm.
 struct WalFiles {
   int fd = -1;
-  Db checkpointer;
+  std::optional<Db> checkpointer;
   WalSync::Log log;
   bool failing = false;  // the last checkpoint failed (said once)
   ~WalFiles() {
@@ -33,29 +34,25 @@ struct WalFiles {
 }  // namespace
 
 Result<std::unique_ptr<WalSync>> WalSync::open(const std::string& db_path, Done done, Log log) {
+  auto files = std::make_shared<WalFiles>();
   const std::string wal = db_path + "-wal";
-  const int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(StoreError::refused, wal + ": cannot open to sync it: " + std::strerror(errno));
+  files->fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (files->fd < 0) return fail(StoreError::refused, wal + ": cannot open to sync it: " + std::strerror(errno));
   auto db = Db::open(db_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
-  if (!db) {
-    ::close(fd);
-    return db.failure();
-  }
+  if (!db) return db.failure();
   // A read first, so that this connection has found the WAL and a checkpoint
   // has something to work on.
-  if (auto r = db->query_text("SELECT count(*) FROM meta", "read meta"); !r) {
-    ::close(fd);
-    return r.failure();
-  }
-  std::shared_ptr<WalFiles> files(new WalFiles{fd, std::move(*db), std::move(log)});
+  if (auto r = db->query_text("SELECT count(*) FROM meta", "read meta"); !r) return r.failure();
+  files->checkpointer.emplace(std::move(*db));
+  files->log = std::move(log);
   auto sync = [files] { return ::fdatasync(files->fd) == 0 ? 0 : errno; };
   auto checkpoint = [files] {
-    const int rc = sqlite3_wal_checkpoint_v2(files->checkpointer.handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
+    const int rc = sqlite3_wal_checkpoint_v2(files->checkpointer->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
                                              nullptr, nullptr);
     const bool failed = rc != SQLITE_OK && rc != SQLITE_BUSY;  // busy: another checkpoint runs
     if (failed && !files->failing)
       files->log("store: cannot checkpoint the WAL (it grows until it can): " +
-                 files->checkpointer.failure(rc, "checkpoint").message);
+                 files->checkpointer->failure(rc, "checkpoint").message);
     else if (!failed && files->failing)
       files->log("store: checkpointed again");
     files->failing = failed;
