@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "pktparse/checksum.h"
+#include "set_bytes.h"
 
 namespace {
 
@@ -33,7 +34,7 @@ void BM_OnesSum(benchmark::State& state) {
     benchmark::DoNotOptimize(p);
     benchmark::DoNotOptimize(pktparse::ones_sum({p, n}));
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
+  set_bytes(state, n);
 }
 BENCHMARK(BM_OnesSum)->Arg(1348);
 
@@ -52,7 +53,7 @@ void BM_SetUdpChecksum(benchmark::State& state) {
     pktparse::set_udp_checksum(ip, udp);
     benchmark::ClobberMemory();
   }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
+  set_bytes(state, n);
 }
 BENCHMARK(BM_SetUdpChecksum)->Arg(1348);
 

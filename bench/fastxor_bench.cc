@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fastxor/fastxor.h"
+#include "set_bytes.h"
 
 namespace {
 
@@ -17,7 +18,7 @@ constexpr std::size_t kMaxLen = 9000;
 // The scrambled payload region of a DATA datagram in a DPDK mbuf: the data
 // room starts 64-byte aligned, then Ethernet (14) + IPv4 (20) + UDP (8) +
 // a 24-byte keycast header = 66 bytes, i.e. 64-byte aligned + 2.
-constexpr std::size_t kPayloadOffset = 2;
+constexpr std::size_t kScrambledPayloadOffset = 2;
 
 // 64-byte aligned, zeroed storage for one buffer of up to kMaxLen bytes plus
 // an offset.
@@ -44,15 +45,11 @@ fastxor::Pattern make_pattern(std::size_t len, bool inverting) {
   return p;
 }
 
-void set_bytes(benchmark::State& state, std::size_t n) {
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
-}
-
 void BM_Memcpy(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   Aligned src(kMaxLen);
   Aligned dst(kMaxLen + 64);
-  std::uint8_t* d = dst.p + kPayloadOffset;
+  std::uint8_t* d = dst.p + kScrambledPayloadOffset;
   for (auto _ : state) {
     benchmark::DoNotOptimize(src.p);
     benchmark::DoNotOptimize(d);
@@ -66,7 +63,7 @@ void run_xor_pattern(benchmark::State& state, std::size_t pattern_len, bool inve
   const auto n = static_cast<std::size_t>(state.range(0));
   const fastxor::Pattern p = make_pattern(pattern_len, inverting);
   Aligned buf(kMaxLen + 64);
-  std::uint8_t* b = buf.p + kPayloadOffset;
+  std::uint8_t* b = buf.p + kScrambledPayloadOffset;
   std::size_t pos = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(b);
@@ -110,9 +107,9 @@ void BM_MemcpyBurst(benchmark::State& state) {
   Aligned dst(kBurstBuffers * kMbufStride);
   std::size_t i = 0;
   for (auto _ : state) {
-    std::uint8_t* d = dst.p + i * kMbufStride + kPayloadOffset;
+    std::uint8_t* d = dst.p + i * kMbufStride + kScrambledPayloadOffset;
     benchmark::DoNotOptimize(d);
-    std::memcpy(d, src.p + i * kMbufStride + kPayloadOffset, n);
+    std::memcpy(d, src.p + i * kMbufStride + kScrambledPayloadOffset, n);
     benchmark::ClobberMemory();
     i = (i + 1) % kBurstBuffers;
   }
@@ -125,7 +122,7 @@ void BM_XorPatternBurst(benchmark::State& state) {
   Aligned buf(kBurstBuffers * kMbufStride);
   std::size_t i = 0;
   for (auto _ : state) {
-    std::uint8_t* b = buf.p + i * kMbufStride + kPayloadOffset;
+    std::uint8_t* b = buf.p + i * kMbufStride + kScrambledPayloadOffset;
     benchmark::DoNotOptimize(b);
     benchmark::DoNotOptimize(fastxor::xor_pattern(b, n, p, 0));
     benchmark::ClobberMemory();

@@ -14,27 +14,24 @@
 #include <vector>
 
 #include "pktparse/scramble.h"
+#include "set_bytes.h"
 
 namespace {
 
 using namespace pktparse;
 
 constexpr std::size_t kLen = 1316;  // 7 TS packets: the usual IPTV datagram
-constexpr std::size_t kPayloadOffset = 42;  // payload after Eth+IPv4+UDP in an mbuf: 64-byte aligned + 42
+constexpr std::size_t kClearPayloadOffset = 42;  // payload after Eth+IPv4+UDP in an mbuf: 64-byte aligned + 42
 
 constexpr std::array<std::uint8_t, 16> kAesKey = {0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
                                                   0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c};
-
-void set_bytes(benchmark::State& state, std::size_t n) {
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(n));
-}
 
 // A datagram buffer: room for the header in front of the payload (as an mbuf's
 // headroom), then the payload and room for a GCM tag.
 struct Datagram {
   explicit Datagram(const std::vector<std::uint8_t>& payload) : buf(4096 + payload.size()) {
     const auto base = (reinterpret_cast<std::uintptr_t>(buf.data()) + 63) & ~std::uintptr_t{63};
-    payload_at = reinterpret_cast<std::uint8_t*>(base) + 128 + kPayloadOffset;
+    payload_at = reinterpret_cast<std::uint8_t*>(base) + 128 + kClearPayloadOffset;
     std::copy(payload.begin(), payload.end(), payload_at);
   }
   std::vector<std::uint8_t> buf;

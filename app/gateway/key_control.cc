@@ -3,9 +3,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <thread>
 
+#include "log_line.h"
 #include "pktparse/status.h"
 
 namespace gateway {
@@ -16,8 +16,6 @@ constexpr std::uint64_t kStartupRetryMs = 200;
 constexpr std::uint64_t kGraceMs = 2000;  // wire-format.md section 5
 constexpr unsigned kWantedTries = 4;
 constexpr std::uint64_t kWantedBackoffMs = 20;  // doubled per try
-
-void log(const std::string& line) { std::fprintf(stderr, "keycast-gateway: %s\n", line.c_str()); }
 
 std::string channel_name(std::uint32_t id) { return "channel " + std::to_string(id); }
 
@@ -51,9 +49,9 @@ KeyControl::KeyControl(const GatewayConfig& config, const ChannelTable& channels
       usage_([this](const UsageReport& r, std::string* why, std::vector<std::string>* unanswered) {
                return send_usage(r, why, unanswered);
              },
-             log,
+             log_line,
              std::move(usage_file)) {
-  if (!client_) log("no endpoints: usage reports are not sent");
+  if (!client_) log_line("no endpoints: usage reports are not sent");
   for (const Channel& ch : channels.channels()) {
     ChannelKeys k;
     k.cfg = config.find_channel(ch.id);
@@ -110,7 +108,8 @@ std::vector<std::uint32_t> KeyControl::load_initial_keys() {
     const std::uint64_t now = clock_.now_ms();
     if (missing.empty() || now >= deadline) {
       for (const ChannelKeys& k : keys_)
-        if (!k.current) log(channel_name(k.ch->id) + ": no key: " + (k.problem.empty() ? "none given" : k.problem));
+        if (!k.current)
+          log_line(channel_name(k.ch->id) + ": no key: " + (k.problem.empty() ? "none given" : k.problem));
       for (ChannelKeys& k : keys_) schedule_next_try(k, now);
       return missing;
     }
@@ -168,13 +167,13 @@ bool KeyControl::publish(ChannelKeys& k) {
   };
   if (!prepare(set->current, *k.current)) return false;
   if (k.previous && !prepare(set->previous, *k.previous)) {
-    log(channel_name(k.ch->id) + ": previous key not usable: " + k.problem);
+    log_line(channel_name(k.ch->id) + ": previous key not usable: " + k.problem);
     k.previous.reset();
   }
   set->current_end_ms = k.current_end_ms;
   if (k.next) {
     if (!prepare(set->next, *k.next)) {
-      log(channel_name(k.ch->id) + ": next key not usable: " + k.problem);
+      log_line(channel_name(k.ch->id) + ": next key not usable: " + k.problem);
       k.next.reset();
     } else {
       set->next_end_ms = k.next_end_ms;
@@ -205,7 +204,7 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
       // it (the key manager stalled or restarted, this thread was late): no
       // next can follow it, so a new current one, which the workers switch
       // to at once (they keep the old key meanwhile, degraded).
-      log(channel_name(k.ch->id) + ": the key manager has no current key: asking it for a new one");
+      log_line(channel_name(k.ch->id) + ": the key manager has no current key: asking it for a new one");
       made = client_->generate(k.ch->id, kmproto::Which::current, static_cast<std::uint8_t>(k.cfg->suite),
                                key_length(*k.cfg), k.cfg->lifetime_ms);
     }
@@ -223,7 +222,7 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
   // A held-off failure repeats the timeout that began the hold-off: said
   // only when the channel has met nothing else yet.
   if (failed && (failed->held_off ? k.problem.empty() : failed->message != k.problem)) {
-    log(channel_name(k.ch->id) + ": next key: " + failed->message);
+    log_line(channel_name(k.ch->id) + ": next key: " + failed->message);
     k.problem = failed->message;
   }
   const std::uint64_t retry = std::clamp<std::uint64_t>(k.current->lifetime_ms / 10, 20, 1000);
@@ -248,7 +247,7 @@ void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
     return;
   }
   if (k.wanted_tries >= kWantedTries) {
-    log(channel_name(k.ch->id) + ": key " + std::to_string(id) + ": " + r.error().message + " (gave up after " +
+    log_line(channel_name(k.ch->id) + ": key " + std::to_string(id) + ": " + r.error().message + " (gave up after " +
         std::to_string(k.wanted_tries) + " tries; its held datagrams time out)");
     k.wanted_key_id = 0;
     return;
@@ -263,7 +262,7 @@ void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
 void KeyControl::resync(ChannelKeys& k) {
   auto keys = fetcher_.request_keys(k.ch->id);
   if (!keys) {
-    if (!keys.error().held_off) log(channel_name(k.ch->id) + ": current keys: " + keys.error().message);
+    if (!keys.error().held_off) log_line(channel_name(k.ch->id) + ": current keys: " + keys.error().message);
     return;
   }
   for (const kmproto::KeyState state : {kmproto::KeyState::current, kmproto::KeyState::next})
@@ -273,14 +272,14 @@ void KeyControl::resync(ChannelKeys& k) {
 
 void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint64_t now_ms) {
   if (r.channel_id != k.ch->id || r.suite != static_cast<std::uint8_t>(k.ch->suite) || !k.current) {
-    log(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " does not fit the channel: ignored");
+    log_line(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " does not fit the channel: ignored");
     return;
   }
   const std::uint32_t cur = k.current->key_id;
   if (r.key_id == cur || (k.next && r.key_id == k.next->key_id) || (k.previous && r.key_id == k.previous->key_id))
     return;
   if (static_cast<std::int32_t>(cur - r.key_id) > 1) {  // the workers refuse such ids; a retired key stays retired
-    log(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " is older than the previous key: ignored");
+    log_line(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " is older than the previous key: ignored");
     return;
   }
   if (r.key_id == cur + 1) {
@@ -298,7 +297,7 @@ void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint6
     k.previous = r;  // late datagrams of an older key
     k.previous_until_ms = now_ms + kGraceMs;
   }
-  log(channel_name(k.ch->id) + ": got key " + std::to_string(r.key_id) + " by id");
+  log_line(channel_name(k.ch->id) + ": got key " + std::to_string(r.key_id) + " by id");
   (void)publish(k);
 }
 
@@ -326,14 +325,14 @@ void KeyControl::handle(const Event& e) {
     const bool known = (k.current && k.current->key_id == e.key_id) || (k.next && k.next->key_id == e.key_id) ||
                        (k.previous && k.previous->key_id == e.key_id);
     if (known || k.wanted_key_id == e.key_id) return;
-    log(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) + " not held: asking the key manager");
+    log_line(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) + " not held: asking the key manager");
     k.wanted_key_id = e.key_id;
     k.wanted_tries = 0;
     fetch_wanted(k, clock_.now_ms());
     return;
   }
   if (e.kind == Event::Kind::degraded) {
-    log(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) +
+    log_line(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) +
         " reached its end with no next key: kept in use (degraded) until the next key arrives");
     k.next_try_ms = clock_.now_ms();
     return;
@@ -341,10 +340,10 @@ void KeyControl::handle(const Event& e) {
   if (client_ && mode_ == Mode::scramble) usage_.finished({e.channel_id, e.key_id, e.packets, e.bytes}, clock_.now_ms());
   if (e.kind != Event::Kind::switched) return;
   if (mode_ == Mode::descramble)
-    log(channel_name(e.channel_id) + ": input switched from key " + std::to_string(e.key_id) + " to " +
+    log_line(channel_name(e.channel_id) + ": input switched from key " + std::to_string(e.key_id) + " to " +
         std::to_string(e.next_key_id));
   else
-    log(channel_name(e.channel_id) + ": switched from key " + std::to_string(e.key_id) + " to " +
+    log_line(channel_name(e.channel_id) + ": switched from key " + std::to_string(e.key_id) + " to " +
         std::to_string(e.next_key_id) + " after " + std::to_string(e.packets) + " datagrams");
   if (k.next && k.next->key_id == e.next_key_id) {
     const std::uint64_t now = clock_.now_ms();
@@ -375,7 +374,7 @@ void KeyControl::stop() {
   usage_.stop(clock_.now_ms());
   const UsageStats u = usage_.stats();
   if (u.sent || u.failed_attempts || u.lost)
-    log("usage reports: " + std::to_string(u.sent) + " sent, " + std::to_string(u.failed_attempts) +
+    log_line("usage reports: " + std::to_string(u.sent) + " sent, " + std::to_string(u.failed_attempts) +
         " failed attempts, " + std::to_string(u.lost) + " lost, " + std::to_string(u.maybe_twice) +
         " maybe counted twice");
 }

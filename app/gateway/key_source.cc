@@ -2,8 +2,9 @@
 #include "key_source.h"
 
 #include <chrono>
-#include <cstdio>
 #include <utility>
+
+#include "log_line.h"
 
 namespace gateway {
 
@@ -48,7 +49,7 @@ KeyFetcher::KeyFetcher(const KeySource& keys, kmclient::KeymgrClient* client, Un
 void KeyFetcher::note(const std::string& line) {
   if (line == last_note_) return;
   last_note_ = line;
-  std::fprintf(stderr, "keycast-gateway: %s\n", line.c_str());
+  log_line(line);
 }
 
 const keyshm::ShmReader* KeyFetcher::reader(Error* why) {

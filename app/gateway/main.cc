@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dpdk.h"
+#include "log_line.h"
 #include "run.h"
 
 namespace {
@@ -93,7 +94,7 @@ int explain_eal_failure(int err, bool no_huge) {
   } else {
     what = std::string("EAL initialisation failed: ") + rte_strerror(err) + " (see EAL's message above)";
   }
-  std::fprintf(stderr, "keycast-gateway: %s\n", what.c_str());
+  gateway::log_line(what);
   return rc;
 }
 

@@ -3,15 +3,14 @@
 
 #include <hwloc.h>
 
-#include <cstdio>
 
 #include "dpdk.h"
+#include "log_line.h"
 
 namespace gateway {
 
 namespace {
 
-void say(const std::string& line) { std::fprintf(stderr, "keycast-gateway: %s\n", line.c_str()); }
 
 std::string count(int n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
@@ -68,7 +67,7 @@ std::vector<unsigned> Placement::workers_for(std::uint16_t port) const {
        l = rte_get_next_lcore(l, 1, 0))
     (want == SOCKET_ID_ANY || node_of(l) == want ? near : far).push_back(l);
   if (near.empty() && !far.empty())
-    say("warning: no worker lcore on NUMA node " + std::to_string(want) + " of port " + std::to_string(port) +
+    log_line("warning: no worker lcore on NUMA node " + std::to_string(want) + " of port " + std::to_string(port) +
         ": give EAL one there (-l)");
   near.insert(near.end(), far.begin(), far.end());
   return near;
@@ -83,10 +82,10 @@ void Placement::report(unsigned lcore, const std::vector<std::uint16_t>& input_p
   auto one = [&](std::uint16_t port, const char* role) {
     const int p = port_node(port);
     const std::string name = std::string(role) + " port " + std::to_string(port);
-    if (p == SOCKET_ID_ANY) say(where + ", " + name + ": no NUMA affinity");
-    else if (node < 0 || p == node) say(where + ", " + name + " on NUMA node " + std::to_string(p));
+    if (p == SOCKET_ID_ANY) log_line(where + ", " + name + ": no NUMA affinity");
+    else if (node < 0 || p == node) log_line(where + ", " + name + " on NUMA node " + std::to_string(p));
     else
-      say("warning: " + where + ", " + name + " on NUMA node " + std::to_string(p) +
+      log_line("warning: " + where + ", " + name + " on NUMA node " + std::to_string(p) +
           ": its packets cross nodes (give EAL a worker lcore on node " + std::to_string(p) + ")");
   };
   for (const std::uint16_t p : input_ports) one(p, "input");

@@ -22,6 +22,7 @@
 #include "events.h"
 #include "key_control.h"
 #include "key_table.h"
+#include "log_line.h"
 #include "metrics.h"
 #include "placement.h"
 #include "ports.h"
@@ -43,7 +44,6 @@ constexpr unsigned kInboxSize = 4096;  // datagrams handed to a worker by the ot
 constexpr auto kControlPeriod = std::chrono::milliseconds(2);
 constexpr std::uint64_t kObservePeriodMs = 100;  // telemetry key snapshot, Prometheus update
 
-void say(const std::string& line) { std::fprintf(stderr, "keycast-gateway: %s\n", line.c_str()); }
 
 // The worker lcores: the configured ones, or every EAL worker lcore (those
 // on the first input port's NUMA node first).
@@ -90,9 +90,9 @@ void report_port_drops(const std::vector<std::uint16_t>& inputs, std::uint16_t o
     rte_eth_stats st{};
     if (rte_eth_stats_get(p, &st) != 0) continue;
     if (st.imissed || st.ierrors || st.rx_nombuf || st.oerrors)
-      say("port " + std::to_string(p) + " dropped: imissed " + std::to_string(st.imissed) + " (RX ring full), ierrors " +
-          std::to_string(st.ierrors) + ", rx_nombuf " + std::to_string(st.rx_nombuf) + ", oerrors " +
-          std::to_string(st.oerrors));
+      log_line("port " + std::to_string(p) + " dropped: imissed " + std::to_string(st.imissed) +
+               " (RX ring full), ierrors " + std::to_string(st.ierrors) + ", rx_nombuf " + std::to_string(st.rx_nombuf) +
+               ", oerrors " + std::to_string(st.oerrors));
   }
 }
 
@@ -123,14 +123,14 @@ std::unique_ptr<rte_ring, RingDeleter> make_ring(const std::string& name, unsign
 
 int serve(const GatewayConfig& config, const RunOptions& options) {
   const Placement placement;
-  say("topology (hwloc): " + placement.summary());
+  log_line("topology (hwloc): " + placement.summary());
   std::vector<unsigned> lcores;
   std::unique_ptr<ChannelTable> channels;
   try {
     lcores = pick_workers(config, placement);
     channels = std::make_unique<ChannelTable>(config);
   } catch (const std::exception& e) {
-    say(e.what());
+    log_line(e.what());
     return kExitBadConfig;
   }
 
@@ -139,11 +139,11 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     try {
       metrics = std::make_unique<Metrics>(config.metrics_listen, *channels);
     } catch (const std::exception& e) {
-      say("metrics_listen " + config.metrics_listen + ": " + e.what());
+      log_line("metrics_listen " + config.metrics_listen + ": " + e.what());
       return kExitCannotStart;
     }
     const std::string host = config.metrics_listen.substr(0, config.metrics_listen.rfind(':'));
-    say("metrics on http://" + host + ":" + std::to_string(metrics->port()) + "/metrics");
+    log_line("metrics on http://" + host + ":" + std::to_string(metrics->port()) + "/metrics");
   }
 
   const TscClock clock;
@@ -152,17 +152,17 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     try {
       seq = std::make_unique<SeqLease>(config.seq_file, clock.start_unix_ns());
     } catch (const std::exception& e) {
-      say(e.what());
+      log_line(e.what());
       return kExitCannotStart;
     }
-    say(seq->start_note());
+    log_line(seq->start_note());
   }
   std::unique_ptr<UsageFile> usage_file;
   if (config.usage_file) {
     try {
       usage_file = std::make_unique<UsageFile>(*config.usage_file);
     } catch (const std::exception& e) {
-      say(e.what());
+      log_line(e.what());
       return kExitCannotStart;
     }
   }
@@ -170,7 +170,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   KeyControl control(config, *channels, table, clock, std::move(usage_file));
   const auto missing = control.load_initial_keys();
   if (!missing.empty()) {
-    say("no key for channel(s) " + join_ids(missing) + " within startup_timeout_ms = " +
+    log_line("no key for channel(s) " + join_ids(missing) + " within startup_timeout_ms = " +
         std::to_string(config.keys.startup_timeout_ms) +
         "; a gateway polls its ports only once every channel has its keys: not starting");
     return kExitNoKeys;
@@ -190,13 +190,13 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       pool.reset(create_pool(config.ports));
       ports = std::make_unique<Ports>(config.ports, static_cast<unsigned>(lcores.size()), pool.get());
       if (ports->workers() < lcores.size()) {
-        say("note: " + std::to_string(lcores.size()) + " worker lcores, but the ports offer " +
+        log_line("note: " + std::to_string(lcores.size()) + " worker lcores, but the ports offer " +
             std::to_string(ports->rx_queues().size()) + " input RX queue(s) and TX queues for " +
             std::to_string(ports->workers()) + ": running " + std::to_string(ports->workers()) + " worker(s)");
         lcores.resize(ports->workers());
       }
       if (ports->udp_checksum_offload())
-        say("port " + std::to_string(config.ports.output) + " computes the UDP checksums (TX offload)");
+        log_line("port " + std::to_string(config.ports.output) + " computes the UDP checksums (TX offload)");
       const auto queues = assign_rx_queues(ports->rx_queues(), ports->workers());
       owners = std::make_unique<ChannelOwners>(ports->workers());
       for (std::size_t w = 0; w < lcores.size(); ++w) {
@@ -241,7 +241,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       }
       for (auto& slot : slots) slot->ctx.inboxes = inboxes.data();
     } catch (const std::exception& e) {
-      say(e.what());
+      log_line(e.what());
       return kExitCannotStart;
     }
     for (const auto& slot : slots) {
@@ -252,7 +252,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
         polled.push_back(std::to_string(slot->ctx.rx[q].port) + "/" + std::to_string(slot->ctx.rx[q].queue));
       }
       placement.report(slot->ctx.lcore, ports_polled, config.ports.output);
-      say("worker " + std::to_string(slot->ctx.index) + " on lcore " + std::to_string(slot->ctx.lcore) +
+      log_line("worker " + std::to_string(slot->ctx.index) + " on lcore " + std::to_string(slot->ctx.lcore) +
           ": polls port/queue " + join(polled) + ", sends on port " + std::to_string(config.ports.output) + " queue " +
           std::to_string(slot->ctx.tx_queue));
     }
@@ -268,7 +268,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       const std::uint64_t now = clock.now_ms();
       if (now - observed_ms < kObservePeriodMs) return;
       observed_ms = now;
-      for (const LinkWatch::Change& c : links.poll()) say(link_change_text(c, config.ports.output));
+      for (const LinkWatch::Change& c : links.poll()) log_line(link_change_text(c, config.ports.output));
       auto ids = control.key_ids();
       const UsageStats usage = control.usage_stats();
       if (metrics) metrics->update(sum_counters(all), sum_load(all), ids, usage, channel_stats.get(), now);
@@ -280,11 +280,11 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     std::size_t launched = 0;
     for (; launched < slots.size(); ++launched)
       if (rte_eal_remote_launch(worker_main, &slots[launched]->ctx, slots[launched]->ctx.lcore) != 0) {
-        say("cannot launch a worker on lcore " + std::to_string(slots[launched]->ctx.lcore));
+        log_line("cannot launch a worker on lcore " + std::to_string(slots[launched]->ctx.lcore));
         g_stop.store(true);
         break;
       }
-    say(std::string(config.mode == Mode::scramble ? "scrambling" : "descrambling") + ": " +
+    log_line(std::string(config.mode == Mode::scramble ? "scrambling" : "descrambling") + ": " +
         std::to_string(launched) + " worker(s), " + std::to_string(channels->size()) + " channel(s), sending on port " +
         std::to_string(config.ports.output));
 
@@ -308,7 +308,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
         std::uint64_t last = started_ms;
         for (const auto& slot : slots) last = std::max(last, slot->ctx.last_rx_ms.load(std::memory_order_relaxed));
         if (clock.now_ms() - last >= options.idle_exit_ms) {
-          say("no packet for " + std::to_string(options.idle_exit_ms) + " ms: stopping (--idle-exit)");
+          log_line("no packet for " + std::to_string(options.idle_exit_ms) + " ms: stopping (--idle-exit)");
           break;
         }
       }
@@ -340,7 +340,7 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
     print_load(stderr, all, lcores, rte_get_tsc_hz());
   }
   if (launch_failed) {
-    say("a worker could not start (no memory for its TX buffer or hold queues)");
+    log_line("a worker could not start (no memory for its TX buffer or hold queues)");
     return kExitCannotStart;
   }
   return kExitOk;
@@ -361,13 +361,13 @@ std::optional<GatewayConfig> load_config(const std::string& file) {
   try {
     config = load_gateway_config(file);
   } catch (const std::exception& e) {
-    say(e.what());
+    log_line(e.what());
     return std::nullopt;
   }
   try {
     (void)std::make_unique<ChannelTable>(config);  // its limits are the config's too
   } catch (const std::exception& e) {
-    say(file + ": " + e.what());
+    log_line(file + ": " + e.what());
     return std::nullopt;
   }
   return config;

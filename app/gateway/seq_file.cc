@@ -7,7 +7,7 @@
 namespace gateway {
 
 namespace {
-constexpr std::size_t kMaxFileBytes = 32;  // 20 digits and a newline, with room to see "too long"
+constexpr std::size_t kMaxSeqFileBytes = 32;  // 20 digits and a newline, with room to see "too long"
 }  // namespace
 
 std::optional<std::uint64_t> parse_seq_mark(std::string_view digits) {
@@ -21,7 +21,7 @@ std::optional<std::uint64_t> parse_seq_mark(std::string_view digits) {
 
 std::string seq_mark_text(std::uint64_t mark) { return std::to_string(mark) + "\n"; }
 
-SeqFile::SeqFile(std::filesystem::path path) : file_(std::move(path), "seq_file", kMaxFileBytes) {
+SeqFile::SeqFile(std::filesystem::path path) : file_(std::move(path), "seq_file", kMaxSeqFileBytes) {
   if (!file_.text()) return;  // first start
   stored_ = parse_seq_mark(*file_.text());
   if (!stored_)

@@ -10,7 +10,7 @@ namespace {
 
 constexpr std::string_view kFirstLine = "keycast-gateway usage 1";
 constexpr std::size_t kMaxLineBytes = 10 + 1 + 10 + 1 + 20 + 1 + 20;
-constexpr std::size_t kMaxFileBytes = kFirstLine.size() + 1 + kMaxUsageEntries * (kMaxLineBytes + 1);
+constexpr std::size_t kMaxUsageFileBytes = kFirstLine.size() + 1 + kMaxUsageEntries * (kMaxLineBytes + 1);
 
 // One decimal field up to the next space (or the end of the line).
 template <class T>
@@ -86,7 +86,7 @@ std::string usage_text(std::span<const UsageReport> entries) {
   return text;
 }
 
-UsageFile::UsageFile(std::filesystem::path path) : file_(std::move(path), "usage_file", kMaxFileBytes) {
+UsageFile::UsageFile(std::filesystem::path path) : file_(std::move(path), "usage_file", kMaxUsageFileBytes) {
   if (!file_.text()) return;  // first start
   std::string why;
   auto entries = parse_usage(*file_.text(), &why);

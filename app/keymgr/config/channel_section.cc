@@ -10,7 +10,6 @@ namespace keymgr::detail {
 
 namespace {
 
-constexpr std::int64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
 constexpr std::int64_t kU16Max = std::numeric_limits<std::uint16_t>::max();
 
 std::string number(double v) {

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -12,6 +14,8 @@
 #include "tomlcheck/table.h"
 
 namespace keymgr::detail {
+
+inline constexpr std::int64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
 
 ServerConfig read_server(tomlcheck::Table& t);
 TlsConfig read_tls(tomlcheck::Table& t, const std::filesystem::path& base_dir, ServerRole role);

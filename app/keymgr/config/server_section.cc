@@ -10,7 +10,6 @@ namespace keymgr::detail {
 
 namespace {
 
-constexpr std::int64_t kU32Max = std::numeric_limits<std::uint32_t>::max();
 
 std::optional<HostPort> host_port(tomlcheck::Table& t, std::string_view key) {
   const auto text = t.optional_string(key);

@@ -25,7 +25,7 @@ using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
 
 constexpr auto kSilence = std::chrono::seconds(3);
 
-void log_line(const std::string& s) { std::fprintf(stderr, "keymgr replica: %s\n", s.c_str()); }
+void replica_log(const std::string& s) { std::fprintf(stderr, "keymgr replica: %s\n", s.c_str()); }
 
 template <class Stream>
 class ReplicaSession : public std::enable_shared_from_this<ReplicaSession<Stream>> {
@@ -196,13 +196,13 @@ void ReplicaLink::on_up() {
   connected_ = true;
   backoff_ = kFirstRetry;
   last_error_.clear();
-  log_line("subscribed to master " + to_string(*config_.server.master) + " at version " +
+  replica_log("subscribed to master " + to_string(*config_.server.master) + " at version " +
            std::to_string(service_.store_version()));
 }
 
 void ReplicaLink::on_down(const std::string& why) {
   connected_ = false;
-  if (why != last_error_) log_line(why + "; retrying");
+  if (why != last_error_) replica_log(why + "; retrying");
   last_error_ = why;
   retry_.expires_after(backoff_);
   backoff_ = std::min(backoff_ * 2, kMaxRetry);

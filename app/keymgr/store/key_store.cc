@@ -17,7 +17,6 @@
 namespace keymgr::store {
 namespace {
 
-constexpr std::uint64_t kMaxInt64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 

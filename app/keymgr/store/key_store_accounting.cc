@@ -12,7 +12,6 @@
 namespace keymgr::store {
 namespace {
 
-constexpr std::uint64_t kMaxInt64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 constexpr std::size_t kMaxPeerId = 64;  // keymgr-protocol.md, peer_id
 
 std::int64_t hour_of(std::uint64_t now_ms) {

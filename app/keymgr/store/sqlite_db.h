@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -17,6 +18,9 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace keymgr::store {
+
+// The largest unsigned value an SQLite INTEGER (int64) holds.
+inline constexpr std::uint64_t kMaxInt64 = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
 
 StoreError classify_sqlite(int rc) noexcept;
 

@@ -1,6 +1,7 @@
 // Helpers the writer and the reader share: names, clocks, key validation.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -11,6 +12,8 @@
 #include "keyshm/keyshm.h"
 
 namespace keyshm::detail {
+
+inline constexpr auto relaxed = std::memory_order_relaxed;
 
 // "keycast-gw1" → "/keycast-gw1"; false if the name is not 1..255 bytes of
 // [A-Za-z0-9._-] (a leading '/' is accepted and dropped).

@@ -26,7 +26,6 @@ namespace keyshm {
 namespace {
 
 using namespace detail;
-constexpr auto relaxed = std::memory_order_relaxed;
 constexpr auto acquire = std::memory_order_acquire;
 constexpr int kAttempts = 256;
 constexpr int kSpinAttempts = 64;  // then yield between attempts

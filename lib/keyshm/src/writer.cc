@@ -24,7 +24,6 @@ namespace keyshm {
 namespace {
 
 using namespace detail;
-constexpr auto relaxed = std::memory_order_relaxed;
 constexpr auto release = std::memory_order_release;
 
 // The generation of an object of ours already under the name, or 0.

@@ -17,11 +17,10 @@
 #include "checksum_kernels.h"
 #include "fastxor/fastxor.h"
 #include "pktparse/bytes.h"
+#include "pktparse/net.h"
 
 namespace pktparse {
 namespace {
-
-constexpr std::uint8_t kProtoUdp = 17;
 
 std::uint16_t swap_bytes(std::uint16_t v) noexcept { return static_cast<std::uint16_t>((v >> 8) | (v << 8)); }
 
@@ -108,7 +107,7 @@ std::uint16_t to_network_order(std::uint16_t native) noexcept {
 // length has a zero upper half.
 std::uint64_t pseudo_header_sum64(const std::uint8_t* ip, std::uint16_t udp_len) noexcept {
   const bool v6 = (ip[0] >> 4) == 6;
-  return detail::short_sum64(v6 ? ip + 8 : ip + 12, v6 ? 32 : 8) + to_network_order(kProtoUdp) +
+  return detail::short_sum64(v6 ? ip + 8 : ip + 12, v6 ? 32 : 8) + to_network_order(kIpProtoUdp) +
          std::uint64_t{to_network_order(udp_len)};  // to_network_order is its own inverse
 }
 

@@ -25,7 +25,6 @@ constexpr std::uint16_t kIpv4FlagMf = 0x2000;
 constexpr std::uint16_t kIpv4FragOffsetMask = 0x1FFF;
 
 constexpr std::uint8_t kProtoHopByHop = 0;
-constexpr std::uint8_t kProtoUdp = 17;
 constexpr std::uint8_t kProtoRouting = 43;
 constexpr std::uint8_t kProtoFragment = 44;
 constexpr std::uint8_t kProtoDestOpts = 60;
@@ -78,7 +77,7 @@ Status parse_ipv4(std::span<const std::uint8_t> p, std::size_t l3, PacketView& v
   if (!ipv4_header_sum_ok(ip, ihl)) return Status::ipv4_bad_checksum;
   const std::uint16_t frag = load_be16(ip + 6);
   if ((frag & (kIpv4FlagMf | kIpv4FragOffsetMask)) != 0) return Status::ipv4_fragment;
-  if (ip[9] != kProtoUdp) return Status::not_udp;
+  if (ip[9] != kIpProtoUdp) return Status::not_udp;
   v.l3_offset = off16(l3);
   v.ip_version = 4;
   v.ttl = ip[8];
@@ -101,7 +100,7 @@ Status parse_ipv6(std::span<const std::uint8_t> p, std::size_t l3, PacketView& v
   const std::size_t end = l3 + kIpv6HeaderLen + payload_len;
   std::size_t off = l3 + kIpv6HeaderLen;
   std::uint8_t next = ip[6];
-  for (unsigned count = 0; next != kProtoUdp; ++count) {
+  for (unsigned count = 0; next != kIpProtoUdp; ++count) {
     if (next == kProtoFragment) return Status::ipv6_fragment;
     if (next != kProtoHopByHop && next != kProtoRouting && next != kProtoDestOpts) {
       return Status::not_udp;

@@ -14,6 +14,7 @@ inline constexpr std::uint16_t kEtherTypeIpv4 = 0x0800;
 inline constexpr std::uint16_t kEtherTypeIpv6 = 0x86DD;
 inline constexpr std::uint16_t kEtherTypeVlan = 0x8100;
 inline constexpr std::uint16_t kEtherTypeQinQ = 0x88A8;
+inline constexpr std::uint8_t kIpProtoUdp = 17;
 
 struct IpAddr {
   std::uint8_t family = 0;  // 4 or 6
