@@ -248,7 +248,7 @@ void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
   }
   if (k.wanted_tries >= kWantedTries) {
     log_line(channel_name(k.ch->id) + ": key " + std::to_string(id) + ": " + r.error().message + " (gave up after " +
-        std::to_string(k.wanted_tries) + " tries; its held datagrams time out)");
+             std::to_string(k.wanted_tries) + " tries; its held datagrams time out)");
     k.wanted_key_id = 0;
     return;
   }
@@ -333,7 +333,7 @@ void KeyControl::handle(const Event& e) {
   }
   if (e.kind == Event::Kind::degraded) {
     log_line(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) +
-        " reached its end with no next key: kept in use (degraded) until the next key arrives");
+             " reached its end with no next key: kept in use (degraded) until the next key arrives");
     k.next_try_ms = clock_.now_ms();
     return;
   }
@@ -341,10 +341,10 @@ void KeyControl::handle(const Event& e) {
   if (e.kind != Event::Kind::switched) return;
   if (mode_ == Mode::descramble)
     log_line(channel_name(e.channel_id) + ": input switched from key " + std::to_string(e.key_id) + " to " +
-        std::to_string(e.next_key_id));
+             std::to_string(e.next_key_id));
   else
     log_line(channel_name(e.channel_id) + ": switched from key " + std::to_string(e.key_id) + " to " +
-        std::to_string(e.next_key_id) + " after " + std::to_string(e.packets) + " datagrams");
+             std::to_string(e.next_key_id) + " after " + std::to_string(e.packets) + " datagrams");
   if (k.next && k.next->key_id == e.next_key_id) {
     const std::uint64_t now = clock_.now_ms();
     if (mode_ == Mode::descramble) {
@@ -375,8 +375,8 @@ void KeyControl::stop() {
   const UsageStats u = usage_.stats();
   if (u.sent || u.failed_attempts || u.lost)
     log_line("usage reports: " + std::to_string(u.sent) + " sent, " + std::to_string(u.failed_attempts) +
-        " failed attempts, " + std::to_string(u.lost) + " lost, " + std::to_string(u.maybe_twice) +
-        " maybe counted twice");
+             " failed attempts, " + std::to_string(u.lost) + " lost, " + std::to_string(u.maybe_twice) +
+             " maybe counted twice");
 }
 
 // Refused for good: an ERROR answer that asking again will not change.

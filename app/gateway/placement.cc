@@ -68,7 +68,7 @@ std::vector<unsigned> Placement::workers_for(std::uint16_t port) const {
     (want == SOCKET_ID_ANY || node_of(l) == want ? near : far).push_back(l);
   if (near.empty() && !far.empty())
     log_line("warning: no worker lcore on NUMA node " + std::to_string(want) + " of port " + std::to_string(port) +
-        ": give EAL one there (-l)");
+             ": give EAL one there (-l)");
   near.insert(near.end(), far.begin(), far.end());
   return near;
 }
@@ -86,7 +86,7 @@ void Placement::report(unsigned lcore, const std::vector<std::uint16_t>& input_p
     else if (node < 0 || p == node) log_line(where + ", " + name + " on NUMA node " + std::to_string(p));
     else
       log_line("warning: " + where + ", " + name + " on NUMA node " + std::to_string(p) +
-          ": its packets cross nodes (give EAL a worker lcore on node " + std::to_string(p) + ")");
+               ": its packets cross nodes (give EAL a worker lcore on node " + std::to_string(p) + ")");
   };
   for (const std::uint16_t p : input_ports) one(p, "input");
   one(output_port, "output");

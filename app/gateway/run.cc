@@ -171,8 +171,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
   const auto missing = control.load_initial_keys();
   if (!missing.empty()) {
     log_line("no key for channel(s) " + join_ids(missing) + " within startup_timeout_ms = " +
-        std::to_string(config.keys.startup_timeout_ms) +
-        "; a gateway polls its ports only once every channel has its keys: not starting");
+             std::to_string(config.keys.startup_timeout_ms) +
+             "; a gateway polls its ports only once every channel has its keys: not starting");
     return kExitNoKeys;
   }
   if (g_stop.load()) return kExitOk;
@@ -191,8 +191,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       ports = std::make_unique<Ports>(config.ports, static_cast<unsigned>(lcores.size()), pool.get());
       if (ports->workers() < lcores.size()) {
         log_line("note: " + std::to_string(lcores.size()) + " worker lcores, but the ports offer " +
-            std::to_string(ports->rx_queues().size()) + " input RX queue(s) and TX queues for " +
-            std::to_string(ports->workers()) + ": running " + std::to_string(ports->workers()) + " worker(s)");
+                 std::to_string(ports->rx_queues().size()) + " input RX queue(s) and TX queues for " +
+                 std::to_string(ports->workers()) + ": running " + std::to_string(ports->workers()) + " worker(s)");
         lcores.resize(ports->workers());
       }
       if (ports->udp_checksum_offload())
@@ -253,8 +253,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       }
       placement.report(slot->ctx.lcore, ports_polled, config.ports.output);
       log_line("worker " + std::to_string(slot->ctx.index) + " on lcore " + std::to_string(slot->ctx.lcore) +
-          ": polls port/queue " + join(polled) + ", sends on port " + std::to_string(config.ports.output) + " queue " +
-          std::to_string(slot->ctx.tx_queue));
+               ": polls port/queue " + join(polled) + ", sends on port " + std::to_string(config.ports.output) +
+               " queue " + std::to_string(slot->ctx.tx_queue));
     }
 
     std::vector<std::uint16_t> input_ports = config.ports.inputs;
@@ -285,8 +285,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
         break;
       }
     log_line(std::string(config.mode == Mode::scramble ? "scrambling" : "descrambling") + ": " +
-        std::to_string(launched) + " worker(s), " + std::to_string(channels->size()) + " channel(s), sending on port " +
-        std::to_string(config.ports.output));
+             std::to_string(launched) + " worker(s), " + std::to_string(channels->size()) +
+             " channel(s), sending on port " + std::to_string(config.ports.output));
 
     auto drain_events = [&] {
       Event e;

@@ -11,7 +11,6 @@ namespace keymgr::detail {
 
 namespace {
 
-
 std::vector<std::uint32_t> channel_list(const tomlcheck::Table& t, std::string_view key,
                                         const std::vector<std::int64_t>& ids) {
   std::vector<std::uint32_t> out;

@@ -10,7 +10,6 @@ namespace keymgr::detail {
 
 namespace {
 
-
 std::optional<HostPort> host_port(tomlcheck::Table& t, std::string_view key) {
   const auto text = t.optional_string(key);
   if (!text) return std::nullopt;

@@ -197,7 +197,7 @@ void ReplicaLink::on_up() {
   backoff_ = kFirstRetry;
   last_error_.clear();
   replica_log("subscribed to master " + to_string(*config_.server.master) + " at version " +
-           std::to_string(service_.store_version()));
+              std::to_string(service_.store_version()));
 }
 
 void ReplicaLink::on_down(const std::string& why) {

@@ -17,7 +17,6 @@
 namespace keymgr::store {
 namespace {
 
-
 std::int64_t i64(std::uint64_t v) { return static_cast<std::int64_t>(v); }
 
 std::string key_name(std::uint32_t channel_id, std::uint32_t key_id) {
