@@ -132,12 +132,28 @@ bool KeyControl::take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& rec
     }
   }
   if (!k.next) {
+    const kmproto::KeyRecord* ahead = nullptr;
     for (const kmproto::KeyRecord& r : records) {
+      const bool skipped_to = static_cast<std::int32_t>(r.key_id - k.current->key_id) > 1;
+      if (r.state == kmproto::KeyState::current && skipped_to) ahead = &r;
       if (r.key_id != k.current->key_id + 1) continue;
       k.next = r;
       // A next key that is current already at the key manager (made after
       // ours ended there) ends when it says.
       k.next_end_ms = r.state == kmproto::KeyState::current ? now_ms + r.remaining_ms : k.current_end_ms + r.lifetime_ms;
+      learned = true;
+    }
+    // The key manager made keys after ours and they ended there while this
+    // gateway could not reach it (cut off, or stopped, for longer than a
+    // key's life): nothing follows ours any more, so its current key is next,
+    // switched to when ours ends (at once if it has).
+    if (!k.next && ahead) {
+      const std::uint32_t ours = k.current->key_id;
+      log_line(channel_name(k.ch->id) + ": the key manager's current key is " + std::to_string(ahead->key_id) +
+               "; keys " + std::to_string(ours + 1) + ".." + std::to_string(ahead->key_id - 1) +
+               " ended there unseen, so it follows key " + std::to_string(ours));
+      k.next = *ahead;
+      k.next_end_ms = now_ms + ahead->remaining_ms;
       learned = true;
     }
   }

@@ -30,6 +30,8 @@ class GatewayChild {
   // Collects output for duration; false if the child closed it before.
   bool collect_for(std::chrono::milliseconds duration);
   const std::string& output() const { return output_; }
+  // For the signals a test sends it (SIGSTOP, SIGCONT).
+  int pid() const { return pid_; }
   // Sends sig (0: none), collects output until the child ends, SIGKILL after
   // timeout.
   GatewayRun finish(int sig, std::chrono::milliseconds timeout);

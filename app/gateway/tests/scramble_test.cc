@@ -475,6 +475,38 @@ TEST_F(GatewayLab, GatewayOriginKeysRollOnAfterTheKeyManagerMissedAKeyEnd) {
                                                                            << km_->log();
 }
 
+// The gateway cut off from the key manager (here stopped itself) for longer
+// than a key's life while the key manager goes on making the channels' keys:
+// when it is back, the key manager's current key is several past its own,
+// the keys between having ended unseen, and each channel whose keys the key
+// manager makes moves on to that key instead of keeping its ended one
+// (degraded) for good. (Channel 4's keys are the gateway's: the test above.)
+TEST_F(GatewayLab, KeysRollOnAfterTheGatewayMissedKeysOfTheKeyManager) {
+  start_keymgr(1000);
+  write_pcap(file("in.pcap"), make_input(4).frames);
+  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
+                                          "net_null0"};
+  GatewayChild gw(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0));
+  ASSERT_TRUE(gw.wait_for("channel 1: switched from key", milliseconds(20000))) << gw.output();
+  ASSERT_EQ(::kill(gw.pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(milliseconds(3500));  // the key manager makes and ends keys meanwhile
+  ASSERT_EQ(::kill(gw.pid(), SIGCONT), 0);
+  const std::size_t resumed = gw.output().size();
+  (void)gw.collect_for(milliseconds(4000));
+  const std::string after = gw.output().substr(resumed);
+  const GatewayRun run = gw.finish(SIGTERM, milliseconds(20000));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  for (const std::uint32_t ch : channel_ids()) {
+    if (ch == 4) continue;
+    const std::string name = "channel " + std::to_string(ch) + ": ";
+    EXPECT_TRUE(std::regex_search(
+        after, std::regex(name + "the key manager's current key is \\d+; keys \\d+\\.\\.\\d+ ended there unseen, so it "
+                                 "follows key \\d+")))
+        << after << "\n--- keymgr:\n" << km_->log();
+    EXPECT_NE(after.find(name + "switched from key"), std::string::npos) << after;
+  }
+}
+
 // The key manager hangs (stopped: the kernel still takes connections, nothing
 // answers) for longer than a request timeout: the first call to meet it
 // waits its timeout, the next calls of the other channels are not dialled
