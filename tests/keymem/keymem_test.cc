@@ -158,7 +158,7 @@ TEST_F(KeyMemory, GatewayAndKeyManagerWipeRetiredKeysAndKeepHeldOnesOutOfDumps) 
   const auto in = dir_.path() / "in.pcap";
   gateway::test::write_pcap(in, gateway_input());
   std::ofstream(dir_.path() / "gateway.toml") << gateway_config(km_->port());
-  auto args = gateway::test::eal_args({"net_pcap0,rx_pcap=" + in.string() + ",infinite_rx=1", "net_null0"});
+  auto args = gateway::test::eal_args({gateway::test::endless_input_vdev(in), "net_null0"});
   args.insert(args.end(), {"--", "--config", (dir_.path() / "gateway.toml").string()});
   gateway::test::GatewayChild gw(args);
   ASSERT_TRUE(gw.wait_for("worker 0 on lcore", 10s)) << gw.output();

@@ -46,6 +46,10 @@ std::vector<std::string> eal_args(const std::vector<std::string>& vdevs) {
   return a;
 }
 
+std::string endless_input_vdev(const std::filesystem::path& pcap) {
+  return "net_pcap0,rx_pcap=" + pcap.string() + ",infinite_rx=1";
+}
+
 GatewayChild::GatewayChild(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   int fds[2];
   if (::pipe(fds) != 0) return;

@@ -50,6 +50,8 @@ GatewayRun run_gateway(const std::vector<std::string>& args, std::chrono::millis
 
 // --no-huge -m 512 --no-pci --file-prefix <unique> -l 0-1 and the given vdevs.
 std::vector<std::string> eal_args(const std::vector<std::string>& vdevs);
+// Port 0 as a continuous stream: net_pcap replaying pcap for ever (infinite_rx).
+std::string endless_input_vdev(const std::filesystem::path& pcap);
 
 // Removes the EAL runtime directories (/var/run/dpdk/<prefix>) of this test
 // process's runs.

@@ -122,7 +122,7 @@ TEST(GatewayObserve, TelemetryPrometheusAndTopology) {
   }
   write_pcap(file("in.pcap"), frames);
   std::ofstream(file("gateway.toml")) << gateway_config(km->port());
-  auto args = eal_args({"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1", "net_null0"});
+  auto args = eal_args({endless_input_vdev(file("in.pcap")), "net_null0"});
   std::string prefix;
   for (std::size_t i = 0; i + 1 < args.size(); ++i)
     if (args[i] == "--file-prefix") prefix = args[i + 1];

@@ -141,7 +141,7 @@ class RestartLab : public ::testing::Test {
               GatewayRun* result, const std::function<void()>& during = {}) {
     const std::filesystem::path out = file("run-" + name + ".pcap");
     std::ofstream(file("gateway.toml")) << gateway_config(km_->port(), file("gw1.seq"));
-    auto args = eal_args({"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
+    auto args = eal_args({endless_input_vdev(file("in.pcap")),
                           "net_pcap1,rx_pcap=" + file("empty.pcap").string() + ",tx_pcap=" + out.string()});
     args.insert(args.end(), {"--", "--config", file("gateway.toml").string()});
     GatewayChild child(args, env);

@@ -435,8 +435,7 @@ TEST_F(GatewayLab, TwoWorkersOnTwoInputPorts) {
 TEST_F(GatewayLab, SwitchesKeysUnderAContinuousStream) {
   start_keymgr(1000);
   write_pcap(file("in.pcap"), make_input(4).frames);
-  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
-                                          "net_null0"};
+  const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   const auto run = run_gateway(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0), milliseconds(30000),
                                milliseconds(3500));
   ASSERT_EQ(run.exit_code, 0) << run.output << "\n--- keymgr:\n" << km_->log();
@@ -457,8 +456,7 @@ TEST_F(GatewayLab, GatewayOriginKeysRollOnAfterTheKeyManagerMissedAKeyEnd) {
   if (channel_ids().size() != 5) GTEST_SKIP() << "channel 4 (origin gateway) not served";
   start_keymgr(1000);
   write_pcap(file("in.pcap"), make_input(4).frames);
-  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
-                                          "net_null0"};
+  const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   GatewayChild gw(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0));
   ASSERT_TRUE(gw.wait_for("channel 4: switched from key", milliseconds(20000))) << gw.output();
   ASSERT_EQ(::kill(km_->pid(), SIGSTOP), 0);
@@ -484,8 +482,7 @@ TEST_F(GatewayLab, GatewayOriginKeysRollOnAfterTheKeyManagerMissedAKeyEnd) {
 TEST_F(GatewayLab, KeysRollOnAfterTheGatewayMissedKeysOfTheKeyManager) {
   start_keymgr(1000);
   write_pcap(file("in.pcap"), make_input(4).frames);
-  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
-                                          "net_null0"};
+  const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   GatewayChild gw(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0));
   ASSERT_TRUE(gw.wait_for("channel 1: switched from key", milliseconds(20000))) << gw.output();
   ASSERT_EQ(::kill(gw.pid(), SIGSTOP), 0);
@@ -515,8 +512,7 @@ TEST_F(GatewayLab, KeysRollOnAfterTheGatewayMissedKeysOfTheKeyManager) {
 TEST_F(GatewayLab, HungKeyManagerIsWaitedOnOnceAndKeysRollOnAfterIt) {
   start_keymgr(2000);
   write_pcap(file("in.pcap"), make_input(4).frames);
-  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
-                                          "net_null0"};
+  const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   GatewayChild gw(args(gateway_config(km_->port(), 2000, 5000), vdevs, 0));
   ASSERT_TRUE(gw.wait_for("switched from key", milliseconds(20000))) << gw.output();
   const std::size_t stopped = gw.output().size();
@@ -557,8 +553,7 @@ TEST_F(GatewayLab, UsageReportsWaitForAKeyManagerThatIsAway) {
   km_ = KeymgrProcess::start(file("km"), config);
   ASSERT_TRUE(km_);
   write_pcap(file("in.pcap"), make_input(4).frames);
-  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
-                                          "net_null0"};
+  const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   GatewayChild gw(args(gateway_config(port, 2000, 5000), vdevs, 0));
   ASSERT_TRUE(gw.wait_for("switched from key", milliseconds(20000))) << gw.output();
   // At 65 % of the 2 s keys: past X (50 %: the next keys are fetched, so the

@@ -362,8 +362,7 @@ TEST_F(ShmGateway, ScramblesWithTheKeysTheKeyManagerPublishes) {
 TEST_F(ShmGateway, SwitchesKeysUnderAContinuousStream) {
   start_keymgr(1000);
   write_pcap(file("in.pcap"), make_input(4).frames);
-  const std::vector<std::string> vdevs = {"net_pcap0,rx_pcap=" + file("in.pcap").string() + ",infinite_rx=1",
-                                          "net_null0"};
+  const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   const auto run = run_gateway(args(gateway_config(Mode::scramble, shm_.name, 5000), vdevs, 0), milliseconds(30000),
                                milliseconds(3500));
   ASSERT_EQ(run.exit_code, 0) << run.output << "\n--- keymgr:\n" << km_->log();
