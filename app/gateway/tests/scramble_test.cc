@@ -75,6 +75,17 @@ bool loader_reads_origin() {
   }
 }
 
+// Stops process pid for `stopped` (SIGSTOP, then SIGCONT) and returns what
+// the gateway prints in the 4 s after.
+std::string output_after_stopping(GatewayChild& gw, pid_t pid, milliseconds stopped) {
+  EXPECT_EQ(::kill(pid, SIGSTOP), 0);
+  std::this_thread::sleep_for(stopped);
+  EXPECT_EQ(::kill(pid, SIGCONT), 0);
+  const std::size_t resumed = gw.output().size();
+  (void)gw.collect_for(milliseconds(4000));
+  return gw.output().substr(resumed);
+}
+
 std::vector<std::uint32_t> channel_ids() {
   static const bool with4 = loader_reads_origin();
   if (with4) return {1, 2, 3, 4, 5};
@@ -459,12 +470,8 @@ TEST_F(GatewayLab, GatewayOriginKeysRollOnAfterTheKeyManagerMissedAKeyEnd) {
   const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   GatewayChild gw(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0));
   ASSERT_TRUE(gw.wait_for("channel 4: switched from key", milliseconds(20000))) << gw.output();
-  ASSERT_EQ(::kill(km_->pid(), SIGSTOP), 0);
-  std::this_thread::sleep_for(milliseconds(1600));  // past the end of channel 4's key at the key manager
-  ASSERT_EQ(::kill(km_->pid(), SIGCONT), 0);
-  const std::size_t resumed = gw.output().size();
-  (void)gw.collect_for(milliseconds(4000));
-  const std::string after = gw.output().substr(resumed);
+  // Past the end of channel 4's key at the key manager.
+  const std::string after = output_after_stopping(gw, km_->pid(), milliseconds(1600));
   const GatewayRun run = gw.finish(SIGTERM, milliseconds(20000));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(after.find("channel 4: the key manager has no current key: asking it for a new one"), std::string::npos)
@@ -485,12 +492,8 @@ TEST_F(GatewayLab, KeysRollOnAfterTheGatewayMissedKeysOfTheKeyManager) {
   const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   GatewayChild gw(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0));
   ASSERT_TRUE(gw.wait_for("channel 1: switched from key", milliseconds(20000))) << gw.output();
-  ASSERT_EQ(::kill(gw.pid(), SIGSTOP), 0);
-  std::this_thread::sleep_for(milliseconds(3500));  // the key manager makes and ends keys meanwhile
-  ASSERT_EQ(::kill(gw.pid(), SIGCONT), 0);
-  const std::size_t resumed = gw.output().size();
-  (void)gw.collect_for(milliseconds(4000));
-  const std::string after = gw.output().substr(resumed);
+  // The key manager makes and ends keys meanwhile.
+  const std::string after = output_after_stopping(gw, gw.pid(), milliseconds(3500));
   const GatewayRun run = gw.finish(SIGTERM, milliseconds(20000));
   EXPECT_EQ(run.exit_code, 0) << run.output;
   for (const std::uint32_t ch : channel_ids()) {

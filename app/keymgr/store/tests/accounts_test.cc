@@ -18,9 +18,7 @@ constexpr std::uint64_t kMin = 60'000;
 class Accounts : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = KeyStore::open(dir_.path(), test::test_kek());
-    ASSERT_TRUE(s.ok()) << s.message();
-    store_.emplace(std::move(*s));
+    store_.emplace(test::open_store(dir_));
     for (std::uint32_t ch : {1u, 2u}) {
       for (std::uint32_t id : {1u, 2u}) ASSERT_TRUE(store_->put_key(test::make_key(ch, id)).ok());
     }

@@ -71,4 +71,12 @@ inline StoredKey make_key(std::uint32_t channel_id, std::uint32_t key_id, std::u
   return k;
 }
 
+// The store in dir under test_kek(), for a fixture's SetUp (a failure throws,
+// which fails the test).
+inline KeyStore open_store(const TempDir& dir) {
+  auto s = KeyStore::open(dir.path(), test_kek());
+  if (!s.ok()) throw std::runtime_error("KeyStore::open: " + s.message());
+  return std::move(*s);
+}
+
 }  // namespace keymgr::store::test

@@ -33,9 +33,7 @@ std::int64_t page_count(KeyStore& s) {
 class Unavailable : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = KeyStore::open(dir_.path(), test::test_kek());
-    ASSERT_TRUE(s.ok()) << s.message();
-    store_.emplace(std::move(*s));
+    store_.emplace(test::open_store(dir_));
     for (std::uint32_t id = 1; id <= 3; ++id) ASSERT_TRUE(store_->put_key(test::make_key(1, id)).ok());
   }
   void expect_reads_work() {

@@ -127,9 +127,7 @@ TEST(WalSync, NoCheckpointAfterAFailedSync) {
 class DeferredStore : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto s = KeyStore::open(dir_.path(), test::test_kek());
-    ASSERT_TRUE(s.ok()) << s.message();
-    store_.emplace(std::move(*s));
+    store_.emplace(test::open_store(dir_));
     ASSERT_TRUE(store_->defer_sync().ok());
     auto w = WalSync::open(store_->path(), reports_.callback(), [this](const std::string& line) { log_.push_back(line); });
     ASSERT_TRUE(w.ok()) << w.message();
