@@ -42,7 +42,8 @@ inline void rewrite_ipv4(std::uint8_t* ip, std::uint16_t total_len, std::uint8_t
 }  // namespace
 
 bool rewrite_headers(std::uint8_t* frame, const pktparse::PacketView& v, const Channel& c,
-                     const std::uint8_t src_mac[6], std::size_t udp_payload_len, bool udp_checksum_by_port) noexcept {
+                     const std::uint8_t src_mac[6], std::size_t udp_payload_len,
+                     const UdpChecksumSource& checksum) noexcept {
   const std::size_t udp_len = 8 + udp_payload_len;
   const std::size_t ip_hdrs = static_cast<std::size_t>(v.l4_offset - v.l3_offset);
   std::uint8_t* ip = frame + v.l3_offset;
@@ -61,8 +62,10 @@ bool rewrite_headers(std::uint8_t* frame, const pktparse::PacketView& v, const C
   std::memcpy(frame + 6, src_mac, 6);
   pktparse::store_be16(udp + 2, c.out_port);
   pktparse::store_be16(udp + 4, static_cast<std::uint16_t>(udp_len));
-  if (c.udp_checksum && udp_checksum_by_port) {
+  if (c.udp_checksum && checksum.by_port) {
     pktparse::set_udp_pseudo_header_sum(ip, udp);
+  } else if (c.udp_checksum && checksum.payload_sum.known) {
+    pktparse::set_udp_checksum(ip, udp, checksum.payload_offset, checksum.payload_sum);
   } else if (c.udp_checksum) {
     pktparse::set_udp_checksum(ip, udp);
   } else {

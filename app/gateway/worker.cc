@@ -325,11 +325,12 @@ class Worker {
     pktparse::KcHeader h = c->hdr;
     h.seq = st.seq++;
     h.key_remaining_ms = st.remaining_ms;
-    const pktparse::Status ss =
-        pktparse::scramble(*st.key, c->rules, h, front + v.payload_offset, payload, v.payload_len);
+    UdpChecksumSource checksum = checksum_source(v, *c, v.payload_offset - v.l4_offset + c->hdr_len);
+    const pktparse::Status ss = pktparse::scramble(*st.key, c->rules, h, front + v.payload_offset, payload,
+                                                   v.payload_len, payload_sum_wanted(*c, checksum));
     if (unlikely(ss != pktparse::Status::ok)) return drop(m, ss);
     if (c->trailer_len) rte_pktmbuf_append(m, c->trailer_len);
-    if (unlikely(!rewrite(m, front, v, *c, udp_payload))) return drop(m, Counter::over_mtu);
+    if (unlikely(!rewrite(m, front, v, *c, udp_payload, checksum))) return drop(m, Counter::over_mtu);
 
     ++st.packets;
     ++st.datagrams;
@@ -501,7 +502,9 @@ class Worker {
       }
     }
     std::span<std::uint8_t> clear;
-    const pktparse::Status s = pktparse::descramble(key, d.h, {d.frame + d.v.payload_offset, d.v.payload_len}, clear);
+    UdpChecksumSource checksum = checksum_source(d.v, *d.c, d.v.payload_offset - d.v.l4_offset);
+    const pktparse::Status s = pktparse::descramble(key, d.h, {d.frame + d.v.payload_offset, d.v.payload_len}, clear,
+                                                    payload_sum_wanted(*d.c, checksum));
     if (unlikely(s != pktparse::Status::ok)) return drop(m, s);
     if (replay) replay->accept(d.h.seq);
     if (&key == &st.keys->next && st.switched_to != key.key_id()) {
@@ -514,7 +517,7 @@ class Worker {
     (void)rte_pktmbuf_adj(m, hdr_len);
     const std::size_t end = std::size_t{d.v.payload_offset} + clear.size();
     if (m->data_len > end) (void)rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - end));
-    if (unlikely(!rewrite(m, front, d.v, *d.c, clear.size()))) return drop(m, Counter::over_mtu);
+    if (unlikely(!rewrite(m, front, d.v, *d.c, clear.size(), checksum))) return drop(m, Counter::over_mtu);
     ++st.datagrams;
     ++done_;
     tx(m);
@@ -535,15 +538,25 @@ class Worker {
 
   // ---- Both ----
 
-  // rewrite_headers() for the output port, leaving the UDP checksum to the
-  // port where it completes them (TX offload) and the headers fit the mbuf's
-  // l2_len (7 bits) and l3_len (9 bits): then only the pseudo-header's sum
-  // goes into the field. False as rewrite_headers().
+  // The UDP checksum is left to the output port where it completes them (TX
+  // offload) and the headers fit the mbuf's l2_len (7 bits) and l3_len (9
+  // bits); payload_offset: where the payload will start, from the UDP header.
+  UdpChecksumSource checksum_source(const pktparse::PacketView& v, const Channel& c,
+                                    std::size_t payload_offset) const noexcept {
+    return {ctx_.tx_udp_checksum && c.udp_checksum && v.l3_offset < 128 && v.l4_offset - v.l3_offset < 512,
+            payload_offset, {}};
+  }
+  // Where the checksum is computed here, the crypto pass takes the payload's
+  // sum so that it is not read again.
+  static pktparse::PayloadSum* payload_sum_wanted(const Channel& c, UdpChecksumSource& checksum) noexcept {
+    return c.udp_checksum && !checksum.by_port ? &checksum.payload_sum : nullptr;
+  }
+
+  // rewrite_headers() for the output port. False as rewrite_headers().
   bool rewrite(rte_mbuf* m, std::uint8_t* front, const pktparse::PacketView& v, const Channel& c,
-               std::size_t udp_payload_len) const noexcept {
-    const bool by_port = ctx_.tx_udp_checksum && c.udp_checksum && v.l3_offset < 128 && v.l4_offset - v.l3_offset < 512;
-    if (!rewrite_headers(front, v, c, ctx_.tx_mac, udp_payload_len, by_port)) return false;
-    if (by_port) {
+               std::size_t udp_payload_len, const UdpChecksumSource& checksum) const noexcept {
+    if (!rewrite_headers(front, v, c, ctx_.tx_mac, udp_payload_len, checksum)) return false;
+    if (checksum.by_port) {
       m->l2_len = v.l3_offset & 0x7Fu;
       m->l3_len = (v.l4_offset - v.l3_offset) & 0x1FFu;
       m->ol_flags |= (v.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) | RTE_MBUF_F_TX_UDP_CKSUM;

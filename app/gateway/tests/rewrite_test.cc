@@ -43,7 +43,7 @@ std::vector<Case> cases() {
           {"IPv6", v6, addr(6, {0xff, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 5})}};
 }
 
-TEST(Rewrite, UdpChecksumHereOrThePseudoHeaderSumForThePort) {
+TEST(Rewrite, UdpChecksumHereFromThePayloadsSumOrThePseudoHeaderSumForThePort) {
   for (const Case& k : cases()) {
     for (std::size_t len : {0, 1, 100, 1316, 1317}) {
       const std::vector<std::uint8_t> payload = raw_payload(len, static_cast<std::uint32_t>(len));
@@ -53,11 +53,16 @@ TEST(Rewrite, UdpChecksumHereOrThePseudoHeaderSumForThePort) {
       c.ttl = 9;
       multicast_mac(k.out, c.out_mac);
       const std::uint8_t src_mac[6] = {2, 0, 0, 0, 0, 1};
-      for (const bool by_port : {false, true}) {
+      // The payload's sum as scramble() hands it over: native order (this
+      // test runs on little-endian x86), here from the payload itself.
+      const pktparse::PayloadSum payload_sum{__builtin_bswap16(pktparse::fold(pktparse::ones_sum(payload))), true};
+      for (const int how : {0, 1, 2}) {  // computed here; from the payload's known sum; by the port
+        const bool by_port = how == 2;
         Frame f = udp_frame(k.spec, payload);
         pktparse::PacketView v;
         ASSERT_EQ(pktparse::parse_frame(f, v), pktparse::Status::ok) << k.name;
-        ASSERT_TRUE(rewrite_headers(f.data(), v, c, src_mac, len, by_port)) << k.name;
+        const UdpChecksumSource source{by_port, 8, how == 1 ? payload_sum : pktparse::PayloadSum{}};
+        ASSERT_TRUE(rewrite_headers(f.data(), v, c, src_mac, len, source)) << k.name;
         pktparse::PacketView out;
         ASSERT_EQ(pktparse::parse_frame(f, out), pktparse::Status::ok) << k.name << " " << len;  // IPv4 sum checked there
         EXPECT_EQ(out.dst_port, 6000);

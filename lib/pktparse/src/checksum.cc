@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <string_view>
 
 #include "checksum_kernels.h"
 #include "fastxor/fastxor.h"
@@ -20,11 +21,6 @@
 #include "pktparse/net.h"
 
 namespace pktparse {
-namespace {
-
-std::uint16_t swap_bytes(std::uint16_t v) noexcept { return static_cast<std::uint16_t>((v >> 8) | (v << 8)); }
-
-}  // namespace
 
 namespace detail {
 
@@ -66,21 +62,48 @@ std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept {
   return fold64(acc);
 }
 
+// 8-byte words: each adds its two 32-bit halves (2^32 = 1 mod 0xFFFF), which
+// cannot carry out of 64 bits below 2^31 words.
+std::uint64_t xor_sum_portable(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noexcept {
+  std::uint64_t acc = 0;
+  for (; n >= 8; n -= 8, buf += 8, ks += 8) {
+    std::uint64_t a;
+    std::uint64_t b;
+    std::memcpy(&a, buf, 8);
+    std::memcpy(&b, ks, 8);
+    a ^= b;
+    std::memcpy(buf, &a, 8);
+    acc += (a & 0xFFFFFFFFu) + (a >> 32);
+  }
+  if (n > 0) {  // zero-padded, so the bytes keep their lanes
+    std::uint64_t a = 0;
+    std::uint64_t b = 0;
+    std::memcpy(&a, buf, n);
+    std::memcpy(&b, ks, n);
+    a ^= b;
+    std::memcpy(buf, &a, n);
+    acc += (a & 0xFFFFFFFFu) + (a >> 32);
+  }
+  return acc;
+}
+
 }  // namespace detail
 
 namespace {
 
-// The widest even-address kernel this CPU has, chosen once, and its bound
-// (zero, hence the portable sum, for a caller that runs before this file's
-// dynamic initialisation).
+// The vector kernels of the ISA fastxor chose (the widest the CPU has, or
+// FASTXOR_IMPL's), chosen once, and their bound (zero, hence the portable
+// kernels, for a caller that runs before this file's dynamic initialisation).
 struct VectorSum {
   std::uint64_t (*sum)(const std::uint8_t*, std::size_t) noexcept;
+  std::uint64_t (*xor_sum)(std::uint8_t*, const std::uint8_t*, std::size_t) noexcept;
   std::size_t max_bytes;
 };
 VectorSum choose_vector_sum() noexcept {
-  if (fastxor::cpu_has_avx512bw()) return {detail::even_address_sum_avx512, detail::kMaxAvx512SumBytes};
-  if (fastxor::cpu_has_avx2()) return {detail::even_address_sum_avx2, detail::kMaxAvx2SumBytes};
-  return {nullptr, 0};
+  const std::string_view isa = fastxor::impl_name();
+  if (isa == "avx512") return {detail::even_address_sum_avx512, detail::xor_sum_avx512, detail::kMaxAvx512SumBytes};
+  if (isa == "avx2") return {detail::even_address_sum_avx2, detail::xor_sum_avx2, detail::kMaxAvx2SumBytes};
+  return {nullptr, nullptr, 0};
 }
 const VectorSum kVectorSum = choose_vector_sum();
 
@@ -90,7 +113,7 @@ std::uint64_t native_sum64(const std::uint8_t* p, std::size_t n) noexcept {
   if (n <= detail::kShortSum) return detail::short_sum64(p, n);
   if (n < kVectorSum.max_bytes) {
     const std::uint64_t s = kVectorSum.sum(p, n);
-    return (reinterpret_cast<std::uintptr_t>(p) & 1) ? swap_bytes(detail::fold64(s)) : s;
+    return (reinterpret_cast<std::uintptr_t>(p) & 1) ? detail::bswap(detail::fold64(s)) : s;
   }
   return detail::portable_sum(p, n);
 }
@@ -98,7 +121,7 @@ std::uint64_t native_sum64(const std::uint8_t* p, std::size_t n) noexcept {
 std::uint16_t native_sum(const std::uint8_t* p, std::size_t n) noexcept { return detail::fold64(native_sum64(p, n)); }
 
 std::uint16_t to_network_order(std::uint16_t native) noexcept {
-  if constexpr (std::endian::native == std::endian::little) return swap_bytes(native);
+  if constexpr (std::endian::native == std::endian::little) return detail::bswap(native);
   return native;
 }
 
@@ -119,6 +142,20 @@ std::uint64_t udp_sum64(const std::uint8_t* ip, const std::uint8_t* udp) noexcep
 
 }  // namespace
 
+namespace detail {
+
+// Pieces of half the bound: even, so their words line up with buf's.
+std::uint64_t xor_sum(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noexcept {
+  if (n < kVectorSum.max_bytes) return kVectorSum.xor_sum(buf, ks, n);
+  if (!kVectorSum.xor_sum) return xor_sum_portable(buf, ks, n);
+  const std::size_t piece = kVectorSum.max_bytes / 2;
+  std::uint64_t acc = 0;
+  for (; n > piece; n -= piece, buf += piece, ks += piece) acc += fold64(kVectorSum.xor_sum(buf, ks, piece));
+  return acc + fold64(kVectorSum.xor_sum(buf, ks, n));
+}
+
+}  // namespace detail
+
 std::uint32_t ones_sum(std::span<const std::uint8_t> bytes, std::uint32_t initial) noexcept {
   const std::uint16_t s = to_network_order(native_sum(bytes.data(), bytes.size()));
   return fold(fold(initial) + std::uint32_t{s});
@@ -135,14 +172,30 @@ bool ipv4_checksum_ok(const std::uint8_t* ip) noexcept {
   return fold(ones_sum({ip, ihl})) == 0xFFFF;
 }
 
-// The field's old value is taken out of the sum (+ its complement) rather
-// than zeroed first: the sum's first load would wait for that store.
-void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {
+namespace {
+
+// datagram_sum: the pseudo-header and the datagram as they are (native
+// order, unfolded). The field's old value is taken out of it (+ its
+// complement) rather than zeroed first: the sum's first load would wait for
+// that store.
+void store_udp_checksum(std::uint8_t* udp, std::uint64_t datagram_sum) noexcept {
   std::uint16_t old_field;
   std::memcpy(&old_field, udp + 6, sizeof old_field);
-  const std::uint16_t native = detail::fold64(udp_sum64(ip, udp) + static_cast<std::uint16_t>(~old_field));
+  const std::uint16_t native = detail::fold64(datagram_sum + static_cast<std::uint16_t>(~old_field));
   auto sum = static_cast<std::uint16_t>(~to_network_order(native));
   store_be16(udp + 6, sum == 0 ? 0xFFFF : sum);
+}
+
+}  // namespace
+
+void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {
+  store_udp_checksum(udp, udp_sum64(ip, udp));
+}
+
+void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp, std::size_t payload_offset,
+                      const PayloadSum& payload) noexcept {
+  store_udp_checksum(udp, pseudo_header_sum64(ip, load_be16(udp + 4)) + native_sum64(udp, payload_offset) +
+                              detail::fold64(payload.native));
 }
 
 void set_udp_pseudo_header_sum(const std::uint8_t* ip, std::uint8_t* udp) noexcept {

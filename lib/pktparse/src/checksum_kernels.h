@@ -55,4 +55,18 @@ std::uint64_t even_address_sum_avx2(const std::uint8_t* p, std::size_t n) noexce
 // folded to 16 bits.
 std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept;
 
+// Fused XOR and sum: buf[k] ^= ks[k] for k in [0, n) (buf and ks equal or not
+// overlapping), returning the unfolded native-order sum of the bytes written,
+// counted from buf (its first byte starts a 16-bit word whatever buf's
+// address). The sum comes from the registers the XOR produced, so the UDP
+// checksum reads nothing again. The vector kernels take n below their
+// bound, as the sums above, and only where the CPU has their ISA.
+std::uint64_t xor_sum_avx512(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noexcept;
+std::uint64_t xor_sum_avx2(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noexcept;
+std::uint64_t xor_sum_portable(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noexcept;
+
+// The fastest of those this CPU has (following fastxor's choice, so
+// FASTXOR_IMPL holds here too), for any n.
+std::uint64_t xor_sum(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noexcept;
+
 }  // namespace pktparse::detail

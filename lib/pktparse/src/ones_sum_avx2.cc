@@ -1,5 +1,6 @@
-// AVX2 one's-complement sum (this file alone is compiled with -mavx2), the
-// AVX-512 kernel's design at 32 bytes: every load is of a whole aligned
+// AVX2 one's-complement sums (this file alone is compiled with -mavx2), the
+// AVX-512 kernels' design at 32 bytes (xor_sum's last 0..31 bytes go to the
+// portable kernel). even_address_sum: every load is of a whole aligned
 // 32-byte block, the first and last masked to the bytes asked for, so no load
 // splits across two cache lines and one that matches a block an XOR kernel
 // just stored takes its data from that one store. The masked loads
@@ -62,7 +63,30 @@ __attribute__((no_sanitize("address"))) inline __m256i load_part(const std::uint
   return _mm256_and_si256(_mm256_maskload_epi32(reinterpret_cast<const int*>(block), some), bytes);
 }
 
+inline __m256i xor_vector(std::uint8_t* buf, const std::uint8_t* ks) noexcept {
+  const __m256i x = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(buf)),
+                                     _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ks)));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(buf), x);
+  return x;
+}
+
 }  // namespace
+
+std::uint64_t xor_sum_avx2(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noexcept {
+  Lanes a;
+  Lanes b;
+  std::size_t i = 0;
+  for (; n - i >= 64; i += 64) {
+    a.add(xor_vector(buf + i, ks + i));
+    b.add(xor_vector(buf + i + 32, ks + i + 32));
+  }
+  if (n - i >= 32) {
+    a.add(xor_vector(buf + i, ks + i));
+    i += 32;
+  }
+  a.merge(b);
+  return a.total() + xor_sum_portable(buf + i, ks + i, n - i);  // i is even: the words line up
+}
 
 std::uint64_t even_address_sum_avx2(const std::uint8_t* p, std::size_t n) noexcept {
   if (n == 0) return 0;

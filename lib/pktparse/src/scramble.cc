@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "aes.h"
+#include "checksum_kernels.h"
 #include "pktparse/bytes.h"
 
 namespace pktparse {
@@ -19,6 +20,22 @@ class XorStream {
  public:
   explicit XorStream(const PreparedKey& key) noexcept : pattern_(key.pattern()) {}
   void apply(std::uint8_t* p, std::size_t n) noexcept { pos_ = fastxor::xor_pattern(p, n, pattern_, pos_); }
+  // apply(), returning the sum of the bytes written (native order, counted
+  // from p). The expanded pattern runs on unwrapped for kOverhang bytes past
+  // its period, so from any position it is a plain keystream for at least
+  // that long: a few fused calls per datagram.
+  std::uint64_t apply_summed(std::uint8_t* p, std::size_t n) noexcept {
+    const std::size_t period = pattern_.period();
+    std::uint64_t acc = 0;
+    for (std::size_t done = 0; done < n;) {
+      const std::size_t piece = std::min(n - done, period + fastxor::Pattern::kOverhang - pos_);
+      const std::uint16_t s = detail::fold64(detail::xor_sum(p + done, pattern_.bytes() + pos_, piece));
+      acc += (done & 1) ? detail::bswap(s) : s;  // a piece from an odd byte: its words straddle p's
+      done += piece;
+      pos_ = (pos_ + piece) % period;
+    }
+    return acc;
+  }
 
  private:
   const fastxor::Pattern& pattern_;
@@ -109,19 +126,32 @@ bool ts_all_payload_only(const std::uint8_t* r, std::size_t n, const PidSet* cle
 }
 
 // `body` is the part after any RTP header; the whole of it or its TS payloads
-// get the keystream.
+// get the keystream. Where one pass over the body writes all of it (xor
+// suites: a whole body, or TS packets of payload only), a wanted `sum` gets
+// the body's sum from that pass.
 template <Dir dir, class Stream>
 Status apply_body(Stream& ks, const PreparedKey& key, const KcHeader& hdr, std::uint8_t* body, std::size_t n,
-                  const PidSet* clear_pids) noexcept {
+                  const PidSet* clear_pids, PayloadSum* sum) noexcept {
+  constexpr bool kXor = std::is_same_v<Stream, XorStream>;
   if (hdr.flags & kFlagTs) {
     const std::uint8_t tsc = (hdr.key_id & 1) ? 0x3 : 0x2;
-    if constexpr (std::is_same_v<Stream, XorStream>) {
+    if constexpr (kXor) {
       if (hdr.key_id == key.key_id() && ts_all_payload_only<dir>(body, n, clear_pids, tsc)) {
-        fastxor::xor_keystream(body, key.ts_keystream().data(), n);
+        if (sum) {
+          *sum = {detail::xor_sum(body, key.ts_keystream().data(), n), true};
+        } else {
+          fastxor::xor_keystream(body, key.ts_keystream().data(), n);
+        }
         return Status::ok;
       }
     }
     return apply_ts<dir>(ks, body, n, clear_pids, tsc);
+  }
+  if constexpr (kXor) {
+    if (sum) {
+      *sum = {ks.apply_summed(body, n), true};
+      return Status::ok;
+    }
   }
   ks.apply(body, n);
   return Status::ok;
@@ -129,16 +159,20 @@ Status apply_body(Stream& ks, const PreparedKey& key, const KcHeader& hdr, std::
 
 // The whole datagram's crypto for one suite family. header points at the
 // encoded keycast header, region at the payload region of region_len bytes.
+// A wanted `sum` (of the whole region) is known afterwards where the suite's
+// pass gave the body's.
 template <Dir dir>
 Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* header, std::uint8_t* region,
-                 std::size_t region_len, std::size_t rtp_len, const PidSet* clear_pids) noexcept {
+                 std::size_t region_len, std::size_t rtp_len, const PidSet* clear_pids, PayloadSum* sum) noexcept {
   std::uint8_t* body = region + rtp_len;
   const std::size_t body_len = region_len - rtp_len;
   switch (key.suite()) {
     case Suite::xor_pattern:
     case Suite::xor_inv: {
       XorStream ks(key);
-      return apply_body<dir>(ks, key, hdr, body, body_len, clear_pids);
+      const Status s = apply_body<dir>(ks, key, hdr, body, body_len, clear_pids, sum);
+      if (sum && sum->known) sum->native += detail::short_sum64(region, rtp_len);  // rtp_len is a multiple of 4
+      return s;
     }
     case Suite::aes128_ctr:
     case Suite::aes256_ctr: {
@@ -146,12 +180,12 @@ Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* head
       counter_block0(hdr, block0);
       if (hdr.flags & kFlagTs) {
         CtrTsStream ks(key, block0, body + body_len);
-        const Status s = apply_body<dir>(ks, key, hdr, body, body_len, clear_pids);
+        const Status s = apply_body<dir>(ks, key, hdr, body, body_len, clear_pids, nullptr);
         if (s != Status::ok) return s;
         return ks.ok() ? Status::ok : Status::crypto_error;
       }
       detail::AesCtr ks(*key.aes(), block0);
-      const Status s = apply_body<dir>(ks, key, hdr, body, body_len, clear_pids);
+      const Status s = apply_body<dir>(ks, key, hdr, body, body_len, clear_pids, nullptr);
       if (s != Status::ok) return s;
       return ks.ok() ? Status::ok : Status::crypto_error;
     }
@@ -171,7 +205,8 @@ Status run_suite(PreparedKey& key, const KcHeader& hdr, const std::uint8_t* head
 }  // namespace
 
 Status scramble(PreparedKey& key, const ChannelRules& rules, KcHeader& hdr, std::uint8_t* hdr_out,
-                std::uint8_t* payload, std::size_t len) noexcept {
+                std::uint8_t* payload, std::size_t len, PayloadSum* sum) noexcept {
+  if (sum) *sum = {};
   if (!key.ready()) return Status::key_not_prepared;
   hdr.type = MsgType::data;
   hdr.suite = key.suite();
@@ -188,11 +223,12 @@ Status scramble(PreparedKey& key, const ChannelRules& rules, KcHeader& hdr, std:
   hdr.hdr_len = header_len(hdr);
   if (hdr.hdr_len + len + suite_trailer_len(hdr.suite) > kMaxUdpPayload) return Status::payload_too_long;
   encode_header(hdr, hdr_out);
-  return run_suite<Dir::scramble>(key, hdr, hdr_out, payload, len, rtp_len, &rules.clear_pids);
+  return run_suite<Dir::scramble>(key, hdr, hdr_out, payload, len, rtp_len, &rules.clear_pids, sum);
 }
 
 Status descramble(PreparedKey& key, const KcHeader& hdr, std::span<std::uint8_t> udp_payload,
-                  std::span<std::uint8_t>& clear) noexcept {
+                  std::span<std::uint8_t>& clear, PayloadSum* sum) noexcept {
+  if (sum) *sum = {};
   if (hdr.type != MsgType::data) return Status::kc_bad_type;
   if (!key.ready()) return Status::key_not_prepared;
   if (key.suite() != hdr.suite) return Status::key_suite_mismatch;
@@ -209,7 +245,7 @@ Status descramble(PreparedKey& key, const KcHeader& hdr, std::span<std::uint8_t>
   if ((hdr.flags & kFlagTs) && !whole_ts_packets({region + rtp_len, region_len - rtp_len}))
     return Status::ts_not_whole_packets;
 
-  const Status s = run_suite<Dir::descramble>(key, hdr, udp_payload.data(), region, region_len, rtp_len, nullptr);
+  const Status s = run_suite<Dir::descramble>(key, hdr, udp_payload.data(), region, region_len, rtp_len, nullptr, sum);
   if (s == Status::ok) clear = udp_payload.subspan(hdr.hdr_len, region_len);
   return s;
 }

@@ -199,6 +199,80 @@ TEST(OnesSumKernels, Avx2ExactUpToItsBound) {
   check_exact_up_to(detail::even_address_sum_avx2, detail::kMaxAvx2SumBytes, 32);
 }
 
+// The fused XOR-and-sum kernels: every byte XORed, none outside touched, and
+// the sum of the bytes written, counted from buf at any address.
+using XorSum = std::uint64_t (*)(std::uint8_t*, const std::uint8_t*, std::size_t) noexcept;
+
+std::uint16_t network_sum_from_buf(std::uint64_t native) { return network_order(fold64(native)); }
+
+void check_xor_sum_kernel(XorSum kernel) {
+  std::mt19937 rng(1316);
+  Bytes data(9000 + 128);
+  Bytes ks(9000 + 128);
+  for (auto& x : data) x = static_cast<std::uint8_t>(rng());
+  for (auto& x : ks) x = static_cast<std::uint8_t>(rng());
+  std::vector<std::size_t> lengths;
+  for (std::size_t n = 0; n <= 300; ++n) lengths.push_back(n);
+  for (const std::size_t n : {1316u, 1317u, 1340u, 1500u, 1501u, 8999u, 9000u}) lengths.push_back(n);
+  for (std::size_t align = 0; align < 64; ++align)
+    for (const std::size_t n : lengths) {
+      const std::size_t ks_align = (align * 7 + 3) % 64;
+      Bytes buf = data;
+      Bytes want(data.begin() + align, data.begin() + align + n);
+      for (std::size_t i = 0; i < n; ++i) want[i] ^= ks[ks_align + i];
+      const std::uint64_t sum = kernel(buf.data() + align, ks.data() + ks_align, n);
+      ASSERT_TRUE(std::equal(want.begin(), want.end(), buf.begin() + align)) << n << " bytes at " << align;
+      ASSERT_TRUE(std::equal(buf.begin(), buf.begin() + align, data.begin()) &&
+                  std::equal(buf.begin() + align + n, buf.end(), data.begin() + align + n))
+          << n << " bytes at " << align << ": wrote outside";
+      ASSERT_EQ(network_sum_from_buf(sum), reference_sum(want)) << n << " bytes at " << align;
+    }
+  Bytes same(1500, 0x5A);
+  ASSERT_EQ(fold64(kernel(same.data() + 1, same.data() + 1, 1499)), 0);  // in place: all zero
+  ASSERT_EQ(same[0], 0x5A);
+}
+
+// At its bound, with all-ones words (as check_exact_up_to for the sums).
+void check_xor_sum_up_to(XorSum kernel, std::size_t bound) {
+  const std::size_t n = bound - 1;
+  for (const std::size_t align : {0u, 1u}) {
+    Bytes buf(n + 1, 0xFF);
+    const Bytes zeros(n, 0);
+    const std::uint64_t sum = kernel(buf.data() + align, zeros.data(), n);
+    ASSERT_EQ(network_sum_from_buf(sum), reference_sum(Bytes(n, 0xFF))) << align;
+  }
+}
+
+TEST(XorSumKernels, PortableMatchesReference) { check_xor_sum_kernel(detail::xor_sum_portable); }
+
+TEST(XorSumKernels, Avx512MatchesReference) {
+  if (!fastxor::cpu_has_avx512bw()) GTEST_SKIP() << "no AVX-512BW on this CPU";
+  check_xor_sum_kernel(detail::xor_sum_avx512);
+  check_xor_sum_up_to(detail::xor_sum_avx512, detail::kMaxAvx512SumBytes);
+}
+
+TEST(XorSumKernels, Avx2MatchesReference) {
+  if (!fastxor::cpu_has_avx2()) GTEST_SKIP() << "no AVX2 on this CPU";
+  check_xor_sum_kernel(detail::xor_sum_avx2);
+  check_xor_sum_up_to(detail::xor_sum_avx2, detail::kMaxAvx2SumBytes);
+}
+
+// The dispatched one, past the vector kernels' bound too (it splits there).
+TEST(XorSumKernels, DispatchedMatchesReferenceAtAnyLength) {
+  check_xor_sum_kernel(detail::xor_sum);
+  std::mt19937 rng(22);
+  for (const std::size_t n : {detail::kMaxAvx2SumBytes + 3, detail::kMaxAvx512SumBytes + 65}) {
+    Bytes buf(n);
+    Bytes ks(n);
+    for (auto& x : buf) x = static_cast<std::uint8_t>(rng());
+    for (auto& x : ks) x = static_cast<std::uint8_t>(rng());
+    Bytes want = buf;
+    for (std::size_t i = 0; i < n; ++i) want[i] ^= ks[i];
+    ASSERT_EQ(network_sum_from_buf(detail::xor_sum(buf.data(), ks.data(), n)), reference_sum(want)) << n;
+    ASSERT_EQ(buf, want) << n;
+  }
+}
+
 TEST(Fold, Carries) {
   EXPECT_EQ(fold(0), 0);
   EXPECT_EQ(fold(0xFFFF), 0xFFFF);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "../src/aes.h"
@@ -124,6 +125,79 @@ TEST_P(EverySuite, RoundTripsEveryLayout) {
     Bytes clear;
     ASSERT_EQ(do_descramble(key, s.dgram, clear), Status::ok) << l.name;
     EXPECT_EQ(clear, l.payload) << l.name;
+  }
+}
+
+// A PayloadSum as ones_sum() gives a sum (network order, folded; this test
+// runs on little-endian x86), modulo 0xFFFF (0 and 0xFFFF are both zero).
+std::uint32_t network_sum(const PayloadSum& s) {
+  std::uint64_t v = s.native;
+  while (v >> 16) v = (v & 0xFFFF) + (v >> 16);
+  return __builtin_bswap16(static_cast<std::uint16_t>(v)) % 0xFFFFu;
+}
+
+// The sum the xor suites take in their one pass is the sum of the bytes that
+// pass wrote, and asking for it changes no byte; where there is no one pass
+// (AES, TS packets that are not all of payload only) it is not known.
+TEST_P(EverySuite, PayloadSumIsTheSumOfTheBytesWritten) {
+  const bool xor_suite = suite_is_xor(GetParam());
+  PreparedKey key;
+  prepare(key, GetParam());  // xor: 37-byte pattern, period 259: odd pieces
+  Bytes ts7;
+  for (int i = 0; i < 7; ++i) ts7 = concat({ts7, ts_packet(0x100, 1, 0, static_cast<std::uint8_t>(i))});
+  Bytes mixed = ts7;
+  mixed[3 * kTsPacketLen + 3] |= 0x20;  // one packet with an adaptation field
+  mixed[3 * kTsPacketLen + 4] = 10;
+  struct Layout {
+    const char* name;
+    bool ts, rtp;
+    Bytes payload;
+    bool one_pass;
+  };
+  std::vector<Layout> layouts = {
+      {"ts, payload only", true, false, ts7, true},
+      {"rtp ts, payload only", true, true, concat({rtp_header(1), ts7}), true},
+      {"ts with an adaptation field", true, false, mixed, false},
+  };
+  for (const std::size_t n : {0u, 1u, 258u, 259u, 700u, 1316u, 1317u, 1472u, 9000u}) {
+    Bytes raw(n);
+    std::iota(raw.begin(), raw.end(), static_cast<std::uint8_t>(n));
+    layouts.push_back({"raw", false, false, raw, true});
+    layouts.push_back({"rtp raw", false, true, concat({rtp_header(0, true), raw}), true});
+  }
+  for (const Layout& l : layouts) {
+    const std::string what = std::string(l.name) + ", " + std::to_string(l.payload.size()) + " bytes";
+    ChannelRules rules;
+    rules.ts = l.ts;
+    rules.rtp = l.rtp;
+    const Scrambled plain = do_scramble(key, rules, l.payload);
+    ASSERT_EQ(plain.status, Status::ok) << what;
+
+    KcHeader h;
+    h.channel_id = 42;
+    h.seq = 1;
+    Bytes dgram(header_len(h) + l.payload.size() + kGcmTagLen);
+    std::uint8_t* payload = dgram.data() + header_len(h);
+    std::copy(l.payload.begin(), l.payload.end(), payload);
+    PayloadSum sum{12345, true};
+    ASSERT_EQ(scramble(key, rules, h, dgram.data(), payload, l.payload.size(), &sum), Status::ok) << what;
+    dgram.resize(plain.dgram.size());
+    ASSERT_EQ(dgram, plain.dgram) << what;
+    ASSERT_EQ(sum.known, xor_suite && l.one_pass) << what;
+    if (sum.known) {
+      EXPECT_EQ(network_sum(sum), ones_sum({payload, l.payload.size()}) % 0xFFFFu) << what;
+    }
+
+    KcHeader parsed;
+    ASSERT_EQ(parse_header(dgram, parsed), Status::ok) << what;
+    std::span<std::uint8_t> clear;
+    sum = {12345, true};
+    ASSERT_EQ(descramble(key, parsed, dgram, clear, &sum), Status::ok) << what;
+    ASSERT_EQ(Bytes(clear.begin(), clear.end()), l.payload) << what;
+    ASSERT_EQ(sum.known, xor_suite && l.one_pass) << what;
+    if (sum.known) {
+      EXPECT_EQ(network_sum(sum), ones_sum(clear) % 0xFFFFu) << what;
+    }
   }
 }
 

@@ -24,6 +24,19 @@ bool ipv4_checksum_ok(const std::uint8_t* ip) noexcept;
 // taken from the UDP length field) under the given IP header (version from its
 // first nibble). A computed 0 is sent as 0xFFFF (RFC 768).
 void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp) noexcept;
+
+// The one's-complement sum of a payload, taken while scramble() or
+// descramble() wrote it (unfolded, native byte order, counted from the
+// payload's first byte), so that the UDP checksum need not read it again.
+struct PayloadSum {
+  std::uint64_t native = 0;
+  bool known = false;
+};
+// set_udp_checksum() for a datagram whose bytes from udp + payload_offset
+// (even) to its end have the sum `payload`: only the bytes before them and
+// the pseudo-header are read.
+void set_udp_checksum(const std::uint8_t* ip, std::uint8_t* udp, std::size_t payload_offset,
+                      const PayloadSum& payload) noexcept;
 bool udp_checksum_ok(const std::uint8_t* ip, const std::uint8_t* udp) noexcept;
 
 // For a NIC that computes the UDP checksum (DPDK's RTE_MBUF_F_TX_UDP_CKSUM):

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <span>
 
+#include "pktparse/checksum.h"
 #include "pktparse/key.h"
 #include "pktparse/keycast_header.h"
 #include "pktparse/payload.h"
@@ -30,14 +31,18 @@ struct ChannelRules {
 // Flags follow the content: TS only when the rest of the payload is whole TS
 // packets (else scrambled whole), RTP only when a version-2 header is there.
 // On an error the buffers hold garbage and the datagram must be dropped.
+// `sum`, if given, gets the one's-complement sum of the scrambled payload
+// where the suite's pass could take it (known: the xor suites, except TS
+// packets that are not all of payload only), for set_udp_checksum().
 Status scramble(PreparedKey& key, const ChannelRules& rules, KcHeader& hdr, std::uint8_t* hdr_out,
-                std::uint8_t* payload, std::size_t len) noexcept;
+                std::uint8_t* payload, std::size_t len, PayloadSum* sum = nullptr) noexcept;
 
 // Descrambles a DATA datagram in place: udp_payload is the whole scrambled UDP
 // payload, hdr what parse_header() read from it, and key the key whose id is
 // hdr.key_id. On ok, `clear` is the original UDP payload (inside udp_payload,
-// at hdr.hdr_len). On an error the datagram must be dropped.
+// at hdr.hdr_len). On an error the datagram must be dropped. `sum` as for
+// scramble(), of `clear`.
 Status descramble(PreparedKey& key, const KcHeader& hdr, std::span<std::uint8_t> udp_payload,
-                  std::span<std::uint8_t>& clear) noexcept;
+                  std::span<std::uint8_t>& clear, PayloadSum* sum = nullptr) noexcept;
 
 }  // namespace pktparse
