@@ -194,10 +194,16 @@ class Worker {
     busy_frames_ += n;
   }
 
+  static void prefetch_headers(rte_mbuf* m) {
+    const auto* p = rte_pktmbuf_mtod(m, const std::uint8_t*);
+    rte_prefetch0(p);
+    rte_prefetch0(p + RTE_CACHE_LINE_SIZE);
+  }
+
   void process(rte_mbuf** pkts, std::uint16_t n) {
-    for (std::uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+    for (std::uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) prefetch_headers(pkts[i]);
     for (std::uint16_t i = 0; i < n; ++i) {
-      if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+      if (i + kPrefetchAhead < n) prefetch_headers(pkts[i + kPrefetchAhead]);
       if constexpr (M == Mode::scramble) scramble(pkts[i]);
       else descramble(pkts[i]);
     }

@@ -62,27 +62,44 @@ std::uint16_t portable_sum(const std::uint8_t* p, std::size_t n) noexcept {
   return fold64(acc);
 }
 
-// 8-byte words: each adds its two 32-bit halves (2^32 = 1 mod 0xFFFF), which
-// cannot carry out of 64 bits below 2^31 words.
+namespace {
+
+// buf[0, sizeof(T)) ^= ks[0, sizeof(T)), returning the result as a word.
+template <class T>
+T xor_word(std::uint8_t* buf, const std::uint8_t* ks) noexcept {
+  T a;
+  T b;
+  std::memcpy(&a, buf, sizeof a);
+  std::memcpy(&b, ks, sizeof b);
+  a = static_cast<T>(a ^ b);
+  std::memcpy(buf, &a, sizeof a);
+  return a;
+}
+
+}  // namespace
+
+// 8-byte words, each adding its two 32-bit halves (2^32 = 1 mod 0xFFFF; no
+// carry out of 64 bits below 2^31 words), then 4, 2 and 1 bytes: every
+// piece but the last byte starts at an even offset, so the words line up.
 std::uint64_t xor_sum_portable(std::uint8_t* buf, const std::uint8_t* ks, std::size_t n) noexcept {
   std::uint64_t acc = 0;
   for (; n >= 8; n -= 8, buf += 8, ks += 8) {
-    std::uint64_t a;
-    std::uint64_t b;
-    std::memcpy(&a, buf, 8);
-    std::memcpy(&b, ks, 8);
-    a ^= b;
-    std::memcpy(buf, &a, 8);
+    const auto a = xor_word<std::uint64_t>(buf, ks);
     acc += (a & 0xFFFFFFFFu) + (a >> 32);
   }
-  if (n > 0) {  // zero-padded, so the bytes keep their lanes
-    std::uint64_t a = 0;
-    std::uint64_t b = 0;
-    std::memcpy(&a, buf, n);
-    std::memcpy(&b, ks, n);
-    a ^= b;
-    std::memcpy(buf, &a, n);
-    acc += (a & 0xFFFFFFFFu) + (a >> 32);
+  if (n & 4) {
+    acc += xor_word<std::uint32_t>(buf, ks);
+    buf += 4;
+    ks += 4;
+  }
+  if (n & 2) {
+    acc += xor_word<std::uint16_t>(buf, ks);
+    buf += 2;
+    ks += 2;
+  }
+  if (n & 1) {  // the first byte of a word, the rest of it zero
+    const auto a = xor_word<std::uint8_t>(buf, ks);
+    acc += std::endian::native == std::endian::little ? a : std::uint32_t{a} << 8;
   }
   return acc;
 }
