@@ -7,12 +7,16 @@
 //     original payload;
 //   - AES keys of both backends (EVP, ipsec-mb where it runs) scramble to the
 //     same bytes, each descrambling what the other scrambled;
+//   - a payload sum taken in the crypto pass (scramble and descramble), where
+//     known, is the sum of the bytes written, and taking it changes no byte;
 //   - a corrupted or truncated datagram is rejected or descrambled inside
 //     its buffer, never crashes; under GCM it is always rejected, as is the
 //     datagram under a key with other material.
+#include <bit>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "fuzz_input.h"
@@ -117,14 +121,32 @@ Bytes make_payload(FuzzInput& in) {
   return p;
 }
 
+// A known sum is the one's-complement sum of `bytes`, as ones_sum() gives it
+// (network order), modulo 0xFFFF (0 and 0xFFFF are both zero).
+bool sum_matches(const PayloadSum& sum, std::span<const std::uint8_t> bytes) {
+  if (!sum.known) return true;
+  std::uint64_t v = sum.native;
+  while (v >> 16) v = (v & 0xFFFF) + (v >> 16);
+  const auto native = static_cast<std::uint16_t>(v);
+  const std::uint16_t network = std::endian::native == std::endian::little ? __builtin_bswap16(native) : native;
+  return network % 0xFFFFu == ones_sum(bytes) % 0xFFFFu;
+}
+
 // Descrambles `dgram` (a copy, which may be changed in place); whether it
-// came out ok. Any clear view must lie inside the datagram.
+// came out ok. Any clear view must lie inside the datagram; descrambling a
+// second copy with the payload's sum gives the same bytes and their sum.
 bool descrambles(PreparedKey& key, Bytes dgram, Bytes* clear_out = nullptr) {
   KcHeader h;
   if (parse_header(dgram, h) != Status::ok || h.type != MsgType::data) return false;
+  Bytes summed = dgram;
   std::span<std::uint8_t> clear;
-  if (descramble(key, h, dgram, clear) != Status::ok) return false;
+  const Status s = descramble(key, h, dgram, clear);
+  std::span<std::uint8_t> summed_clear;
+  PayloadSum sum;
+  check(descramble(key, h, summed, summed_clear, &sum) == s);
+  if (s != Status::ok) return false;
   check(clear.data() >= dgram.data() && clear.data() + clear.size() <= dgram.data() + dgram.size());
+  check(summed == dgram && sum_matches(sum, summed_clear));
   if (clear_out) clear_out->assign(clear.begin(), clear.end());
   return true;
 }
@@ -158,9 +180,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Bytes other = dgram;
   KcHeader other_hdr = hdr;
   const Status s = scramble(scrambler, rules, hdr, dgram.data(), dgram.data() + hlen, payload.size());
-  check(scramble(descrambler, rules, other_hdr, other.data(), other.data() + hlen, payload.size()) == s);
+  PayloadSum sum;
+  check(scramble(descrambler, rules, other_hdr, other.data(), other.data() + hlen, payload.size(), &sum) == s);
   if (s != Status::ok) return 0;
-  check(other == dgram);
+  check(other == dgram && sum_matches(sum, {dgram.data() + hlen, payload.size()}));
   dgram.resize(hlen + payload.size() + suite_trailer_len(suite));
 
   KcHeader parsed;
