@@ -133,16 +133,26 @@ std::uint16_t fold64(std::uint64_t s) {
   return static_cast<std::uint16_t>(s);
 }
 
-template <class Kernel>
-void check_kernel(Kernel sum_from) {
-  std::mt19937 rng(1071);
-  std::vector<std::uint8_t> big(9000 + 128);
-  for (auto& x : big) x = static_cast<std::uint8_t>(rng());
+Bytes random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  Bytes b(n);
+  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+  return b;
+}
+
+// Every length up to 400, then datagram sizes (odd ones too) up to a jumbo.
+std::vector<std::size_t> kernel_lengths() {
   std::vector<std::size_t> lengths;
   for (std::size_t n = 0; n <= 400; ++n) lengths.push_back(n);
-  for (const std::size_t n : {1316u, 1340u, 1348u, 1500u, 1501u, 8999u, 9000u}) lengths.push_back(n);
+  for (const std::size_t n : {1316u, 1317u, 1340u, 1348u, 1500u, 1501u, 8999u, 9000u}) lengths.push_back(n);
+  return lengths;
+}
+
+template <class Kernel>
+void check_kernel(Kernel sum_from) {
+  const Bytes big = random_bytes(9000 + 128, 1071);
   for (std::size_t align = 0; align < 64; ++align)
-    for (const std::size_t n : lengths) {
+    for (const std::size_t n : kernel_lengths()) {
       const std::uint8_t* p = big.data() + align;
       ASSERT_EQ(sum_from(p, n), reference_sum(Bytes(p, p + n))) << n << " bytes at " << align;
     }
@@ -206,16 +216,10 @@ using XorSum = std::uint64_t (*)(std::uint8_t*, const std::uint8_t*, std::size_t
 std::uint16_t network_sum_from_buf(std::uint64_t native) { return network_order(fold64(native)); }
 
 void check_xor_sum_kernel(XorSum kernel) {
-  std::mt19937 rng(1316);
-  Bytes data(9000 + 128);
-  Bytes ks(9000 + 128);
-  for (auto& x : data) x = static_cast<std::uint8_t>(rng());
-  for (auto& x : ks) x = static_cast<std::uint8_t>(rng());
-  std::vector<std::size_t> lengths;
-  for (std::size_t n = 0; n <= 300; ++n) lengths.push_back(n);
-  for (const std::size_t n : {1316u, 1317u, 1340u, 1500u, 1501u, 8999u, 9000u}) lengths.push_back(n);
+  const Bytes data = random_bytes(9000 + 128, 1316);
+  const Bytes ks = random_bytes(9000 + 128, 1317);
   for (std::size_t align = 0; align < 64; ++align)
-    for (const std::size_t n : lengths) {
+    for (const std::size_t n : kernel_lengths()) {
       const std::size_t ks_align = (align * 7 + 3) % 64;
       Bytes buf = data;
       Bytes want(data.begin() + align, data.begin() + align + n);
@@ -260,12 +264,9 @@ TEST(XorSumKernels, Avx2MatchesReference) {
 // The dispatched one, past the vector kernels' bound too (it splits there).
 TEST(XorSumKernels, DispatchedMatchesReferenceAtAnyLength) {
   check_xor_sum_kernel(detail::xor_sum);
-  std::mt19937 rng(22);
   for (const std::size_t n : {detail::kMaxAvx2SumBytes + 3, detail::kMaxAvx512SumBytes + 65}) {
-    Bytes buf(n);
-    Bytes ks(n);
-    for (auto& x : buf) x = static_cast<std::uint8_t>(rng());
-    for (auto& x : ks) x = static_cast<std::uint8_t>(rng());
+    Bytes buf = random_bytes(n, 22);
+    const Bytes ks = random_bytes(n, 23);
     Bytes want = buf;
     for (std::size_t i = 0; i < n; ++i) want[i] ^= ks[i];
     ASSERT_EQ(network_sum_from_buf(detail::xor_sum(buf.data(), ks.data(), n)), reference_sum(want)) << n;
