@@ -57,9 +57,14 @@ PORT = 5000
 RATE = 150                       # datagrams per second per channel
 LIFETIME_MS = 200
 # The receivers' and the descrambler's default hold: the faults must be
-# bridged without longer holds (README.md, problems 2 and 3).
+# bridged without longer holds (README.md, problems 2 and 3). A sanitizer
+# build runs several times slower, and there datagrams held across a key
+# manager's restart waited longer than 50 ms on a loaded 2-core machine: its
+# holds are SANITIZED_HOLD_FACTOR times longer (README.md, problem 9); the
+# release build keeps the default.
 HOLD_MS = 50
 HOLD_DATAGRAMS = 64
+SANITIZED_HOLD_FACTOR = 3
 CHANNELS = {                     # id: (suite, payload kind, origin)
     1: ("aes128-ctr", "raw", "keymgr"),
     2: ("xor", "ts", "keymgr"),
@@ -425,7 +430,7 @@ class Suite:
 
     def run(self):
         say(f"continuity: stages {', '.join(s for s in STAGES if self.on(s))}; seed {self.seed}; "
-            f"{len(CHANNELS)} channels at {RATE} datagrams/s, {LIFETIME_MS} ms crypto-periods")
+            f"{len(CHANNELS)} channels at {RATE} datagrams/s, {LIFETIME_MS} ms crypto-periods, {HOLD_MS} ms holds")
         self.master = self.start_keymgr("master")
         self.replica = self.start_keymgr("replica")
         self.scrambler = self.start_gateway("scrambler", "scramble", "gw1", "0-1", 0,
@@ -940,7 +945,18 @@ def outside(args):
     return rc
 
 
+def sanitized(build):
+    """Whether meson built `build` with a sanitizer (b_sanitize)."""
+    try:
+        with open(os.path.join(build, "meson-info", "intro-buildoptions.json")) as f:
+            options = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return any(o["name"] == "b_sanitize" and o["value"] not in ("none", "") for o in options)
+
+
 def main():
+    global HOLD_MS
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--build", default=os.environ.get("KEYCAST_BUILD_DIR", os.path.join(ROOT, "build")))
     ap.add_argument("--stages", default=",".join(STAGES), help="comma-separated, of: " + ", ".join(STAGES))
@@ -951,6 +967,8 @@ def main():
     ap.add_argument("--work", help=argparse.SUPPRESS)
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
+    if sanitized(args.build):
+        HOLD_MS *= SANITIZED_HOLD_FACTOR
     for s in args.stages.split(","):
         if s not in STAGES:
             ap.error(f"unknown stage {s!r}; stages: {', '.join(STAGES)}")

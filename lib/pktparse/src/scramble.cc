@@ -22,8 +22,8 @@ class XorStream {
   void apply(std::uint8_t* p, std::size_t n) noexcept { pos_ = fastxor::xor_pattern(p, n, pattern_, pos_); }
   // apply(), returning the sum of the bytes written (native order, counted
   // from p). The expanded pattern runs on unwrapped for kOverhang bytes past
-  // its period, so from any position it is a plain keystream for at least
-  // that long: a few fused calls per datagram.
+  // its period, so from position pos it is a plain keystream for
+  // period + kOverhang - pos bytes: a few fused calls per datagram.
   std::uint64_t apply_summed(std::uint8_t* p, std::size_t n) noexcept {
     const std::size_t period = pattern_.period();
     std::uint64_t acc = 0;
