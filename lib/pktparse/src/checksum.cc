@@ -178,6 +178,8 @@ std::uint32_t ones_sum(std::span<const std::uint8_t> bytes, std::uint32_t initia
   return fold(fold(initial) + std::uint32_t{s});
 }
 
+std::uint32_t network_sum(const PayloadSum& sum) noexcept { return to_network_order(detail::fold64(sum.native)); }
+
 void set_ipv4_checksum(std::uint8_t* ip) noexcept {
   const std::size_t ihl = (ip[0] & 0x0Fu) * 4u;
   store_be16(ip + 10, 0);

@@ -32,7 +32,8 @@ class XorStream {
       const std::uint16_t s = detail::fold64(detail::xor_sum(p + done, pattern_.bytes() + pos_, piece));
       acc += (done & 1) ? detail::bswap(s) : s;  // a piece from an odd byte: its words straddle p's
       done += piece;
-      pos_ = (pos_ + piece) % period;
+      pos_ += piece;  // below period + kOverhang <= 2 * period
+      if (pos_ >= period) pos_ -= period;
     }
     return acc;
   }

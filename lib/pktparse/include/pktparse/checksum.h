@@ -32,6 +32,8 @@ struct PayloadSum {
   std::uint64_t native = 0;
   bool known = false;
 };
+// Its value as ones_sum() gives a sum: folded to 16 bits, network order.
+std::uint32_t network_sum(const PayloadSum& sum) noexcept;
 // set_udp_checksum() for a datagram whose bytes from udp + payload_offset
 // (even) to its end have the sum `payload`: only the bytes before them and
 // the pseudo-header are read.
