@@ -91,5 +91,27 @@ TEST(Rewrite, UdpChecksumHereFromThePayloadsSumOrThePseudoHeaderSumForThePort) {
   }
 }
 
+// A known payload sum stands for the payload: the payload is not read again,
+// so a sum one off gives a checksum that fails (the test above passes as
+// well if the payload were summed anyway).
+TEST(Rewrite, AKnownPayloadSumIsUsedNotTheBytes) {
+  for (const Case& k : cases()) {
+    const std::vector<std::uint8_t> payload = raw_payload(1316, 1316);
+    Channel c;
+    c.out_addr = k.out;
+    c.out_port = 6000;
+    c.ttl = 9;
+    multicast_mac(k.out, c.out_mac);
+    const std::uint8_t src_mac[6] = {2, 0, 0, 0, 0, 1};
+    Frame f = udp_frame(k.spec, payload);
+    pktparse::PacketView v;
+    ASSERT_EQ(pktparse::parse_frame(f, v), pktparse::Status::ok) << k.name;
+    const auto right = static_cast<std::uint16_t>(__builtin_bswap16(pktparse::fold(pktparse::ones_sum(payload))));
+    const UdpChecksumSource off_by_one{false, 8, {std::uint64_t{right} + 1, true}};
+    ASSERT_TRUE(rewrite_headers(f.data(), v, c, src_mac, payload.size(), off_by_one)) << k.name;
+    EXPECT_FALSE(pktparse::udp_checksum_ok(f.data() + v.l3_offset, f.data() + v.l4_offset)) << k.name;
+  }
+}
+
 }  // namespace
 }  // namespace gateway::test
