@@ -20,13 +20,14 @@
 #include "kmproto/frame_builder.h"
 #include "kmproto/key_record.h"
 
+// Its own namespace: the conformance tests share one binary (and with unity
+// builds, one translation unit).
+namespace keycast::conformance::keymgr_vectors {
+namespace {
+
 using namespace kmproto;
 using json = nlohmann::json;
 using Bytes = std::vector<std::uint8_t>;
-
-namespace {
-
-using keycast::conformance::unhex;
 
 const json& vectors() {
   static const json doc = keycast::conformance::load_vectors("keymgr-v1.json");
@@ -286,3 +287,4 @@ TEST(KeymgrSpec, EveryMustRejectEntryIsRejectedWithItsOwnStatus) {
 }
 
 }  // namespace
+}  // namespace keycast::conformance::keymgr_vectors

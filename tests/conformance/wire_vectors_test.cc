@@ -16,13 +16,14 @@
 #include "pktparse/keycast_header.h"
 #include "pktparse/scramble.h"
 
+// Its own namespace: the conformance tests share one binary (and with unity
+// builds, one translation unit).
+namespace keycast::conformance::wire_vectors {
+namespace {
+
 using namespace pktparse;
 using json = nlohmann::json;
 using Bytes = std::vector<std::uint8_t>;
-
-namespace {
-
-using keycast::conformance::unhex;
 
 const json& vectors() {
   static const json doc = keycast::conformance::load_vectors("wire-v1.json");
@@ -197,3 +198,4 @@ TEST(WireSpec, EveryMustRejectEntryIsRejectedWithItsOwnStatus) {
 }
 
 }  // namespace
+}  // namespace keycast::conformance::wire_vectors

@@ -94,15 +94,15 @@ std::string descramble_config(std::uint16_t keymgr_port, std::uint32_t hold_data
   return s;
 }
 
-struct Input {
+struct ClearInput {
   std::vector<Frame> frames;
   std::map<std::uint32_t, std::vector<Frame>> expected;  // per channel, in order: the frame without padding
 };
 
 // Channels 1-5 round robin (TS on 2 and 4, IPv6 on 5), a VLAN-tagged and a
 // padded short datagram on channel 1.
-Input make_input(std::size_t per_channel) {
-  Input in;
+ClearInput make_clear_input(std::size_t per_channel) {
+  ClearInput in;
   for (std::size_t i = 0; i < per_channel; ++i) {
     for (std::uint32_t ch = 1; ch <= 5; ++ch) {
       const auto seed = static_cast<std::uint32_t>(i * 10 + ch);
@@ -141,7 +141,7 @@ std::uint32_t clear_channel(const Frame& f) {
 
 // Every output frame is its input frame but for the source MAC (the output
 // port's); per channel, in order.
-void expect_same_frames(const Input& in, const std::vector<Frame>& out, const std::string& log) {
+void expect_same_frames(const ClearInput& in, const std::vector<Frame>& out, const std::string& log) {
   std::map<std::uint32_t, std::vector<Frame>> got;
   for (const Frame& f : out) {
     const std::uint32_t ch = clear_channel(f);
@@ -251,7 +251,7 @@ Frame notice_frame(std::uint32_t ch, std::uint32_t channel_id, pktparse::Suite s
 
 TEST_F(DescrambleLab, ScrambleThenDescrambleGivesTheInputBack) {
   start_keymgr(10000);
-  const Input in = make_input(20);
+  const ClearInput in = make_clear_input(20);
   write_pcap(file("clear.pcap"), in.frames);
   (void)run(scramble_config(km_->port()), "clear.pcap", "scrambled.pcap");
   const auto scrambled = read_pcap(file("scrambled.pcap"));
@@ -269,7 +269,7 @@ TEST_F(DescrambleLab, ScrambleThenDescrambleGivesTheInputBack) {
 TEST_F(DescrambleLab, UdpChecksumsLeftToAPortThatOffersThem) {
   if (!TapCapture::usable()) GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
   start_keymgr(10000);
-  const Input in = make_input(20);
+  const ClearInput in = make_clear_input(20);
   write_pcap(file("clear.pcap"), in.frames);
   (void)run(scramble_config(km_->port()), "clear.pcap", "scrambled.pcap");
 
@@ -294,7 +294,7 @@ TEST_F(DescrambleLab, UdpChecksumsLeftToAPortThatOffersThem) {
 // out.
 TEST_F(DescrambleLab, UnknownKeyIsFetchedWhileItsDatagramsAreHeld) {
   start_keymgr(10000, 20000);  // K1 stays at the key manager after K2 replaces it
-  const Input in = make_input(20);
+  const ClearInput in = make_clear_input(20);
   write_pcap(file("clear.pcap"), in.frames);
   (void)run(scramble_config(km_->port()), "clear.pcap", "scrambled.pcap");
   (void)run(scramble_config(km_->port()), "clear.pcap", "scrambled-again.pcap");

@@ -184,7 +184,7 @@ TEST(KeyFetcher, WaitsForTheObjectAndReopensAfterARestart) {
 // ---- The gateway on shared memory, end to end ----
 
 constexpr std::uint32_t kChannels[] = {1, 2, 3};  // keymgr-origin lab channels: aes128-ctr raw, xor TS, GCM raw
-const char* suite_of(std::uint32_t ch) { return ch == 1 ? "aes128-ctr" : ch == 2 ? "xor" : "aes128-gcm"; }
+const char* shm_suite_of(std::uint32_t ch) { return ch == 1 ? "aes128-ctr" : ch == 2 ? "xor" : "aes128-gcm"; }
 
 // The lab key manager with `shm = NAME` for gw1.
 std::string keymgr_config(const std::string& shm, std::uint32_t lifetime_ms) {
@@ -207,19 +207,19 @@ std::string gateway_config(Mode mode, const std::string& shm, std::uint32_t star
     const std::string clear = "\"239.1.1." + std::to_string(ch) + ":5000\"";
     const std::string scrambled = "\"239.2.1." + std::to_string(ch) + ":5000\"";
     s += "\n[[channel]]\nid = " + std::to_string(ch) + "\ninput = " + (scramble ? clear : scrambled) +
-         "\noutput = " + (scramble ? scrambled : clear) + "\nsuite = \"" + suite_of(ch) + "\"\npayload = \"" +
+         "\noutput = " + (scramble ? scrambled : clear) + "\nsuite = \"" + shm_suite_of(ch) + "\"\npayload = \"" +
          (ch == 2 ? "ts" : "raw") + "\"\n";
   }
   return s;
 }
 
-struct Input {
+struct ShmInput {
   std::vector<Frame> frames;
   std::map<std::uint32_t, std::vector<Bytes>> payloads;  // per channel, in order
 };
 
-Input make_input(std::size_t per_channel) {
-  Input in;
+ShmInput make_shm_input(std::size_t per_channel) {
+  ShmInput in;
   for (std::size_t i = 0; i < per_channel; ++i)
     for (const std::uint32_t ch : kChannels) {
       const auto seed = static_cast<std::uint32_t>(i * 10 + ch);
@@ -333,7 +333,7 @@ class ShmGateway : public ::testing::Test {
 // Started before the key manager: the gateway says it waits for the object,
 // then scrambles every datagram with the key the key manager holds.
 TEST_F(ShmGateway, ScramblesWithTheKeysTheKeyManagerPublishes) {
-  const Input in = make_input(20);
+  const ShmInput in = make_shm_input(20);
   write_pcap(file("in.pcap"), in.frames);
   GatewayChild gw(args(gateway_config(Mode::scramble, shm_.name, 15000), pcap_pipe("in.pcap", "out.pcap"), 500));
   ASSERT_TRUE(gw.wait_for("no shared-memory object /" + shm_.name, milliseconds(10000))) << gw.output();
@@ -361,7 +361,7 @@ TEST_F(ShmGateway, ScramblesWithTheKeysTheKeyManagerPublishes) {
 // keys in the worker, never degraded, and no usage report is attempted.
 TEST_F(ShmGateway, SwitchesKeysUnderAContinuousStream) {
   start_keymgr(1000);
-  write_pcap(file("in.pcap"), make_input(4).frames);
+  write_pcap(file("in.pcap"), make_shm_input(4).frames);
   const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
   const auto run = run_gateway(args(gateway_config(Mode::scramble, shm_.name, 5000), vdevs, 0), milliseconds(30000),
                                milliseconds(3500));
@@ -380,7 +380,7 @@ TEST_F(ShmGateway, SwitchesKeysUnderAContinuousStream) {
 }
 
 TEST_F(ShmGateway, WithoutTheObjectExitsNamingIt) {
-  write_pcap(file("in.pcap"), make_input(2).frames);
+  write_pcap(file("in.pcap"), make_shm_input(2).frames);
   const auto t0 = std::chrono::steady_clock::now();
   const auto run =
       run_gateway(args(gateway_config(Mode::scramble, shm_.name, 1500), pcap_pipe("in.pcap", "out.pcap"), 500),
@@ -397,7 +397,7 @@ TEST_F(ShmGateway, WithoutTheObjectExitsNamingIt) {
 // Scrambler and descrambler both on shared memory: the input comes back.
 TEST_F(ShmGateway, DescramblesWithTheKeysTheKeyManagerPublishes) {
   start_keymgr(10000);
-  const Input in = make_input(20);
+  const ShmInput in = make_shm_input(20);
   write_pcap(file("in.pcap"), in.frames);
   auto run = run_gateway(args(gateway_config(Mode::scramble, shm_.name, 5000), pcap_pipe("in.pcap", "scrambled.pcap"),
                               500),

@@ -25,8 +25,6 @@ using kmproto::ParamType;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-constexpr std::uint8_t kGateway = 1, kReceiver = 2;
-
 milliseconds since(Clock::time_point t) { return std::chrono::duration_cast<milliseconds>(Clock::now() - t); }
 
 std::uint16_t code(ErrorCode c) { return static_cast<std::uint16_t>(c); }

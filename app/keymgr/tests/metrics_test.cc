@@ -27,7 +27,6 @@ using prom::test::value;
 
 namespace {
 
-constexpr std::uint8_t kReceiver = 2;
 constexpr const char* kMetricsAnyPort = "metrics_listen = \"127.0.0.1:0\"\n";
 
 // The port from the "metrics on http://HOST:PORT/metrics" log line, 0 if none.

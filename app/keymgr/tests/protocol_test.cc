@@ -16,8 +16,6 @@ using kmproto::ErrorCode;
 using kmproto::MessageType;
 using kmproto::ParamType;
 
-constexpr std::uint8_t kGateway = 1, kReceiver = 2;
-
 class Protocol : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -24,8 +24,6 @@ namespace {
 using kmproto::MessageType;
 using kmproto::ParamType;
 
-constexpr std::uint8_t kGateway = 1, kReceiver = 2;
-
 // Sets a variable for the processes started while it lives.
 class ScopedEnv {
  public:

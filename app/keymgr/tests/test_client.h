@@ -16,6 +16,10 @@
 
 namespace keymgr::test {
 
+// HELLO's role parameter, as the wire carries it (kmproto::Role).
+inline constexpr std::uint8_t kGateway = static_cast<std::uint8_t>(kmproto::Role::gateway);
+inline constexpr std::uint8_t kReceiver = static_cast<std::uint8_t>(kmproto::Role::receiver);
+
 // A frame read off the wire, owning its bytes.
 struct OwnedFrame {
   kmproto::MessageType type{};

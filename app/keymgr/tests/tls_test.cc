@@ -19,8 +19,6 @@ namespace {
 using kmproto::ErrorCode;
 using kmproto::MessageType;
 
-constexpr std::uint8_t kGateway = 1, kReceiver = 2;
-
 class Tls : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

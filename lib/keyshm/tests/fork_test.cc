@@ -11,12 +11,12 @@
 namespace keyshm::test {
 namespace {
 
-const std::uint32_t kChannels[] = {3};
+const std::uint32_t kForkChannels[] = {3};
 
 // The child: publish rotating keys for about a second, then shut down.
 [[noreturn]] void child_writer(const std::string& name, int ready_fd) {
   Failure why;
-  auto w = ShmWriter::create(name, kChannels, &why);
+  auto w = ShmWriter::create(name, kForkChannels, &why);
   if (!w || w->publish(3, rotation(3, 1)) != PublishResult::written) _exit(1);
   if (write(ready_fd, "r", 1) != 1) _exit(1);
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(1);

@@ -7,7 +7,7 @@
 namespace keyshm::test {
 namespace {
 
-const std::uint32_t kChannels[] = {1, 2};
+const std::uint32_t kPermissionsChannels[] = {1, 2};
 
 mode_t mode_of(const std::string& name) {
   const int fd = shm_open(("/" + name).c_str(), O_RDONLY, 0);
@@ -36,7 +36,7 @@ TEST(Permissions, WriterCreatesOwnerOnlyObject) {
   const std::string name = unique_name("perm");
   const mode_t old_umask = umask(0);  // a permissive umask must not widen it
   Failure why;
-  const auto w = ShmWriter::create(name, kChannels, &why);
+  const auto w = ShmWriter::create(name, kPermissionsChannels, &why);
   umask(old_umask);
   ASSERT_TRUE(w) << why.message;
   EXPECT_EQ(mode_of(name), 0600u);
@@ -46,7 +46,7 @@ TEST(Permissions, WriterCreatesOwnerOnlyObject) {
 TEST(Permissions, ReaderRefusesGroupOrWorldAccess) {
   const std::string name = unique_name("perm");
   Failure why;
-  const auto w = ShmWriter::create(name, kChannels, &why);
+  const auto w = ShmWriter::create(name, kPermissionsChannels, &why);
   ASSERT_TRUE(w) << why.message;
   ASSERT_EQ(w->publish(1, rotation(1, 9)), PublishResult::written);
   for (const mode_t mode : {0644u, 0640u, 0604u, 0400u, 0700u}) {

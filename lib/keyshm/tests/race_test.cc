@@ -11,7 +11,7 @@
 namespace keyshm::test {
 namespace {
 
-const std::uint32_t kChannels[] = {1, 2};
+const std::uint32_t kRaceChannels[] = {1, 2};
 constexpr int kReaders = 3;
 constexpr auto kRunFor = std::chrono::seconds(2);
 
@@ -31,7 +31,7 @@ void read_until(const std::string& name, const std::atomic<bool>& stop, ReaderCo
   std::uint32_t last_current[2] = {0, 0};
   Snapshot s;
   for (std::uint64_t i = 0; !stop.load(std::memory_order_relaxed); ++i) {
-    const std::uint32_t ch = kChannels[i % 2];
+    const std::uint32_t ch = kRaceChannels[i % 2];
     ReadTrace trace;
     const ReadStatus st = r->read(ch, s, &trace);
     c.odd += trace.odd;
@@ -61,7 +61,7 @@ void read_until(const std::string& name, const std::atomic<bool>& stop, ReaderCo
 TEST(Race, ReadersNeverAcceptATornKey) {
   const std::string name = unique_name("race");
   Failure why;
-  const auto w = ShmWriter::create(name, kChannels, &why);
+  const auto w = ShmWriter::create(name, kRaceChannels, &why);
   ASSERT_TRUE(w) << why.message;
 
   std::atomic<bool> stop{false};
@@ -74,7 +74,7 @@ TEST(Race, ReadersNeverAcceptATornKey) {
   std::uint64_t publishes = 0;
   const auto end = std::chrono::steady_clock::now() + kRunFor;
   for (std::uint32_t k = 1; std::chrono::steady_clock::now() < end; ++k) {
-    for (const std::uint32_t ch : kChannels) {
+    for (const std::uint32_t ch : kRaceChannels) {
       const auto keys = rotation(ch, k, k % 4 == 0);
       ASSERT_EQ(w->publish(ch, keys), PublishResult::written);
       ++publishes;

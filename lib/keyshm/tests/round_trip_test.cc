@@ -11,7 +11,7 @@
 namespace keyshm::test {
 namespace {
 
-const std::uint32_t kChannels[] = {1, 2, 7};
+const std::uint32_t kRoundTripChannels[] = {1, 2, 7};
 
 struct Pair {
   std::string name = unique_name("rt");
@@ -19,7 +19,7 @@ struct Pair {
   std::unique_ptr<ShmReader> reader;
   Pair() {
     Failure why;
-    writer = ShmWriter::create(name, kChannels, &why);
+    writer = ShmWriter::create(name, kRoundTripChannels, &why);
     EXPECT_TRUE(writer) << why.message;
     if (writer) reader = ShmReader::open(name, &why);
     EXPECT_TRUE(reader) << why.message;
@@ -33,7 +33,7 @@ TEST(RoundTrip, ReaderSeesWhatWasPublished) {
   EXPECT_EQ(p.reader->generation(), p.writer->generation());
   EXPECT_EQ(p.reader->writer_pid(), getpid());
   EXPECT_EQ(std::vector<std::uint32_t>(p.reader->channel_ids().begin(), p.reader->channel_ids().end()),
-            std::vector<std::uint32_t>(std::begin(kChannels), std::end(kChannels)));
+            std::vector<std::uint32_t>(std::begin(kRoundTripChannels), std::end(kRoundTripChannels)));
 
   Snapshot s;
   ASSERT_EQ(p.reader->read(7, s), ReadStatus::ok);
@@ -177,7 +177,7 @@ TEST(RoundTrip, BadNamesAreRefused) {
     Failure why;
     EXPECT_FALSE(ShmReader::open(name, &why)) << name;
     EXPECT_EQ(why.error, OpenError::bad_name) << name;
-    EXPECT_FALSE(ShmWriter::create(name, kChannels, &why)) << name;
+    EXPECT_FALSE(ShmWriter::create(name, kRoundTripChannels, &why)) << name;
     EXPECT_EQ(why.error, OpenError::bad_name) << name;
   }
   Failure why;

@@ -9,7 +9,7 @@
 namespace keyshm::test {
 namespace {
 
-const std::uint32_t kChannels[] = {1, 2};
+const std::uint32_t kStaleChannels[] = {1, 2};
 
 TEST(Stale, ForeignObjectIsReplacedByAnOwnerOnlyOne) {
   const std::string name = unique_name("stale");
@@ -20,7 +20,7 @@ TEST(Stale, ForeignObjectIsReplacedByAnOwnerOnlyOne) {
   close(fd);
 
   Failure why;
-  const auto w = ShmWriter::create(name, kChannels, &why);
+  const auto w = ShmWriter::create(name, kStaleChannels, &why);
   ASSERT_TRUE(w) << why.message;
   ASSERT_EQ(w->publish(2, rotation(2, 3)), PublishResult::written);
   const auto r = ShmReader::open(name, &why);
@@ -36,7 +36,7 @@ TEST(Stale, CrashedWriterIsReplacedAndItsReadersSeeTheRestart) {
   ASSERT_GE(child, 0);
   if (child == 0) {  // a writer that dies without its destructor
     Failure why;
-    auto* w = ShmWriter::create(name, kChannels, &why).release();
+    auto* w = ShmWriter::create(name, kStaleChannels, &why).release();
     _exit(w && w->publish(1, rotation(1, 50)) == PublishResult::written ? 0 : 1);
   }
   int status = 0;
@@ -52,7 +52,7 @@ TEST(Stale, CrashedWriterIsReplacedAndItsReadersSeeTheRestart) {
   ASSERT_EQ(old_reader->read(1, s), ReadStatus::ok);
   EXPECT_EQ(s.find(KeyState::current)->key_id, 50u);
 
-  const auto w = ShmWriter::create(name, kChannels, &why);
+  const auto w = ShmWriter::create(name, kStaleChannels, &why);
   ASSERT_TRUE(w) << why.message;
   EXPECT_GT(w->generation(), old_reader->generation());
   EXPECT_EQ(old_reader->writer_status(), WriterStatus::restarted);
@@ -68,9 +68,9 @@ TEST(Stale, CrashedWriterIsReplacedAndItsReadersSeeTheRestart) {
 TEST(Stale, AnOlderWriterDoesNotUnlinkItsReplacement) {
   const std::string name = unique_name("older");
   Failure why;
-  auto first = ShmWriter::create(name, kChannels, &why);
+  auto first = ShmWriter::create(name, kStaleChannels, &why);
   ASSERT_TRUE(first) << why.message;
-  const auto second = ShmWriter::create(name, kChannels, &why);
+  const auto second = ShmWriter::create(name, kStaleChannels, &why);
   ASSERT_TRUE(second) << why.message;
   first.reset();
   const auto r = ShmReader::open(name, &why);
@@ -82,7 +82,7 @@ TEST(Stale, AnOlderWriterDoesNotUnlinkItsReplacement) {
 TEST(Stale, RemovedNameIsGone) {
   const std::string name = unique_name("gone");
   Failure why;
-  const auto w = ShmWriter::create(name, kChannels, &why);
+  const auto w = ShmWriter::create(name, kStaleChannels, &why);
   ASSERT_TRUE(w) << why.message;
   const auto r = ShmReader::open(name, &why);
   ASSERT_TRUE(r) << why.message;

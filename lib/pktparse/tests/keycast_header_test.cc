@@ -43,7 +43,7 @@ Bytes base_data_header() {
   return encode(h);
 }
 
-Status parse(const Bytes& b) {
+Status header_status(const Bytes& b) {
   KcHeader h;
   return parse_header(b, h);
 }
@@ -73,7 +73,7 @@ TEST(KeycastHeader, RoundTripsEveryTlv) {
 
 TEST(KeycastHeader, PlainHeaderIs24Bytes) {
   EXPECT_EQ(base_data_header().size(), 24u);
-  EXPECT_EQ(parse(base_data_header()), Status::ok);
+  EXPECT_EQ(header_status(base_data_header()), Status::ok);
 }
 
 TEST(KeycastHeader, SkipsUnknownTlvsAndPadding) {
@@ -100,7 +100,7 @@ TEST(KeycastHeader, KeepsTheFirstOfRepeatedTlvs) {
 TEST(KeycastHeader, PayloadAfterDataHeaderIsAllowed) {
   Bytes b = base_data_header();
   b.resize(b.size() + 100, 0x55);
-  EXPECT_EQ(parse(b), Status::ok);
+  EXPECT_EQ(header_status(b), Status::ok);
 }
 
 struct Mutation {
@@ -131,7 +131,7 @@ TEST(KeycastHeader, RejectsEachMalformedField) {
   for (const auto& c : cases) {
     Bytes b = base_data_header();
     b[c.at] = c.value;
-    EXPECT_EQ(parse(b), c.expected) << c.what;
+    EXPECT_EQ(header_status(b), c.expected) << c.what;
   }
 }
 
@@ -139,9 +139,9 @@ TEST(KeycastHeader, RejectsGcmWithTs) {
   Bytes b = base_data_header();
   b[4] = static_cast<std::uint8_t>(Suite::aes128_gcm);
   b[5] = kFlagTs;
-  EXPECT_EQ(parse(b), Status::kc_ts_with_gcm);
+  EXPECT_EQ(header_status(b), Status::kc_ts_with_gcm);
   b[5] = kFlagRtp;
-  EXPECT_EQ(parse(b), Status::ok);
+  EXPECT_EQ(header_status(b), Status::ok);
 }
 
 TEST(KeycastHeader, RejectsTlvOverruns) {
@@ -149,7 +149,7 @@ TEST(KeycastHeader, RejectsTlvOverruns) {
     Bytes b = base_data_header();
     b.insert(b.end(), tlvs.begin(), tlvs.end());
     b[7] = static_cast<std::uint8_t>(b.size());
-    EXPECT_EQ(parse(b), Status::kc_tlv_overrun);
+    EXPECT_EQ(header_status(b), Status::kc_tlv_overrun);
   }
 }
 
@@ -158,13 +158,13 @@ TEST(KeycastHeader, RejectsKnownTlvWithWrongLength) {
   const Bytes tlvs = {0x04, 0x02, 0, 9};
   b.insert(b.end(), tlvs.begin(), tlvs.end());
   b[7] = static_cast<std::uint8_t>(b.size());
-  EXPECT_EQ(parse(b), Status::kc_bad_tlv_length);
+  EXPECT_EQ(header_status(b), Status::kc_bad_tlv_length);
 }
 
 TEST(KeycastHeader, EveryTruncationIsRejected) {
   const Bytes b = encode(full_header());
   for (std::size_t n = 0; n < b.size(); ++n)
-    EXPECT_NE(parse(Bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n))), Status::ok) << n;
+    EXPECT_NE(header_status(Bytes(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n))), Status::ok) << n;
 }
 
 TEST(KeyNotice, EncodesAndParses) {
@@ -183,13 +183,13 @@ TEST(KeyNotice, NeedsNextKeyIdAndNoPayload) {
   KcHeader n = make_key_notice(3, Suite::xor_pattern, 10, 11, 2500);
   Bytes b = encode(n);
   b.push_back(0);
-  EXPECT_EQ(parse(b), Status::kc_notice_with_payload);
+  EXPECT_EQ(header_status(b), Status::kc_notice_with_payload);
   n.clear(TlvType::next_key_id);
-  EXPECT_EQ(parse(encode(n)), Status::kc_notice_incomplete);
+  EXPECT_EQ(header_status(encode(n)), Status::kc_notice_incomplete);
 }
 
 TEST(KeyNotice, KeyIdZeroIsNotRejected) {
-  EXPECT_EQ(parse(encode(make_key_notice(3, Suite::xor_pattern, 0, 1, 100))), Status::ok);
+  EXPECT_EQ(header_status(encode(make_key_notice(3, Suite::xor_pattern, 0, 1, 100))), Status::ok);
 }
 
 TEST(Status, EveryValueHasANameAndText) {
