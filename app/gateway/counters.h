@@ -21,6 +21,7 @@ namespace gateway {
   X(scrambled, "datagrams scrambled and sent")                                    \
   X(notices_sent, "KEY_NOTICE datagrams sent")                                    \
   X(not_a_channel, "UDP datagrams to no configured channel (dropped)")            \
+  X(udp_checksum_bad, "datagrams whose UDP checksum the input port found wrong (dropped)") \
   X(no_key, "datagrams of a channel without a usable key (dropped)")              \
   X(seq_not_reserved, "datagrams whose seq seq_file has not reserved yet (dropped)") \
   X(multi_segment, "multi-segment mbufs (dropped)")                               \

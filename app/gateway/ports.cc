@@ -33,13 +33,14 @@ rte_eth_dev_info port_info(std::uint16_t port) {
   return info;
 }
 
-// tx_offloads: asked for beyond MBUF_FAST_FREE; the caller checked the port
-// offers them.
+// rx_offloads, tx_offloads: asked for beyond MBUF_FAST_FREE; the caller
+// checked the port offers them.
 void setup_port(std::uint16_t port, std::uint16_t rxq, std::uint16_t txq, const PortConfig& cfg, rte_mempool* pool,
-                std::uint64_t tx_offloads = 0) {
+                std::uint64_t rx_offloads, std::uint64_t tx_offloads) {
   const std::string name = "port " + std::to_string(port);
   const rte_eth_dev_info info = port_info(port);
   rte_eth_conf conf{};
+  conf.rxmode.offloads = rx_offloads;
   conf.txmode.offloads = tx_offloads;
   if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE) conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
   if (rxq > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
@@ -117,13 +118,16 @@ Ports::Ports(const PortConfig& config, unsigned max_workers, rte_mempool* pool) 
     for (std::size_t i = 0; i < config.inputs.size(); ++i) {
       const std::uint16_t in = config.inputs[i];
       const rte_eth_dev_info info = port_info(in);
-      setup_port(in, rxq[i], static_cast<std::uint16_t>(std::min<unsigned>(1, info.max_tx_queues)), config, pool);
+      const bool check = config.udp_checksum_offload && (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+      setup_port(in, rxq[i], static_cast<std::uint16_t>(std::min<unsigned>(1, info.max_tx_queues)), config, pool,
+                 check ? RTE_ETH_RX_OFFLOAD_UDP_CKSUM : 0, 0);
+      if (check) udp_checksum_checked_.push_back(in);
       started_.push_back(in);
       for (std::uint16_t q = 0; q < rxq[i]; ++q) rx_.push_back({in, q});
     }
     udp_checksum_offload_ = config.udp_checksum_offload && (out.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
     setup_port(config.output, static_cast<std::uint16_t>(std::min<unsigned>(1, out.max_rx_queues)),
-               static_cast<std::uint16_t>(workers_), config, pool,
+               static_cast<std::uint16_t>(workers_), config, pool, 0,
                udp_checksum_offload_ ? RTE_ETH_TX_OFFLOAD_UDP_CKSUM : 0);
     started_.push_back(config.output);
   } catch (...) {

@@ -40,11 +40,16 @@ class Ports {
   // The output port computes UDP checksums (ports.udp_checksum_offload and
   // the port offers RTE_ETH_TX_OFFLOAD_UDP_CKSUM).
   bool udp_checksum_offload() const noexcept { return udp_checksum_offload_; }
+  // The input ports that check UDP checksums (ports.udp_checksum_offload and
+  // the port offers RTE_ETH_RX_OFFLOAD_UDP_CKSUM): a datagram one finds wrong
+  // carries RTE_MBUF_F_RX_L4_CKSUM_BAD.
+  const std::vector<std::uint16_t>& udp_checksum_checked() const noexcept { return udp_checksum_checked_; }
 
  private:
   void close_all() noexcept;
 
   std::vector<std::uint16_t> started_;
+  std::vector<std::uint16_t> udp_checksum_checked_;
   std::vector<RxQueue> rx_;
   unsigned workers_ = 0;
   std::uint16_t mtu_ = 1500;

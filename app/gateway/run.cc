@@ -197,6 +197,8 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       }
       if (ports->udp_checksum_offload())
         log_line("port " + std::to_string(config.ports.output) + " computes the UDP checksums (TX offload)");
+      for (const std::uint16_t in : ports->udp_checksum_checked())
+        log_line("port " + std::to_string(in) + " checks UDP checksums (RX offload): what it finds wrong is dropped");
       const auto queues = assign_rx_queues(ports->rx_queues(), ports->workers());
       owners = std::make_unique<ChannelOwners>(ports->workers());
       for (std::size_t w = 0; w < lcores.size(); ++w) {

@@ -311,6 +311,7 @@ class Worker {
     const Channel* c = ctx_.channels->find(v.dst, v.dst_port);
     if (!c) return drop(m, Counter::not_a_channel);
     if (unlikely(!own(*c, m))) return;
+    if (unlikely(udp_checksum_bad(m, v, frame))) return drop(m, Counter::udp_checksum_bad);
     ChannelState& st = state_[c->index];
     if (unlikely(!st.key)) return drop(m, Counter::no_key);
     if (unlikely(st.seq >= seq_limit_)) return drop(m, Counter::seq_not_reserved);
@@ -385,6 +386,7 @@ class Worker {
     d.c = ctx_.channels->find(d.v.dst, d.v.dst_port);
     if (!d.c) return reject(m, Counter::not_a_channel);
     if (unlikely(!own(*d.c, m))) return false;
+    if (unlikely(udp_checksum_bad(m, d.v, d.frame))) return reject(m, Counter::udp_checksum_bad);
     s = pktparse::parse_header({d.frame + d.v.payload_offset, d.v.payload_len}, d.h);
     if (unlikely(s != pktparse::Status::ok)) return reject(m, s);
     if (unlikely(d.h.channel_id != d.c->id)) return reject(m, Counter::channel_mismatch);
@@ -543,6 +545,15 @@ class Worker {
   }
 
   // ---- Both ----
+
+  // The input port checked the UDP checksum and found it wrong (RX offload):
+  // scrambled or descrambled, the datagram would leave with a right one, its
+  // corruption hidden from the receivers' stacks. IPv4's "no checksum" (0),
+  // which some drivers report as wrong, is not.
+  static bool udp_checksum_bad(const rte_mbuf* m, const pktparse::PacketView& v, const std::uint8_t* frame) noexcept {
+    if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_BAD) return false;
+    return v.ip_version != 4 || frame[v.l4_offset + 6] != 0 || frame[v.l4_offset + 7] != 0;
+  }
 
   // The UDP checksum is left to the output port where it completes them (TX
   // offload) and the headers fit the mbuf's l2_len (7 bits) and l3_len (9

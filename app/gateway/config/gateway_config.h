@@ -75,7 +75,7 @@ struct PortConfig {
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
   std::uint32_t mbufs = 8191;          // per pool
-  bool udp_checksum_offload = true;    // leave UDP checksums to the output port when it offers that
+  bool udp_checksum_offload = true;    // the NICs compute (output) and check (input) UDP checksums where they can
 };
 
 struct GatewayConfig {

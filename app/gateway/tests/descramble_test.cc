@@ -287,6 +287,57 @@ TEST_F(DescrambleLab, UdpChecksumsLeftToAPortThatOffersThem) {
   expect_same_frames(in, capture.frames(), r.output);
 }
 
+// Scrambled input on a net_tap port, which checks UDP checksums (in
+// software): channel 1's datagrams (aes128-ctr, no tag to catch damage) with
+// a flipped bit and the checksum left as it was are dropped and counted, not
+// descrambled into wrong clear datagrams with a right checksum; the others
+// all come out.
+TEST_F(DescrambleLab, DropsDatagramsWhoseUdpChecksumTheInputPortFindsWrong) {
+  if (!TapCapture::usable()) GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
+  start_keymgr(10000);
+  ClearInput in = make_clear_input(12);
+  write_pcap(file("clear.pcap"), in.frames);
+  (void)run(scramble_config(km_->port()), "clear.pcap", "scrambled.pcap");
+
+  TapCapture tap;
+  const std::string iface = TapCapture::iface_name("di");
+  std::ofstream(file("gateway.toml")) << descramble_config(km_->port());
+  write_pcap(file("empty.pcap"), {});
+  auto a = eal_args({"net_tap0,iface=" + iface,
+                     "net_pcap0,rx_pcap=" + file("empty.pcap").string() + ",tx_pcap=" + file("out.pcap").string()});
+  a.insert(a.end(), {"--", "--config", file("gateway.toml").string(), "--idle-exit", "1000"});
+  GatewayChild gw(a);
+  ASSERT_TRUE(gw.wait_for("port 0 checks UDP checksums (RX offload)", milliseconds(20000))) << gw.output();
+  tap.watch(iface);
+  // The kernel's own IPv6 frames (router solicitations) would hold off --idle-exit.
+  std::ofstream("/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6") << "1\n";
+
+  std::vector<Frame> kept;  // channel 1's clear frames that are not damaged
+  std::size_t data = 0, wrong = 0;
+  for (Frame f : read_pcap(file("scrambled.pcap"))) {
+    pktparse::PacketView v;
+    pktparse::KcHeader h;
+    ASSERT_EQ(pktparse::parse_frame(f, v), pktparse::Status::ok);
+    ASSERT_EQ(pktparse::parse_header({f.data() + v.payload_offset, v.payload_len}, h), pktparse::Status::ok);
+    if (h.type == pktparse::MsgType::data && h.channel_id == 1) {
+      if (data % 3 == 1) {
+        f[v.payload_offset + h.hdr_len + data] ^= 0x04;
+        ++wrong;
+      } else {
+        kept.push_back(in.expected[1][data]);
+      }
+      ++data;
+    }
+    ASSERT_TRUE(tap.send(f));
+  }
+  ASSERT_EQ(data, in.expected[1].size());
+  in.expected[1] = kept;
+  const GatewayRun r = gw.finish(0, milliseconds(30000));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(counter(r.output, "udp_checksum_bad"), wrong) << r.output;
+  expect_same_frames(in, read_pcap(file("out.pcap")), r.output);
+}
+
 // Channel 4's keys are made by the scrambler (KEY_GENERATE). The input is
 // scrambled under key K1; a second scrambler run makes K2 current before the
 // descrambler starts, so its start-up fetch gets K2 only. Channel 4's

@@ -341,6 +341,62 @@ TEST_F(GatewayLab, UdpChecksumsLeftToAPortThatOffersThem) {
   expect_input_back(in, decode(capture.frames(), keys), run.output);
 }
 
+// Input on a net_tap port, which offers UDP checksum checking (its RX does it
+// in software): a datagram it finds with a wrong checksum is dropped and
+// counted, not scrambled into one with a right checksum that would hide the
+// corruption from the receivers. Right ones, and IPv4 ones without a checksum
+// (0), are scrambled.
+TEST_F(GatewayLab, DropsDatagramsWhoseUdpChecksumTheInputPortFindsWrong) {
+  if (!TapCapture::usable()) GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
+  TapCapture tap;
+  start_keymgr(10000);
+  write_pcap(file("empty.pcap"), {});
+  const std::string iface = TapCapture::iface_name("in");
+  const std::vector<std::string> vdevs = {
+      "net_tap0,iface=" + iface,
+      "net_pcap0,rx_pcap=" + file("empty.pcap").string() + ",tx_pcap=" + file("out1.pcap").string()};
+  GatewayChild gw(args(gateway_config(km_->port(), 10000, 5000), vdevs, 1000));
+  ASSERT_TRUE(gw.wait_for("port 0 checks UDP checksums (RX offload)", milliseconds(20000))) << gw.output();
+  tap.watch(iface);
+  // The kernel's own IPv6 frames (router solicitations) would hold off --idle-exit.
+  std::ofstream("/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6") << "1\n";
+
+  std::map<std::uint32_t, std::vector<Bytes>> expected;
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < 10; ++i) {
+    for (const std::uint32_t ch : {1u, 5u}) {
+      const Bytes payload = raw_payload(200 + i * 31, static_cast<std::uint32_t>(i * 10 + ch));
+      UdpSpec spec;
+      spec.src = ch == 5 ? ip("2001:db8::1") : ip("10.0.0.1");
+      spec.dst = ch == 5 ? ip("ff3e::1:5") : ip("239.1.1." + std::to_string(ch));
+      Frame f = udp_frame(spec, payload);
+      pktparse::PacketView v;
+      ASSERT_EQ(pktparse::parse_frame(f, v), pktparse::Status::ok);
+      if (i % 4 == 1) {  // one bit of the payload flipped on the way
+        f[v.payload_offset + i] ^= 0x10;
+        ++wrong;
+      } else {
+        if (i % 4 == 3 && ch == 1) f[v.l4_offset + 6] = f[v.l4_offset + 7] = 0;  // IPv4: no checksum
+        expected[ch].push_back(payload);
+      }
+      ASSERT_TRUE(tap.send(f));
+    }
+  }
+  const GatewayRun run = gw.finish(0, milliseconds(30000));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(std::regex_search(run.output, std::regex("udp_checksum_bad +" + std::to_string(wrong) + " ")))
+      << run.output;
+  KeyCache keys(km_->port());
+  const Decoded d = decode(read_pcap(file("out1.pcap")), keys);
+  for (const auto& p : d.problems) ADD_FAILURE() << p;
+  for (const std::uint32_t ch : {1u, 5u}) {
+    const auto got = d.clear.count(ch) ? d.clear.at(ch) : std::vector<Bytes>{};
+    ASSERT_EQ(got.size(), expected[ch].size()) << "channel " << ch << "\n" << run.output;
+    for (std::size_t i = 0; i < got.size(); ++i)
+      EXPECT_TRUE(got[i] == expected[ch][i]) << "channel " << ch << " datagram " << i;
+  }
+}
+
 TEST_F(GatewayLab, WithoutKeyManagerNothingIsPolledOrSent) {
   // A port nobody listens on.
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

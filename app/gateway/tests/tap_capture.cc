@@ -77,4 +77,17 @@ std::vector<Frame> TapCapture::frames() {
   return out;
 }
 
+bool TapCapture::send(const Frame& f) {
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_ifindex = ifindex_;
+  to.sll_halen = 6;
+  if (f.size() >= 6) std::memcpy(to.sll_addr, f.data(), 6);
+  const ssize_t n = fd_ < 0 || ifindex_ == 0
+                        ? -1
+                        : ::sendto(fd_, f.data(), f.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  EXPECT_EQ(n, static_cast<ssize_t>(f.size())) << "send on the tap interface: " << std::strerror(errno);
+  return n == static_cast<ssize_t>(f.size());
+}
+
 }  // namespace gateway::test

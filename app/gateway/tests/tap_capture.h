@@ -1,8 +1,9 @@
-// Frames a gateway writes into a net_tap port, read from the kernel side: an
-// AF_PACKET socket opened before the gateway starts (so the tap interface it
-// creates is covered from its first frame), filtered to that interface and
-// to incoming frames (the kernel's own frames on it are outgoing), an 802.1Q
-// tag the kernel took out put back (as libpcap does). Root and
+// The kernel side of a gateway's net_tap port. Frames the gateway writes into
+// it are read through an AF_PACKET socket opened before the gateway starts
+// (so the tap interface it creates is covered from its first frame),
+// filtered to that interface and to incoming frames (the kernel's own frames
+// on it are outgoing), an 802.1Q tag the kernel took out put back (as libpcap
+// does); frames sent on the same socket reach the gateway's port. Root and
 // /dev/net/tun are needed: usable() says whether they are there.
 #pragma once
 
@@ -29,6 +30,8 @@ class TapCapture {
   // Every frame received on the watched interface, read from the socket now
   // (after the gateway stopped: the frames stay queued).
   std::vector<Frame> frames();
+  // Sends f out of the watched interface: the gateway's port receives it.
+  bool send(const Frame& f);
 
  private:
   int fd_ = -1;
