@@ -33,7 +33,8 @@ std::string_view aes_backend_name(AesBackend b) noexcept;  // "evp", "ipsec-mb"
 // the CPU takes its AVX2 or AVX-512 VAES path, else EVP. PKTPARSE_AES=evp|ipsec-mb
 // (read once) chooses among those available. On ipsec-mb's AVX2 path with
 // VAES and VPCLMULQDQ, CTR and GCM run keycast's own 256-bit VAES kernels
-// over ipsec-mb's key schedule (PKTPARSE_VAES=off: ipsec-mb's instead).
+// over ipsec-mb's key schedule (PKTPARSE_VAES=off: ipsec-mb's instead; =on:
+// keycast's wherever the CPU has them, also beside ipsec-mb's AVX-512 path).
 AesBackend aes_backend() noexcept;
 // For tests and benchmarks: AES keys prepared after this call use b. False, and
 // nothing changes, when b is not available in this build or on this CPU.
