@@ -107,6 +107,7 @@ std::vector<std::uint32_t> KeyControl::load_initial_keys() {
       if (!k.current) missing.push_back(k.ch->id);
     const std::uint64_t now = clock_.now_ms();
     if (missing.empty() || now >= deadline) {
+      if (mode_ == Mode::descramble) load_previous_keys();
       for (const ChannelKeys& k : keys_)
         if (!k.current)
           log_line(channel_name(k.ch->id) + ": no key: " + (k.problem.empty() ? "none given" : k.problem));
@@ -114,6 +115,38 @@ std::vector<std::uint32_t> KeyControl::load_initial_keys() {
       return missing;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(kStartupRetryMs, deadline - now)));
+  }
+}
+
+// Descramble, at start: the key before each channel's current one too, where
+// the current one began less than the grace period ago (wire-format.md
+// section 5: the previous key is kept that long after a switch). Datagrams
+// sent under it can be waiting in the input port (af_packet's ring fills
+// from EAL start-up on, before the keys are asked for): with it they are
+// descrambled at once, not held while it is fetched by id.
+void KeyControl::load_previous_keys() {
+  std::vector<kmclient::KeyQuery> queries;
+  std::vector<ChannelKeys*> asked;
+  for (ChannelKeys& k : keys_) {
+    if (!k.current || k.previous || k.current->key_id <= 1) continue;
+    const kmproto::KeyRecord& c = *k.current;
+    if (c.state != kmproto::KeyState::current || c.lifetime_ms - std::min(c.lifetime_ms, c.remaining_ms) >= kGraceMs)
+      continue;
+    queries.push_back({k.ch->id, k.current->key_id - 1});
+    asked.push_back(&k);
+  }
+  if (queries.empty()) return;
+  auto answers = fetcher_.request_many(queries);
+  if (!answers) return;  // each is fetched by id if its datagrams come
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    ChannelKeys& k = *asked[i];
+    if (!(*answers)[i]) continue;
+    for (const kmproto::KeyRecord& r : *(*answers)[i]) {
+      if (r.channel_id != k.ch->id || r.key_id != queries[i].key_id) continue;
+      k.previous = r;
+      k.previous_until_ms = clock_.now_ms() + kGraceMs;
+      (void)publish(k);
+    }
   }
 }
 

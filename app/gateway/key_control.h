@@ -60,7 +60,8 @@ class KeyControl {
   KeyControl& operator=(const KeyControl&) = delete;
 
   // Tries until every channel has its current key (and next, when it exists)
-  // or keys.startup_timeout_ms passes. Returns the ids of the channels still
+  // or keys.startup_timeout_ms passes; descrambling, then also asks for the
+  // key before each current one that began within the grace period. Returns the ids of the channels still
   // without a key; empty when all are served.
   std::vector<std::uint32_t> load_initial_keys();
 
@@ -100,6 +101,7 @@ class KeyControl {
   // Takes records from a KEY_REQUEST/KEY_GENERATE answer; true if anything
   // new was learned (then the set is published).
   bool take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& records, std::uint64_t now_ms);
+  void load_previous_keys();
   bool publish(ChannelKeys& k);
   void schedule_next_try(ChannelKeys& k, std::uint64_t now_ms);
   void fetch_next(ChannelKeys& k, std::uint64_t now_ms);
