@@ -303,12 +303,14 @@ TEST_F(DescrambleLab, PreviousKeyIsTakenAtStart) {
   (void)run(scramble, "clear.pcap", "scrambled.pcap");
   // Until channel 1's key changes (3 s keys), then at once: the descrambler
   // asks for its keys well within the 2 s after the change.
-  for (int i = 0; i < 250; ++i) {
+  bool changed = false;
+  for (int i = 0; i < 250 && !changed; ++i) {
     const auto now = current_key(1);
     ASSERT_TRUE(now);
-    if (now->key_id() != before->key_id()) break;
-    std::this_thread::sleep_for(milliseconds(20));
+    changed = now->key_id() != before->key_id();
+    if (!changed) std::this_thread::sleep_for(milliseconds(20));
   }
+  ASSERT_TRUE(changed) << "channel 1's 3 s key did not change within 5 s";
   // Channel 4's keys (the scrambler's) end unreplaced once it stopped: left out.
   in.expected.erase(4);
   const auto r = run(descramble_config(km_->port(), 64, 50, {1, 2, 3, 5}), "scrambled.pcap", "out.pcap");
