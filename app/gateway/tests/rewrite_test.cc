@@ -43,26 +43,36 @@ std::vector<Case> cases() {
           {"IPv6", v6, addr(6, {0xff, 0x3e, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 5})}};
 }
 
+// A channel out to `out`, port 6000, TTL 9.
+Channel output_channel(const pktparse::IpAddr& out) {
+  Channel c;
+  c.out_addr = out;
+  c.out_port = 6000;
+  c.ttl = 9;
+  multicast_mac(out, c.out_mac);
+  return c;
+}
+constexpr std::uint8_t kSrcMac[6] = {2, 0, 0, 0, 0, 1};
+
+// The payload's sum as scramble() hands it over: native order (these tests
+// run on little-endian x86), here from the payload itself.
+std::uint64_t native_sum(const std::vector<std::uint8_t>& payload) {
+  return __builtin_bswap16(pktparse::fold(pktparse::ones_sum(payload)));
+}
+
 TEST(Rewrite, UdpChecksumHereFromThePayloadsSumOrThePseudoHeaderSumForThePort) {
   for (const Case& k : cases()) {
     for (std::size_t len : {0, 1, 100, 1316, 1317}) {
       const std::vector<std::uint8_t> payload = raw_payload(len, static_cast<std::uint32_t>(len));
-      Channel c;
-      c.out_addr = k.out;
-      c.out_port = 6000;
-      c.ttl = 9;
-      multicast_mac(k.out, c.out_mac);
-      const std::uint8_t src_mac[6] = {2, 0, 0, 0, 0, 1};
-      // The payload's sum as scramble() hands it over: native order (this
-      // test runs on little-endian x86), here from the payload itself.
-      const pktparse::PayloadSum payload_sum{__builtin_bswap16(pktparse::fold(pktparse::ones_sum(payload))), true};
+      const Channel c = output_channel(k.out);
+      const pktparse::PayloadSum payload_sum{native_sum(payload), true};
       for (const int how : {0, 1, 2}) {  // computed here; from the payload's known sum; by the port
         const bool by_port = how == 2;
         Frame f = udp_frame(k.spec, payload);
         pktparse::PacketView v;
         ASSERT_EQ(pktparse::parse_frame(f, v), pktparse::Status::ok) << k.name;
         const UdpChecksumSource source{by_port, 8, how == 1 ? payload_sum : pktparse::PayloadSum{}};
-        ASSERT_TRUE(rewrite_headers(f.data(), v, c, src_mac, len, source)) << k.name;
+        ASSERT_TRUE(rewrite_headers(f.data(), v, c, kSrcMac, len, source)) << k.name;
         pktparse::PacketView out;
         ASSERT_EQ(pktparse::parse_frame(f, out), pktparse::Status::ok) << k.name << " " << len;  // IPv4 sum checked there
         EXPECT_EQ(out.dst_port, 6000);
@@ -97,18 +107,11 @@ TEST(Rewrite, UdpChecksumHereFromThePayloadsSumOrThePseudoHeaderSumForThePort) {
 TEST(Rewrite, AKnownPayloadSumIsUsedNotTheBytes) {
   for (const Case& k : cases()) {
     const std::vector<std::uint8_t> payload = raw_payload(1316, 1316);
-    Channel c;
-    c.out_addr = k.out;
-    c.out_port = 6000;
-    c.ttl = 9;
-    multicast_mac(k.out, c.out_mac);
-    const std::uint8_t src_mac[6] = {2, 0, 0, 0, 0, 1};
     Frame f = udp_frame(k.spec, payload);
     pktparse::PacketView v;
     ASSERT_EQ(pktparse::parse_frame(f, v), pktparse::Status::ok) << k.name;
-    const auto right = static_cast<std::uint16_t>(__builtin_bswap16(pktparse::fold(pktparse::ones_sum(payload))));
-    const UdpChecksumSource off_by_one{false, 8, {std::uint64_t{right} + 1, true}};
-    ASSERT_TRUE(rewrite_headers(f.data(), v, c, src_mac, payload.size(), off_by_one)) << k.name;
+    const UdpChecksumSource off_by_one{false, 8, {native_sum(payload) + 1, true}};
+    ASSERT_TRUE(rewrite_headers(f.data(), v, output_channel(k.out), kSrcMac, payload.size(), off_by_one)) << k.name;
     EXPECT_FALSE(pktparse::udp_checksum_ok(f.data() + v.l3_offset, f.data() + v.l4_offset)) << k.name;
   }
 }
