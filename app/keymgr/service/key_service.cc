@@ -401,17 +401,25 @@ After KeyService::usage_report(Peer& peer, const kmproto::Frame& f, secmem::Byte
   return After::keep_open;
 }
 
+void KeyService::forget(std::uint32_t channel_id, std::uint32_t key_id) {
+  live_.erase(channel_id, key_id);
+  usage_.erase({channel_id, key_id});
+  std::erase_if(fetches_recorded_,
+                [&](const auto& f) { return std::get<1>(f) == channel_id && std::get<2>(f) == key_id; });
+}
+
 void KeyService::rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t packets,
                                  std::uint64_t bytes) {
   if (config_.server.role != ServerRole::master || ch.origin != KeyOrigin::keymgr) return;
   if (ch.rotate_bytes == 0 && ch.rotate_datagrams == 0) return;
-  Usage& u = usage_[{ch.id, key_id}];
-  u.packets += packets;
-  u.bytes += bytes;
   const std::uint64_t now = clock_();
   const auto times = live_.times(ch.id);
   const ChannelView v = classify(times, now, config_.server.grace_ms);
-  if (!v.current || v.next || times[*v.current].key_id != key_id) return;
+  if (!v.current || times[*v.current].key_id != key_id) return;  // only the current key's usage counts
+  Usage& u = usage_[{ch.id, key_id}];
+  u.packets += packets;
+  u.bytes += bytes;
+  if (v.next) return;
   // At X the next key must exist: X of the byte or datagram budget left.
   const double used = 1.0 - ch.threshold_x;
   const bool due = (ch.rotate_bytes && static_cast<double>(u.bytes) >= used * static_cast<double>(ch.rotate_bytes)) ||
@@ -549,9 +557,7 @@ std::uint64_t KeyService::tick() {
       }
       store_written();
       (void)wrote(*r);
-      live_.erase(ch.id, id);
-      usage_.erase({ch.id, id});
-      std::erase_if(fetches_recorded_, [&](const auto& f) { return std::get<1>(f) == ch.id && std::get<2>(f) == id; });
+      forget(ch.id, id);
       ++counters_.keys_expired;
     }
   }
@@ -685,7 +691,7 @@ bool KeyService::apply_delivery(std::uint64_t version, const kmproto::KeyRecord&
   const std::uint64_t ticket = wrote(version);
   if (!config_.find_channel(r.channel_id)) return true;
   if (row.expired) {
-    live_.erase(r.channel_id, r.key_id);
+    forget(r.channel_id, r.key_id);
   } else if (!live_.find(r.channel_id, r.key_id)) {
     // An earlier copy keeps the not_before it was first given.
     const auto stored = store_.get_key(r.channel_id, r.key_id);

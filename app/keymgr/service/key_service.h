@@ -81,6 +81,9 @@ class KeyService : public RequestHandler {
   void flush_accounting();
 
   const ServiceCounters& counters() const noexcept { return counters_; }
+  // (peer, channel, key) fetches remembered so that each is recorded once;
+  // each key's are forgotten when it expires.
+  std::size_t fetches_remembered() const noexcept { return fetches_recorded_.size(); }
 
   // On a replica: applies one KEY_DELIVERY from the master (a key_record
   // without material is the master's word that the key expired). False, with
@@ -102,6 +105,8 @@ class KeyService : public RequestHandler {
   After subscribe(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
   // Channels that rotate after N bytes or datagrams: the scrambling gateway's
   // usage reports drive when the next key is made (X of the budget left).
+  // A key expired (here, or on the master): drops what is kept in memory for it.
+  void forget(std::uint32_t channel_id, std::uint32_t key_id);
   void rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t packets, std::uint64_t bytes);
 
   struct Subscriber {

@@ -9,18 +9,19 @@
 namespace keymgr::store {
 namespace {
 
-// {request_counts}, {usage} and {key_fetches} stand for the sources.
+// {request_counts} and {usage} stand for the tables of every database,
+// {fetchers} for each (peer, channel) with fetched keys, {fetched} for "the
+// peer p fetched usage u's key" (in any database).
 constexpr const char* kAccounts = R"sql(
-WITH fetches AS (SELECT DISTINCT peer_id, channel_id, key_id FROM {key_fetches}),
-src(hour_ms, peer_id, channel_id, requests, packets, bytes) AS (
+WITH src(hour_ms, peer_id, channel_id, requests, packets, bytes) AS (
   SELECT hour_ms, peer_id, channel_id, requests, 0, 0 FROM {request_counts}
   UNION ALL
   SELECT hour_ms, gateway_id, channel_id, 0, packets, bytes FROM {usage}
   UNION ALL
-  SELECT u.hour_ms, f.peer_id, u.channel_id, 0, u.packets, u.bytes
+  SELECT u.hour_ms, p.peer_id, u.channel_id, 0, u.packets, u.bytes
     FROM {usage} AS u
-    JOIN fetches AS f ON f.channel_id = u.channel_id AND f.key_id = u.key_id
-   WHERE f.peer_id <> u.gateway_id
+    JOIN {fetchers} AS p ON p.channel_id = u.channel_id
+   WHERE p.peer_id <> u.gateway_id AND ({fetched})
 )
 SELECT hour_ms, peer_id, channel_id, sum(requests), sum(packets), sum(bytes)
   FROM src
@@ -32,6 +33,18 @@ SELECT hour_ms, peer_id, channel_id, sum(requests), sum(packets), sum(bytes)
  ORDER BY hour_ms, peer_id, channel_id
 )sql";
 
+// The peer's run that starts at or before the key, per database: runs of one
+// database never overlap, those of two may.
+constexpr const char* kFetchedIn = R"sql(
+(SELECT f.last_key FROM {schema}.fetch_ranges AS f
+  WHERE f.peer_id = p.peer_id AND f.channel_id = u.channel_id AND f.first_key <= u.key_id
+  ORDER BY f.first_key DESC LIMIT 1) >= u.key_id)sql";
+
+void replace_all(std::string& s, std::string_view mark, std::string_view by) {
+  for (auto at = s.find(mark); at != std::string::npos; at = s.find(mark, at + by.size()))
+    s.replace(at, mark.size(), by);
+}
+
 std::int64_t clamp_i64(std::uint64_t v) {
   constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   return v > static_cast<std::uint64_t>(kMax) ? kMax : static_cast<std::int64_t>(v);
@@ -40,24 +53,29 @@ std::int64_t clamp_i64(std::uint64_t v) {
 }  // namespace
 
 std::string accounts_sql(const std::vector<std::string>& schemas) {
-  std::string sql = kAccounts;
-  for (const std::string table : {"request_counts", "usage", "key_fetches"}) {
-    std::string source;
-    if (schemas.size() == 1 && schemas[0] == "main") {
-      source = table;
-    } else {
-      source.assign(1, '(');
-      for (std::size_t i = 0; i < schemas.size(); ++i) {
-        if (i) source.append(" UNION ALL ");
-        source.append("SELECT * FROM \"").append(schemas[i]).append("\".").append(table);
-      }
-      source.append(1, ')');
+  std::vector<std::string> quoted;
+  for (const std::string& s : schemas) quoted.push_back("\"" + s + "\"");
+  // The rows of `select` from each database's `table`, joined by `op`.
+  const auto all = [&](std::string_view select, std::string_view table, std::string_view op) {
+    std::string sql(1, '(');
+    for (std::size_t i = 0; i < quoted.size(); ++i) {
+      if (i) sql.append(op);
+      sql.append(select).append(" FROM ").append(quoted[i]).append(".").append(table);
     }
-    std::string mark(1, '{');
-    mark.append(table).append(1, '}');
-    for (auto at = sql.find(mark); at != std::string::npos; at = sql.find(mark, at + source.size()))
-      sql.replace(at, mark.size(), source);
+    return sql.append(1, ')');
+  };
+  std::string fetched;
+  for (std::size_t i = 0; i < quoted.size(); ++i) {
+    if (i) fetched.append(" OR ");
+    std::string one = kFetchedIn;
+    replace_all(one, "{schema}", quoted[i]);
+    fetched.append(one);
   }
+  std::string sql = kAccounts;
+  replace_all(sql, "{request_counts}", all("SELECT *", "request_counts", " UNION ALL "));
+  replace_all(sql, "{usage}", all("SELECT *", "usage", " UNION ALL "));
+  replace_all(sql, "{fetchers}", all("SELECT DISTINCT peer_id, channel_id", "fetch_ranges", " UNION "));
+  replace_all(sql, "{fetched}", fetched);
   return sql;
 }
 

@@ -1,9 +1,8 @@
 // KeyStore: accounting updates (per-hour upserts) and the accounts listing.
 #include "store/key_store.h"
 
-#include <sqlite3.h>
-
 #include <limits>
+#include <optional>
 #include <type_traits>
 
 #include "store/accounts_query.h"
@@ -43,21 +42,79 @@ const char* validate(const UsageOp& op) {
   return nullptr;
 }
 
-Result<void> run(Db& db, const FetchOp& op) {
+struct Run {
+  std::int64_t first = 0, last = 0;
+};
+
+// The peer's run of fetched keys of the channel that starts at or before key.
+Result<std::optional<Run>> run_from(Db& db, const FetchOp& op, std::int64_t key) {
   auto q = db.query(
-      "INSERT INTO key_fetches(peer_id, channel_id, key_id, first_ms) VALUES (?1, ?2, ?3, ?4) "
-      "ON CONFLICT(peer_id, channel_id, key_id) DO NOTHING");
+      "SELECT first_key, last_key FROM fetch_ranges WHERE peer_id = ?1 AND channel_id = ?2 AND first_key <= ?3 "
+      "ORDER BY first_key DESC LIMIT 1");
+  if (!q) return q.failure();
+  q->bind(1, std::string_view(op.peer_id)).bind(2, op.channel_id).bind(3, key);
+  auto row = q->step("read fetch run");
+  if (!row) return row.failure();
+  if (!*row) return std::optional<Run>{};
+  return std::optional<Run>{Run{q->column_int64(0), q->column_int64(1)}};
+}
+
+Result<bool> key_stored(Db& db, std::uint32_t channel_id, std::uint32_t key_id) {
+  auto q = db.query("SELECT 1 FROM keys WHERE channel_id = ?1 AND key_id = ?2");
+  if (!q) return q.failure();
+  q->bind(1, channel_id).bind(2, key_id);
+  return q->step("look up fetched key");
+}
+
+// Sets the run that starts at `first` to [new_first, last].
+Result<void> set_run(Db& db, const FetchOp& op, std::int64_t first, std::int64_t new_first, std::int64_t last) {
+  auto q = db.query(
+      "UPDATE fetch_ranges SET first_key = ?4, last_key = ?5, first_ms = min(first_ms, ?6) "
+      "WHERE peer_id = ?1 AND channel_id = ?2 AND first_key = ?3");
   if (!q) return q.failure();
   q->bind(1, std::string_view(op.peer_id))
       .bind(2, op.channel_id)
-      .bind(3, op.key_id)
-      .bind(4, static_cast<std::int64_t>(op.now_ms));
-  auto r = q->run("record fetch");
-  if (!r && r.failure().sqlite_rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-    return fail(StoreError::invalid, "record fetch: channel " + std::to_string(op.channel_id) +
-                                         " key " + std::to_string(op.key_id) + " is not stored");
+      .bind(3, first)
+      .bind(4, new_first)
+      .bind(5, last)
+      .bind(6, static_cast<std::int64_t>(op.now_ms));
+  return q->run("extend fetch run");
+}
+
+// Adds the key to the peer's runs of the channel: extends the run it ends or
+// starts (joining the two when it fills the gap between them) or begins one.
+Result<void> run(Db& db, const FetchOp& op) {
+  auto stored = key_stored(db, op.channel_id, op.key_id);
+  if (!stored) return stored.failure();
+  if (!*stored) {
+    return fail(StoreError::invalid, "record fetch: channel " + std::to_string(op.channel_id) + " key " +
+                                         std::to_string(op.key_id) + " is not stored");
   }
-  return r;
+  const std::int64_t key = op.key_id;
+  auto before = run_from(db, op, key);
+  if (!before) return before.failure();
+  if (*before && (*before)->last >= key) return {};  // fetched before
+  auto after = run_from(db, op, key + 1);
+  if (!after) return after.failure();
+  const bool follows = *before && (*before)->last == key - 1;
+  const bool precedes = *after && (*after)->first == key + 1;
+  if (follows && precedes) {
+    auto q = db.query("DELETE FROM fetch_ranges WHERE peer_id = ?1 AND channel_id = ?2 AND first_key = ?3");
+    if (!q) return q.failure();
+    q->bind(1, std::string_view(op.peer_id)).bind(2, op.channel_id).bind(3, key + 1);
+    if (auto r = q->run("join fetch runs"); !r) return r;
+    return set_run(db, op, (*before)->first, (*before)->first, (*after)->last);
+  }
+  if (follows) return set_run(db, op, (*before)->first, (*before)->first, key);
+  if (precedes) return set_run(db, op, key + 1, key, (*after)->last);
+  auto q = db.query(
+      "INSERT INTO fetch_ranges(peer_id, channel_id, first_key, last_key, first_ms) VALUES (?1, ?2, ?3, ?3, ?4)");
+  if (!q) return q.failure();
+  q->bind(1, std::string_view(op.peer_id))
+      .bind(2, op.channel_id)
+      .bind(3, key)
+      .bind(4, static_cast<std::int64_t>(op.now_ms));
+  return q->run("record fetch");
 }
 
 Result<void> run(Db& db, const RequestsOp& op) {

@@ -32,16 +32,6 @@ CREATE TABLE keys(
   PRIMARY KEY (channel_id, key_id)
 ) STRICT;
 
-CREATE TABLE key_fetches(
-  peer_id    TEXT    NOT NULL,
-  channel_id INTEGER NOT NULL,
-  key_id     INTEGER NOT NULL,
-  first_ms   INTEGER NOT NULL,
-  PRIMARY KEY (peer_id, channel_id, key_id),
-  FOREIGN KEY (channel_id, key_id) REFERENCES keys(channel_id, key_id)
-) STRICT, WITHOUT ROWID;
-CREATE INDEX key_fetches_by_key ON key_fetches(channel_id, key_id);
-
 CREATE TABLE request_counts(
   hour_ms    INTEGER NOT NULL,
   peer_id    TEXT    NOT NULL,
@@ -60,6 +50,35 @@ CREATE TABLE usage(
   PRIMARY KEY (hour_ms, gateway_id, channel_id, key_id)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX usage_by_key ON usage(channel_id, key_id);
+)sql";
+
+// Which keys of a channel a receiver fetched, as runs of consecutive key ids
+// [first_key, last_key] (a receiver that stays on a channel fetches every
+// key in turn: one row, not one per key). Runs of one peer and channel never
+// overlap or touch. first_ms: when the run's first fetch was recorded.
+constexpr const char* kCreateFetchRanges = R"sql(
+CREATE TABLE fetch_ranges(
+  peer_id    TEXT    NOT NULL,
+  channel_id INTEGER NOT NULL,
+  first_key  INTEGER NOT NULL,
+  last_key   INTEGER NOT NULL,
+  first_ms   INTEGER NOT NULL,
+  CHECK (last_key >= first_key),
+  PRIMARY KEY (peer_id, channel_id, first_key)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+// Schema 1 kept one key_fetches row per (peer, channel, key): its rows become
+// runs (consecutive key ids of a peer and channel share key_id - row number).
+constexpr const char* kUpgradeFrom1 = R"sql(
+INSERT INTO fetch_ranges(peer_id, channel_id, first_key, last_key, first_ms)
+  SELECT peer_id, channel_id, min(key_id), max(key_id), min(first_ms)
+    FROM (SELECT peer_id, channel_id, key_id, first_ms,
+                 key_id - row_number() OVER (PARTITION BY peer_id, channel_id ORDER BY key_id) AS run
+            FROM key_fetches)
+   GROUP BY peer_id, channel_id, run;
+DROP TABLE key_fetches;
+UPDATE meta SET value = 2 WHERE name = 'schema_version';
 )sql";
 
 // The KEK check: 32 zero bytes wrapped under the KEK with a label no real key
@@ -83,6 +102,7 @@ Result<void> create_schema(Db& db, const Kek& kek) {
   if (*exists) return txn->commit();
 
   if (auto r = db.exec(kCreateSchema, "create schema"); !r) return r;
+  if (auto r = db.exec(kCreateFetchRanges, "create fetch_ranges"); !r) return r;
   auto check = wrap_kek_check(kek);
   if (!check) return check.failure();
   auto q = db.query(
@@ -108,6 +128,35 @@ Result<void> verify_kek(Db& db, const Kek& kek) {
   return {};
 }
 
+Result<std::int64_t> schema_version(Db& db) {
+  auto exists = has_meta_table(db);
+  if (!exists) return exists.failure();
+  if (!*exists) return fail(StoreError::refused, db.path() + ": not a keymgr database (no meta table)");
+  auto q = db.query("SELECT value FROM meta WHERE name = 'schema_version'");
+  if (!q) return q.failure();
+  auto row = q->step("read schema_version");
+  if (!row) return row.failure();
+  return *row ? q->column_int64(0) : 0;
+}
+
+Result<void> refuse_version(Db& db, std::int64_t v) {
+  std::string why = db.path() + ": schema_version " + std::to_string(v) + ", this keymgr knows " +
+                    std::to_string(kSchemaVersion);
+  if (v >= 1 && v < kSchemaVersion) why += " (made by an older keycast-keymgr: serving it once upgrades it)";
+  return fail(StoreError::refused, why);
+}
+
+Result<void> upgrade(Db& db) {
+  auto txn = Transaction::begin(db);
+  if (!txn) return txn.failure();
+  auto v = schema_version(db);  // another process may have upgraded it meanwhile
+  if (!v) return v.failure();
+  if (*v == kSchemaVersion) return txn->commit();
+  if (auto r = db.exec(kCreateFetchRanges, "create fetch_ranges"); !r) return r;
+  if (auto r = db.exec(kUpgradeFrom1, "upgrade schema 1 to 2"); !r) return r;
+  return txn->commit();
+}
+
 }  // namespace
 
 Result<std::vector<std::uint8_t>> wrap_kek_check(const Kek& kek) {
@@ -116,18 +165,9 @@ Result<std::vector<std::uint8_t>> wrap_kek_check(const Kek& kek) {
 }
 
 Result<void> check_schema(Db& db) {
-  auto exists = has_meta_table(db);
-  if (!exists) return exists.failure();
-  if (!*exists) return fail(StoreError::refused, db.path() + ": not a keymgr database (no meta table)");
-  auto q = db.query("SELECT value FROM meta WHERE name = 'schema_version'");
-  if (!q) return q.failure();
-  auto row = q->step("read schema_version");
-  if (!row) return row.failure();
-  const std::int64_t v = *row ? q->column_int64(0) : 0;
-  if (v != kSchemaVersion) {
-    return fail(StoreError::refused, db.path() + ": schema_version " + std::to_string(v) +
-                                         ", this keymgr knows " + std::to_string(kSchemaVersion));
-  }
+  auto v = schema_version(db);
+  if (!v) return v.failure();
+  if (*v != kSchemaVersion) return refuse_version(db, *v);
   return {};
 }
 
@@ -147,8 +187,12 @@ Result<void> prepare_database(Db& db, const Kek& kek) {
   if (!*exists) {
     if (auto r = create_schema(db, kek); !r) return r;
   }
-  if (auto r = check_schema(db); !r) return r;
-  return verify_kek(db, kek);
+  auto v = schema_version(db);
+  if (!v) return v.failure();
+  if (*v != kSchemaVersion && *v != 1) return refuse_version(db, *v);
+  if (auto r = verify_kek(db, kek); !r) return r;
+  if (*v != kSchemaVersion) return upgrade(db);
+  return {};
 }
 
 }  // namespace keymgr::store

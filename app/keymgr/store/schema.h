@@ -10,7 +10,8 @@
 
 namespace keymgr::store {
 
-inline constexpr std::int64_t kSchemaVersion = 1;
+// 2: fetch_ranges replaced key_fetches (schema 1, upgraded at open).
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 // Sets the connection pragmas (WAL, synchronous=FULL, secure_delete,
 // foreign_keys), creates the schema in an empty database, then checks

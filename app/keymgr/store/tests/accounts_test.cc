@@ -1,6 +1,7 @@
 // Accounting: per-hour requests, gateway usage, receivers charged the usage
 // under the keys they fetched, filters, batches, and the read-only reader.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <string>
 #include <vector>
@@ -167,6 +168,115 @@ TEST_F(Accounts, MasterAndReplicaListedTogether) {
   ASSERT_TRUE(alone.ok());
   EXPECT_TRUE(alone->empty());
   EXPECT_FALSE(AccountsReader::open(std::vector<std::string>{dir_.path(), dir_.path() + "/nope"}).ok());
+}
+
+std::int64_t count(KeyStore& store, const char* sql) {
+  sqlite3_stmt* st = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(store.native_handle(), sql, -1, &st, nullptr), SQLITE_OK) << sql;
+  EXPECT_EQ(sqlite3_step(st), SQLITE_ROW) << sql;
+  const std::int64_t n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+void exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "") << "\n" << sql;
+  sqlite3_free(err);
+}
+
+// A receiver that stays on a channel fetches every key in turn: the store
+// keeps one run of key ids, whatever the order the fetches came in, and
+// charges exactly the keys fetched.
+TEST_F(Accounts, FetchesOfConsecutiveKeysAreOneRun) {
+  for (std::uint32_t id = 3; id <= 9; ++id) ASSERT_TRUE(store_->put_key(test::make_key(2, id)).ok());
+  const std::uint64_t t = H + 5 * kHourMs;
+  for (const std::uint32_t id : {5u, 3u, 4u, 8u, 2u, 4u, 9u}) ASSERT_TRUE(store_->record_fetch("rx4", 2, id, t).ok());
+  EXPECT_EQ(count(*store_, "SELECT count(*) FROM fetch_ranges WHERE peer_id = 'rx4'"), 2);  // 2-5, 8-9
+  ASSERT_TRUE(store_->record_fetch("rx4", 2, 7, t).ok());  // 7 joins 8-9
+  ASSERT_TRUE(store_->record_fetch("rx4", 2, 6, t).ok());  // 6 fills the gap
+  EXPECT_EQ(count(*store_, "SELECT count(*) FROM fetch_ranges WHERE peer_id = 'rx4'"), 1);
+  EXPECT_EQ(count(*store_, "SELECT first_key * 100 + last_key FROM fetch_ranges WHERE peer_id = 'rx4'"), 209);
+
+  ASSERT_TRUE(store_->record_fetch("rx5", 2, 3, t).ok());
+  ASSERT_TRUE(store_->record_fetch("rx5", 2, 5, t).ok());
+  for (std::uint32_t id = 1; id <= 9; ++id) ASSERT_TRUE(store_->add_usage("gw1", 2, id, 1, 1u << id, t).ok());
+  auto rows = list({.from_ms = t});
+  ASSERT_EQ(rows.size(), 3u);
+  expect_row(rows[0], t, "gw1", 2, 0, 9, 0x3fe);
+  expect_row(rows[1], t, "rx4", 2, 0, 8, 0x3fc);  // keys 2-9
+  expect_row(rows[2], t, "rx5", 2, 0, 2, 0x28);   // keys 3 and 5, not 4
+}
+
+// Listed together, runs of two databases may overlap (a receiver fetched
+// from both): each key is charged once.
+TEST_F(Accounts, OverlappingRunsOfMasterAndReplicaChargeEachKeyOnce) {
+  test::TempDir replica_dir;
+  const std::uint64_t t = H + 7 * kHourMs;
+  {
+    auto replica = KeyStore::open(replica_dir.path(), test::test_kek());
+    ASSERT_TRUE(replica.ok()) << replica.message();
+    for (std::uint32_t id = 1; id <= 9; ++id) {
+      ASSERT_TRUE(replica->put_key(test::make_key(2, id)).ok());
+      if (id <= 8) {
+        ASSERT_TRUE(replica->record_fetch("rx6", 2, id, t).ok());
+      }
+    }
+  }
+  for (std::uint32_t id = 3; id <= 9; ++id) ASSERT_TRUE(store_->put_key(test::make_key(2, id)).ok());
+  for (const std::uint32_t id : {5u, 6u, 9u}) ASSERT_TRUE(store_->record_fetch("rx6", 2, id, t).ok());
+  for (std::uint32_t id = 1; id <= 9; ++id) ASSERT_TRUE(store_->add_usage("gw1", 2, id, 1, 1u << id, t).ok());
+  auto reader = AccountsReader::open(std::vector<std::string>{dir_.path(), replica_dir.path()});
+  ASSERT_TRUE(reader.ok()) << reader.message();
+  auto rows = reader->accounts({.peer_id = "rx6", .from_ms = t});
+  ASSERT_TRUE(rows.ok()) << rows.message();
+  ASSERT_EQ(rows->size(), 1u);
+  expect_row((*rows)[0], t, "rx6", 2, 0, 9, 0x3fe);
+}
+
+// A database of schema 1 (one key_fetches row per fetched key) is upgraded
+// when the store opens it: its fetches become runs, the accounts unchanged.
+// Until then the read-only reader refuses it and says why.
+TEST_F(Accounts, SchemaOneIsUpgradedAtOpen) {
+  for (std::uint32_t id = 3; id <= 6; ++id) ASSERT_TRUE(store_->put_key(test::make_key(1, id)).ok());
+  const auto before = list({});
+  sqlite3* db = store_->native_handle();
+  exec(db, R"sql(
+CREATE TABLE key_fetches(
+  peer_id    TEXT    NOT NULL,
+  channel_id INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL,
+  first_ms   INTEGER NOT NULL,
+  PRIMARY KEY (peer_id, channel_id, key_id),
+  FOREIGN KEY (channel_id, key_id) REFERENCES keys(channel_id, key_id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO key_fetches SELECT peer_id, channel_id, first_key, first_ms FROM fetch_ranges;
+DROP TABLE fetch_ranges;
+INSERT INTO key_fetches VALUES ('rx7', 1, 3, 1), ('rx7', 1, 4, 2), ('rx7', 1, 6, 3), ('rx7', 2, 1, 4);
+UPDATE meta SET value = 1 WHERE name = 'schema_version';
+)sql");
+  store_.reset();
+
+  auto refused = AccountsReader::open(dir_.path());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.message().find("schema_version 1"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("upgrades it"), std::string::npos) << refused.message();
+
+  store_.emplace(test::open_store(dir_));
+  EXPECT_EQ(count(*store_, "SELECT value FROM meta WHERE name = 'schema_version'"), 2);
+  EXPECT_EQ(count(*store_, "SELECT count(*) FROM sqlite_schema WHERE name = 'key_fetches'"), 0);
+  EXPECT_EQ(count(*store_, "SELECT count(*) FROM fetch_ranges WHERE peer_id = 'rx7'"), 3);  // 1/3-4, 1/6, 2/1
+  EXPECT_EQ(count(*store_, "SELECT min(first_ms) FROM fetch_ranges WHERE peer_id = 'rx7' AND first_key = 3"), 1);
+  ASSERT_TRUE(store_->add_usage("gw1", 1, 5, 1, 50, H).ok());  // not rx7's
+  ASSERT_TRUE(store_->add_usage("gw1", 1, 4, 1, 40, H).ok());
+  auto rx7 = list({.peer_id = "rx7"});
+  ASSERT_EQ(rx7.size(), 2u);
+  expect_row(rx7[0], H, "rx7", 1, 0, 1, 40);
+  expect_row(rx7[1], H + kHourMs, "rx7", 2, 0, 3, 300);
+  auto rx1 = list({.peer_id = "rx1"});
+  ASSERT_EQ(rx1.size(), 2u);
+  EXPECT_EQ(rx1[0].bytes, before[1].bytes);
+  EXPECT_TRUE(AccountsReader::open(dir_.path()).ok());
 }
 
 TEST(AccountsReaderOpen, RefusesOpenDirAndMissingDatabase) {

@@ -1,0 +1,128 @@
+// KeyService remembers each (receiver, channel, key) fetch it recorded, so
+// that a key fetched again is not written again; it forgets a key's fetches
+// when the key expires: on a master when it expires the key, on a replica
+// when the master's expiry arrives (a replica expires nothing itself).
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "config/keymgr_config.h"
+#include "kmproto/frame.h"
+#include "kmproto/key_record.h"
+#include "service/key_service.h"
+#include "store/tests/test_util.h"
+#include "test_client.h"
+#include "test_configs.h"
+
+namespace keymgr {
+namespace {
+
+using kmproto::MessageType;
+using kmproto::ParamType;
+using test::frame;
+using test::u32;
+using test::u8;
+
+constexpr std::uint64_t kStart = 1'700'000'000'000ull;
+constexpr std::uint32_t kLifetimeMs = 10000;
+
+class FetchMemory : public ::testing::Test {
+ protected:
+  static test::ConfigOptions options() {
+    test::ConfigOptions o;
+    o.lifetime_ms = kLifetimeMs;
+    return o;
+  }
+
+  void start(const std::string& config_text) {
+    config_ = load_keymgr_config_string(config_text, "test");
+    auto s = store::KeyStore::open(dir_.path(), store::test::test_kek());
+    ASSERT_TRUE(s.ok()) << s.message();
+    store_.emplace(std::move(*s));
+    service_ = std::make_unique<KeyService>(config_, *store_, [this] { return now_; });
+    ASSERT_TRUE(service_->load(nullptr));
+    rx_.connection_id = 1;
+    ASSERT_EQ(send(rx_, frame(MessageType::hello, {{ParamType::role, u8(static_cast<std::uint8_t>(kmproto::Role::receiver))},
+                                                   {ParamType::peer_id, test::str("rx1")},
+                                                   {ParamType::auth_token, test::str("rx1-lab-token")}})),
+              kmproto::answer_of(MessageType::hello));
+  }
+
+  // The type of the first frame answered.
+  MessageType send(Peer& peer, const std::vector<std::uint8_t>& bytes) {
+    kmproto::FrameDecoder d;
+    kmproto::Frame f;
+    std::size_t used = 0;
+    EXPECT_EQ(d.decode(bytes, f, used), kmproto::Status::ok);
+    secmem::Bytes out;
+    (void)service_->handle(peer, f, out);
+    kmproto::Frame answer;
+    EXPECT_EQ(d.decode(out, answer, used), kmproto::Status::ok);
+    return answer.type;
+  }
+
+  MessageType request(std::uint32_t channel_id) {
+    return send(rx_, frame(MessageType::key_request, {{ParamType::channel_id, u32(channel_id)}}));
+  }
+
+  // A KEY_DELIVERY's record as a replica applies it; no material: expired.
+  void deliver(std::uint64_t version, std::uint32_t key_id, std::uint64_t not_before_ms, bool expired) {
+    kmproto::KeyRecord r;
+    r.channel_id = 1;
+    r.key_id = key_id;
+    r.suite = 1;  // aes128-ctr, as channel 1
+    r.state = kmproto::KeyState::next;
+    r.lifetime_ms = kLifetimeMs;
+    r.remaining_ms = kLifetimeMs;
+    r.not_before_ms = not_before_ms;
+    if (!expired) {
+      ASSERT_EQ(r.set_material(store::test::make_key(1, key_id).material.view()), kmproto::Status::ok);
+    }
+    std::string why;
+    ASSERT_TRUE(service_->apply_delivery(version, r, &why)) << why;
+  }
+
+  store::test::TempDir dir_;
+  KeymgrConfig config_;
+  std::optional<store::KeyStore> store_;
+  std::unique_ptr<KeyService> service_;
+  std::uint64_t now_ = kStart;
+  Peer rx_;
+};
+
+TEST_F(FetchMemory, AMasterForgetsTheFetchesOfTheKeysItExpires) {
+  start(test::lab_config(options()));
+  (void)service_->tick();  // current keys of channels 1-3
+  now_ += kLifetimeMs / 2;
+  (void)service_->tick();  // and their next keys
+  ASSERT_EQ(request(1), kmproto::answer_of(MessageType::key_request));
+  ASSERT_EQ(request(2), kmproto::answer_of(MessageType::key_request));
+  EXPECT_EQ(service_->fetches_remembered(), 4u);  // current and next of two channels
+  ASSERT_EQ(request(1), kmproto::answer_of(MessageType::key_request));
+  EXPECT_EQ(service_->fetches_remembered(), 4u);
+
+  now_ += kLifetimeMs / 2 + config_.server.grace_ms + 1;  // the first keys are past their grace
+  (void)service_->tick();
+  EXPECT_GE(service_->counters().keys_expired, 2u);
+  EXPECT_EQ(service_->fetches_remembered(), 2u);  // the next keys, current now
+}
+
+TEST_F(FetchMemory, AReplicaForgetsTheFetchesOfTheKeysTheMasterExpired) {
+  start(test::replica_config(7700, options()));
+  deliver(1, 1, kStart, false);
+  deliver(2, 2, kStart + kLifetimeMs, false);
+  now_ += kLifetimeMs / 2;
+  ASSERT_EQ(request(1), kmproto::answer_of(MessageType::key_request));
+  EXPECT_EQ(service_->fetches_remembered(), 2u);
+
+  now_ += kLifetimeMs / 2 + config_.server.grace_ms + 1;
+  (void)service_->tick();
+  EXPECT_EQ(service_->fetches_remembered(), 2u) << "a replica waits for the master's expiry";
+  deliver(3, 1, 0, true);
+  EXPECT_EQ(service_->fetches_remembered(), 1u);
+}
+
+}  // namespace
+}  // namespace keymgr
