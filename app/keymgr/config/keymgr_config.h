@@ -35,6 +35,9 @@ struct ServerConfig {
   std::uint32_t request_rate = 1000;    // per peer, per second
   std::uint32_t request_burst = 2000;
   std::optional<HostPort> metrics_listen;
+  // Keys that ended, and hours of accounts, more than this many days ago are
+  // deleted (KeyStore::prune); 0: everything is kept.
+  std::uint32_t retention_days = 0;
 };
 
 // Paths resolved against the config file's directory.

@@ -10,6 +10,8 @@ namespace keymgr::detail {
 
 namespace {
 
+constexpr std::int64_t kMaxRetentionDays = 36500;
+
 std::optional<HostPort> host_port(tomlcheck::Table& t, std::string_view key) {
   const auto text = t.optional_string(key);
   if (!text) return std::nullopt;
@@ -47,6 +49,7 @@ ServerConfig read_server(tomlcheck::Table& t) {
   s.request_rate = u32(t, "request_rate", 1, s.request_rate);
   s.request_burst = u32(t, "request_burst", 1, s.request_burst);
   s.metrics_listen = host_port(t, "metrics_listen");
+  s.retention_days = static_cast<std::uint32_t>(t.optional_int("retention_days", 0, kMaxRetentionDays).value_or(0));
   t.check_unknown_keys();
 
   if (!listen) t.fail_missing("listen");

@@ -40,6 +40,8 @@ Metrics::Metrics(const std::string& bind, bool replica) {
   keys_expired_ = &e.counter("keys_expired_total", "Keys expired and wiped");
   hello_refused_ = &e.counter("hello_refused_total", "HELLOs refused");
   store_failures_ = &e.counter("store_failures_total", "Key store reads or writes that failed");
+  retention_deleted_ = &e.counter("retention_deleted_rows_total",
+                                  "Rows the retention (server.retention_days) deleted: keys, hours of accounts, fetch runs");
   store_write_ = &prometheus::BuildHistogram()
                       .Name(e.name("store_write_seconds"))
                       .Help("Key store write (commit) latency")
@@ -73,6 +75,7 @@ void Metrics::update(const ServiceCounters& s, const ConnectionStats& connection
   prom::add_delta(keys_expired_, s.keys_expired, last_.keys_expired);
   prom::add_delta(hello_refused_, s.hello_refused, last_.hello_refused);
   prom::add_delta(store_failures_, s.store_failures, last_.store_failures);
+  prom::add_delta(retention_deleted_, s.retention_deleted, last_.retention_deleted);
   observe_delta(store_write_, s.store_write, last_.store_write);
   observe_delta(store_sync_, s.store_sync, last_.store_sync);
   last_ = s;

@@ -52,6 +52,7 @@ class Metrics {
   prometheus::Counter* keys_expired_ = nullptr;
   prometheus::Counter* hello_refused_ = nullptr;
   prometheus::Counter* store_failures_ = nullptr;
+  prometheus::Counter* retention_deleted_ = nullptr;
   prometheus::Histogram* store_write_ = nullptr;
   prometheus::Histogram* store_sync_ = nullptr;
   prometheus::Gauge* version_ = nullptr;

@@ -561,9 +561,40 @@ std::uint64_t KeyService::tick() {
       ++counters_.keys_expired;
     }
   }
+  apply_retention(now);
   flush_accounting();
   publish(now);
   return now + 50;
+}
+
+void KeyService::apply_retention(std::uint64_t now) {
+  constexpr std::size_t kBatch = 1000;                 // rows per table and transaction
+  constexpr std::uint64_t kEveryMs = 10 * 60'000;      // between runs
+  constexpr std::uint64_t kDayMs = 86'400'000;
+  const std::uint64_t keep_ms = config_.server.retention_days * kDayMs;
+  if (keep_ms == 0 || now < next_retention_ms_ || now <= keep_ms) return;
+  const auto r = counters_.store_write.time([&] { return store_.prune(now - keep_ms, kBatch); });
+  if (!r) {
+    store_write_failed(r.failure());
+    next_retention_ms_ = now + kEveryMs;
+    return;
+  }
+  store_written();
+  counters_.retention_deleted += r->rows();
+  retention_run_.keys += r->keys;
+  retention_run_.usage += r->usage;
+  retention_run_.requests += r->requests;
+  retention_run_.fetch_runs += r->fetch_runs;
+  if (r->more) return;  // the next batch at the next tick
+  if (retention_run_.rows()) {
+    log_line("retention: deleted " + std::to_string(retention_run_.keys) + " keys that ended, " +
+             std::to_string(retention_run_.usage) + " usage and " + std::to_string(retention_run_.requests) +
+             " request-count rows of hours that ended, and " + std::to_string(retention_run_.fetch_runs) +
+             " fetch runs, more than " + std::to_string(config_.server.retention_days) +
+             (config_.server.retention_days == 1 ? " day ago" : " days ago"));
+  }
+  retention_run_ = {};
+  next_retention_ms_ = now + kEveryMs;
 }
 
 After KeyService::subscribe(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out) {

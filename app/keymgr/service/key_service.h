@@ -107,6 +107,9 @@ class KeyService : public RequestHandler {
   // usage reports drive when the next key is made (X of the budget left).
   // A key expired (here, or on the master): drops what is kept in memory for it.
   void forget(std::uint32_t channel_id, std::uint32_t key_id);
+  // server.retention_days: a batch of KeyStore::prune every 10 minutes, or
+  // at every tick while a run has more to delete.
+  void apply_retention(std::uint64_t now);
   void rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t packets, std::uint64_t bytes);
 
   struct Subscriber {
@@ -183,6 +186,8 @@ class KeyService : public RequestHandler {
   PeerLog peer_log_;
   std::vector<Subscriber> subscribers_;
   std::uint64_t last_heartbeat_ms_ = 0;
+  std::uint64_t next_retention_ms_ = 0;
+  store::Pruned retention_run_;  // what the batches of the run under way deleted
 };
 
 }  // namespace keymgr

@@ -41,7 +41,8 @@ struct ServiceCounters {
   std::uint64_t keys_expired = 0;
   std::uint64_t hello_refused = 0;
   std::uint64_t store_failures = 0;
-  LatencyBuckets store_write;               // put_key, apply, add_usage, apply_replicated, expire_key
+  std::uint64_t retention_deleted = 0;     // rows (server.retention_days)
+  LatencyBuckets store_write;               // put_key, apply, add_usage, apply_replicated, expire_key, prune
   LatencyBuckets store_sync;                // the WAL's fdatasync, off the serving thread
 };
 

@@ -203,6 +203,15 @@ Result<std::uint32_t> KeyStore::max_key_id(std::uint32_t channel_id) {
   return static_cast<std::uint32_t>(q->column_int64(0));
 }
 
+Result<std::uint32_t> KeyStore::lowest_allowed(std::uint32_t channel_id) {
+  auto q = db_.query("SELECT below_key_id FROM pruned WHERE channel_id = ?1");
+  if (!q) return q.failure();
+  q->bind(1, channel_id);
+  auto row = q->step("read pruned");
+  if (!row) return row.failure();
+  return *row ? static_cast<std::uint32_t>(q->column_int64(0)) : std::uint32_t{1};
+}
+
 Result<std::vector<KeyRow>> KeyStore::changes_since(std::uint64_t since, std::size_t limit) {
   if (since > kMaxInt64) return std::vector<KeyRow>{};
   auto q = db_.query(
@@ -245,6 +254,12 @@ Result<std::uint64_t> KeyStore::put_key(const StoredKey& key) {
   auto inside = find_same(key);  // another connection may have written it since
   if (!inside) return inside.failure();
   if (*inside) return **inside;
+  auto lowest = lowest_allowed(key.channel_id);
+  if (!lowest) return lowest.failure();
+  if (key.key_id < *lowest) {
+    return fail(StoreError::conflict, key_name(key.channel_id, key.key_id) + " is below " +
+                                          std::to_string(*lowest) + ", where the retention deleted older keys");
+  }
 
   auto version = next_version();
   if (!version) return version.failure();
@@ -295,6 +310,12 @@ Result<void> KeyStore::apply_replicated(const KeyRow& row) {
   auto current = current_version();
   if (!current) return current.failure();
   if (row.version <= *current) return {};  // applied before
+  auto lowest = lowest_allowed(k.channel_id);
+  if (!lowest) return lowest.failure();
+  if (k.key_id < *lowest) {  // deleted here by the retention: only the position moves
+    if (auto r = set_version(db_, row.version); !r) return r;
+    return txn->commit();
+  }
 
   auto existing = get_key(k.channel_id, k.key_id);
   if (!existing && existing.error() != StoreError::not_found) return existing.failure();

@@ -44,6 +44,13 @@ struct StoredKey {
   KeyMaterial material;
 };
 
+// What one KeyStore::prune call deleted; `more` when it stopped at its limit.
+struct Pruned {
+  std::size_t keys = 0, usage = 0, requests = 0, fetch_runs = 0;
+  bool more = false;
+  std::size_t rows() const noexcept { return keys + usage + requests + fetch_runs; }
+};
+
 struct KeyRow {
   StoredKey key;
   std::uint64_t version = 0;
@@ -62,7 +69,8 @@ class KeyStore {
   // Stores a new key; returns its version. The same (channel, key_id) again
   // with the same suite, key_length, lifetime_ms and material returns the
   // existing version (not_before_ms and created_ms of the first put are
-  // kept); different content, or a key already expired, is `conflict`.
+  // kept); different content, a key already expired, or one below the keys
+  // prune() deleted, is `conflict`.
   Result<std::uint64_t> put_key(const StoredKey& key);
   // not_found if absent. An expired key is returned with expired = true and
   // no material.
@@ -81,7 +89,8 @@ class KeyStore {
   // On a replica: applies a row from the master's changes_since/KEY_DELIVERY
   // with the master's version, so current_version() is the replica's
   // position. A version at or below current_version() is ignored (already
-  // applied).
+  // applied); so is a key below the keys prune() deleted here (the version
+  // is taken).
   Result<void> apply_replicated(const KeyRow& row);
 
   Result<void> record_fetch(const std::string& peer_id, std::uint32_t channel_id,
@@ -100,6 +109,13 @@ class KeyStore {
   // committed once per burst before their answers go out.
   Result<void> apply_os_durable(std::span<const AccountingOp> ops);
   Result<std::vector<AccountRow>> accounts(const AccountFilter& filter);
+
+  // Retention, one transaction of at most `limit` rows per table: deletes the
+  // keys that ended before before_ms (all but each channel's newest, so key
+  // ids never start over; ids below a deleted one are refused from then on),
+  // the hourly usage and request counts of hours that ended before it, and
+  // the fetch runs wholly below every key still kept.
+  Result<Pruned> prune(std::uint64_t before_ms, std::size_t limit);
 
   // Re-wraps every stored key and meta.kek_check under next in one
   // transaction; from then on the store uses next (the old KEK is wiped).
@@ -126,6 +142,8 @@ class KeyStore {
   Result<std::optional<std::uint64_t>> find_same(const StoredKey& key);
   Result<std::optional<std::uint64_t>> expired_version(std::uint32_t channel_id, std::uint32_t key_id);
   Result<std::vector<KeyRow>> read_rows(Query& q, std::string_view what);
+  // The lowest key id of the channel still taken (1 unless prune() deleted some).
+  Result<std::uint32_t> lowest_allowed(std::uint32_t channel_id);
 
   Db db_;
   Kek kek_;

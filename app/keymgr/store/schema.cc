@@ -52,11 +52,14 @@ CREATE TABLE usage(
 CREATE INDEX usage_by_key ON usage(channel_id, key_id);
 )sql";
 
-// Which keys of a channel a receiver fetched, as runs of consecutive key ids
-// [first_key, last_key] (a receiver that stays on a channel fetches every
-// key in turn: one row, not one per key). Runs of one peer and channel never
-// overlap or touch. first_ms: when the run's first fetch was recorded.
-constexpr const char* kCreateFetchRanges = R"sql(
+// What schema 2 added. fetch_ranges: which keys of a channel a receiver
+// fetched, as runs of consecutive key ids [first_key, last_key] (a receiver
+// that stays on a channel fetches every key in turn: one row, not one per
+// key); runs of one peer and channel never overlap or touch; first_ms: when
+// the run's first fetch was recorded. keys_by_end: for the retention. pruned:
+// the retention deleted the channel's keys below below_key_id, which are
+// never taken again.
+constexpr const char* kCreateSchema2 = R"sql(
 CREATE TABLE fetch_ranges(
   peer_id    TEXT    NOT NULL,
   channel_id INTEGER NOT NULL,
@@ -66,6 +69,11 @@ CREATE TABLE fetch_ranges(
   CHECK (last_key >= first_key),
   PRIMARY KEY (peer_id, channel_id, first_key)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX keys_by_end ON keys(not_before_ms + lifetime_ms);
+CREATE TABLE pruned(
+  channel_id   INTEGER PRIMARY KEY,
+  below_key_id INTEGER NOT NULL
+) STRICT;
 )sql";
 
 // Schema 1 kept one key_fetches row per (peer, channel, key): its rows become
@@ -102,7 +110,7 @@ Result<void> create_schema(Db& db, const Kek& kek) {
   if (*exists) return txn->commit();
 
   if (auto r = db.exec(kCreateSchema, "create schema"); !r) return r;
-  if (auto r = db.exec(kCreateFetchRanges, "create fetch_ranges"); !r) return r;
+  if (auto r = db.exec(kCreateSchema2, "create schema 2 tables"); !r) return r;
   auto check = wrap_kek_check(kek);
   if (!check) return check.failure();
   auto q = db.query(
@@ -152,7 +160,7 @@ Result<void> upgrade(Db& db) {
   auto v = schema_version(db);  // another process may have upgraded it meanwhile
   if (!v) return v.failure();
   if (*v == kSchemaVersion) return txn->commit();
-  if (auto r = db.exec(kCreateFetchRanges, "create fetch_ranges"); !r) return r;
+  if (auto r = db.exec(kCreateSchema2, "create schema 2 tables"); !r) return r;
   if (auto r = db.exec(kUpgradeFrom1, "upgrade schema 1 to 2"); !r) return r;
   return txn->commit();
 }

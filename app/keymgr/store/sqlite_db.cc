@@ -87,6 +87,8 @@ int Db::os_error(int rc) const {
   return 0;
 }
 
+std::int64_t Db::changes() const noexcept { return sqlite3_changes64(db_.get()); }
+
 Failure Db::failure(int rc, std::string_view what) const {
   std::string msg(what);
   msg += ": ";

@@ -42,6 +42,8 @@ class Db {
   // First column of the first row as text ("" if none): for PRAGMA answers.
   Result<std::string> query_text(const char* sql, const char* what);
 
+  // Rows the last INSERT, UPDATE or DELETE changed.
+  std::int64_t changes() const noexcept;
   Failure failure(int rc, std::string_view what) const;
   // The OS error behind an I/O failure rc (EROFS, EIO, ...), 0 if none is known.
   int os_error(int rc) const;

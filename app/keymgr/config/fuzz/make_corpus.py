@@ -26,6 +26,9 @@ FILES = {
            '[[peer]]\nid = "gw1"\nrole = "gateway"\nchannels = [1]\nfeeds = [1]\nshm = "keycast-gw1"\n'
            '[[channel]]\nid = 1\nsuite = "aes256-ctr"\nlifetime_ms = 60000\nthreshold_x = 0.6\nthreshold_y = 0.3\n'
            'rotate_bytes = 1000000\nrotate_datagrams = 5\norigin = "gateway"\n',
+    "server-options": SERVER + 'grace_ms = 0\nmax_connections = 5\nidle_timeout_ms = 100\nrequest_rate = 10\n'
+                               'request_burst = 1\nmetrics_listen = "127.0.0.1:0"\nretention_days = 400\n'
+                               '[[channel]]\nid = 1\nsuite = "aes128-ctr"\nlifetime_ms = 10000\n',
     "duplicates": SERVER + '[[channel]]\nid = 1\nsuite = "xor-inv"\nkey_length = 512\nlifetime_ms = 100\n'
                            '[[channel]]\nid = 1\nsuite = "aes128-gcm"\nlifetime_ms = 100\n'
                            '[[peer]]\nid = "a"\nrole = "gateway"\ntoken = "t"\nshm = "keycast-a"\n'

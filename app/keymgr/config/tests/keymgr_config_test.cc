@@ -76,6 +76,7 @@ TEST(KeymgrConfig, MasterLabConfigLoads) {
   EXPECT_EQ(c.server.idle_timeout_ms, 30000U);
   EXPECT_EQ(c.server.request_rate, 1000U);
   EXPECT_EQ(c.server.request_burst, 2000U);
+  EXPECT_EQ(c.server.retention_days, 0U);
   EXPECT_FALSE(c.tls.has_value());
   ASSERT_EQ(c.peers.size(), 4U);
   EXPECT_EQ(c.find_peer("gw1")->shm, "keycast-gw1");
@@ -113,6 +114,7 @@ idle_timeout_ms = 100
 request_rate = 10
 request_burst = 1
 metrics_listen = "[::]:0"
+retention_days = 400
 [tls]
 cert = "server.pem"
 key = "/abs/server.key"
@@ -138,6 +140,7 @@ origin = "keymgr"
   EXPECT_EQ(c.server.grace_ms, 0U);
   EXPECT_EQ(c.server.request_burst, 1U);
   EXPECT_EQ(c.server.metrics_listen, (keymgr::HostPort{"::", 0}));
+  EXPECT_EQ(c.server.retention_days, 400U);
   ASSERT_TRUE(c.tls.has_value());
   EXPECT_EQ(c.tls->cert, "/etc/keycast/server.pem");
   EXPECT_EQ(c.tls->key, "/abs/server.key");
@@ -203,6 +206,8 @@ INSTANTIATE_TEST_SUITE_P(
              "keymgr.toml:3:7: server.lab: expected a boolean, got a string"},
         Case{"wrong_type_int", LAB_SERVER "grace_ms = \"2s\"\n",
              "keymgr.toml:5:12: server.grace_ms: expected an integer, got a string"},
+        Case{"retention_out_of_range", LAB_SERVER "retention_days = -1\n",
+             "keymgr.toml:5:18: server.retention_days: must be between 0 and 36500, got -1"},
         Case{"wrong_type_float", LAB_SERVER CHANNEL1 "threshold_x = \"half\"\n",
              "keymgr.toml:9:15: channel.threshold_x: expected a number, got a string"},
         Case{"wrong_type_channels", LAB_SERVER CHANNEL1 "[[peer]]\nid = \"rx\"\nrole = \"receiver\"\n"

@@ -234,8 +234,9 @@ TEST_F(Accounts, OverlappingRunsOfMasterAndReplicaChargeEachKeyOnce) {
   expect_row((*rows)[0], t, "rx6", 2, 0, 9, 0x3fe);
 }
 
-// A database of schema 1 (one key_fetches row per fetched key) is upgraded
-// when the store opens it: its fetches become runs, the accounts unchanged.
+// A database of schema 1 (one key_fetches row per fetched key; no
+// keys_by_end, no pruned) is upgraded when the store opens it: its fetches
+// become runs, the accounts unchanged.
 // Until then the read-only reader refuses it and says why.
 TEST_F(Accounts, SchemaOneIsUpgradedAtOpen) {
   for (std::uint32_t id = 3; id <= 6; ++id) ASSERT_TRUE(store_->put_key(test::make_key(1, id)).ok());
@@ -252,6 +253,8 @@ CREATE TABLE key_fetches(
 ) STRICT, WITHOUT ROWID;
 INSERT INTO key_fetches SELECT peer_id, channel_id, first_key, first_ms FROM fetch_ranges;
 DROP TABLE fetch_ranges;
+DROP INDEX keys_by_end;
+DROP TABLE pruned;
 INSERT INTO key_fetches VALUES ('rx7', 1, 3, 1), ('rx7', 1, 4, 2), ('rx7', 1, 6, 3), ('rx7', 2, 1, 4);
 UPDATE meta SET value = 1 WHERE name = 'schema_version';
 )sql");
@@ -265,6 +268,7 @@ UPDATE meta SET value = 1 WHERE name = 'schema_version';
   store_.emplace(test::open_store(dir_));
   EXPECT_EQ(count(*store_, "SELECT value FROM meta WHERE name = 'schema_version'"), 2);
   EXPECT_EQ(count(*store_, "SELECT count(*) FROM sqlite_schema WHERE name = 'key_fetches'"), 0);
+  EXPECT_EQ(count(*store_, "SELECT count(*) FROM sqlite_schema WHERE name IN ('keys_by_end', 'pruned')"), 2);
   EXPECT_EQ(count(*store_, "SELECT count(*) FROM fetch_ranges WHERE peer_id = 'rx7'"), 3);  // 1/3-4, 1/6, 2/1
   EXPECT_EQ(count(*store_, "SELECT min(first_ms) FROM fetch_ranges WHERE peer_id = 'rx7' AND first_key = 3"), 1);
   ASSERT_TRUE(store_->add_usage("gw1", 1, 5, 1, 50, H).ok());  // not rx7's

@@ -1,7 +1,8 @@
-// KeyService remembers each (receiver, channel, key) fetch it recorded, so
-// that a key fetched again is not written again; it forgets a key's fetches
-// when the key expires: on a master when it expires the key, on a replica
-// when the master's expiry arrives (a replica expires nothing itself).
+// KeyService's housekeeping. It remembers each (receiver, channel, key) fetch
+// it recorded, so that a key fetched again is not written again, and forgets
+// a key's fetches when the key expires: on a master when it expires the key,
+// on a replica when the master's expiry arrives (a replica expires nothing
+// itself). With server.retention_days it deletes old keys and accounts.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -28,11 +29,12 @@ using test::u8;
 constexpr std::uint64_t kStart = 1'700'000'000'000ull;
 constexpr std::uint32_t kLifetimeMs = 10000;
 
-class FetchMemory : public ::testing::Test {
+class Housekeeping : public ::testing::Test {
  protected:
-  static test::ConfigOptions options() {
+  static test::ConfigOptions options(const std::string& server_extra = {}) {
     test::ConfigOptions o;
     o.lifetime_ms = kLifetimeMs;
+    o.server_extra = server_extra;
     return o;
   }
 
@@ -92,7 +94,7 @@ class FetchMemory : public ::testing::Test {
   Peer rx_;
 };
 
-TEST_F(FetchMemory, AMasterForgetsTheFetchesOfTheKeysItExpires) {
+TEST_F(Housekeeping, AMasterForgetsTheFetchesOfTheKeysItExpires) {
   start(test::lab_config(options()));
   (void)service_->tick();  // current keys of channels 1-3
   now_ += kLifetimeMs / 2;
@@ -109,7 +111,7 @@ TEST_F(FetchMemory, AMasterForgetsTheFetchesOfTheKeysItExpires) {
   EXPECT_EQ(service_->fetches_remembered(), 2u);  // the next keys, current now
 }
 
-TEST_F(FetchMemory, AReplicaForgetsTheFetchesOfTheKeysTheMasterExpired) {
+TEST_F(Housekeeping, AReplicaForgetsTheFetchesOfTheKeysTheMasterExpired) {
   start(test::replica_config(7700, options()));
   deliver(1, 1, kStart, false);
   deliver(2, 2, kStart + kLifetimeMs, false);
@@ -122,6 +124,34 @@ TEST_F(FetchMemory, AReplicaForgetsTheFetchesOfTheKeysTheMasterExpired) {
   EXPECT_EQ(service_->fetches_remembered(), 2u) << "a replica waits for the master's expiry";
   deliver(3, 1, 0, true);
   EXPECT_EQ(service_->fetches_remembered(), 1u);
+}
+
+TEST_F(Housekeeping, RetentionDeletesKeysThatEndedLongerAgo) {
+  start(test::lab_config(options("retention_days = 1\n")));
+  (void)service_->tick();  // key 1 of channels 1-3
+  now_ += kLifetimeMs / 2;
+  (void)service_->tick();  // key 2
+  now_ += 86'400'000 + 60'000;  // a day after key 2's end: key 3 is made, 1 and 2 expire and go
+  (void)service_->tick();
+  EXPECT_EQ(service_->counters().retention_deleted, 6u);
+  for (const std::uint32_t ch : {1u, 2u, 3u}) {
+    EXPECT_EQ(store_->get_key(ch, 1).error(), store::StoreError::not_found) << ch;
+    EXPECT_EQ(store_->get_key(ch, 2).error(), store::StoreError::not_found) << ch;
+    EXPECT_EQ(*store_->max_key_id(ch), 3u) << ch;
+  }
+  ASSERT_EQ(request(1), kmproto::answer_of(MessageType::key_request));  // the keys in use are served
+  now_ += 60'000;
+  (void)service_->tick();  // the next run is 10 minutes on
+  EXPECT_EQ(service_->counters().retention_deleted, 6u);
+}
+
+TEST_F(Housekeeping, NoRetentionKeepsEverything) {
+  start(test::lab_config(options()));
+  (void)service_->tick();
+  now_ += 400ull * 86'400'000;
+  (void)service_->tick();
+  EXPECT_EQ(service_->counters().retention_deleted, 0u);
+  EXPECT_TRUE(store_->get_key(1, 1).ok());
 }
 
 }  // namespace
