@@ -259,8 +259,7 @@ bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::u
       store_write_failed(r.failure());
     }
     error(out, conflict ? ErrorCode::bad_message : ErrorCode::unavailable,
-          conflict ? "key " + std::to_string(key_id) + " of " + channel_text(ch.id) + " exists with other content"
-                   : "key store cannot be written");
+          conflict ? r.message() : "key store cannot be written");
     return false;
   }
   store_written();
