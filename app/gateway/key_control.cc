@@ -14,8 +14,6 @@ namespace {
 
 constexpr std::uint64_t kStartupRetryMs = 200;
 constexpr std::uint64_t kGraceMs = 2000;  // wire-format.md section 5
-constexpr unsigned kWantedTries = 4;
-constexpr std::uint64_t kWantedBackoffMs = 20;  // doubled per try
 
 std::string channel_name(std::uint32_t id) { return "channel " + std::to_string(id); }
 
@@ -278,30 +276,30 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
   k.next_try_ms = fetcher_.busy() ? now_ms : now_ms + retry;  // busy: again on the next tick
 }
 
-void KeyControl::fetch_wanted(ChannelKeys& k, std::uint64_t now_ms) {
-  const std::uint32_t id = k.wanted_key_id;
-  auto r = fetcher_.request_key(k.ch->id, id);
-  if (!r && fetcher_.busy()) {  // not a try: again on the next tick
-    k.wanted_retry_ms = now_ms;
+bool KeyControl::holds(const ChannelKeys& k, std::uint32_t key_id) noexcept {
+  return (k.current && k.current->key_id == key_id) || (k.next && k.next->key_id == key_id) ||
+         (k.previous && k.previous->key_id == key_id);
+}
+
+void KeyControl::fetch_wanted(ChannelKeys& k, std::uint32_t key_id, std::uint64_t now_ms) {
+  using Outcome = WantedKeys::Outcome;
+  if (holds(k, key_id)) {  // it came meanwhile (as next, or by another want)
+    k.wanted.remove(key_id);
     return;
   }
-  if (!r && r.error().held_off) {  // not a try either: nothing was asked
-    k.wanted_retry_ms = now_ms + kWantedBackoffMs;
-    return;
-  }
-  ++k.wanted_tries;
+  auto r = fetcher_.request_key(k.ch->id, key_id);
+  const Outcome o = r                      ? Outcome::got
+                    : fetcher_.busy()      ? Outcome::busy
+                    : r.error().held_off   ? Outcome::held_off
+                                           : Outcome::failed;
+  const unsigned tries = k.wanted.tries(key_id) + 1;
+  const bool given_up = k.wanted.after(key_id, o, now_ms);
   if (r) {
-    k.wanted_key_id = 0;
     install(k, *r, clock_.now_ms());
-    return;
+  } else if (given_up) {
+    log_line(channel_name(k.ch->id) + ": key " + std::to_string(key_id) + ": " + r.error().message +
+             " (gave up after " + std::to_string(tries) + " tries; its held datagrams time out)");
   }
-  if (k.wanted_tries >= kWantedTries) {
-    log_line(channel_name(k.ch->id) + ": key " + std::to_string(id) + ": " + r.error().message + " (gave up after " +
-             std::to_string(k.wanted_tries) + " tries; its held datagrams time out)");
-    k.wanted_key_id = 0;
-    return;
-  }
-  k.wanted_retry_ms = now_ms + (kWantedBackoffMs << (k.wanted_tries - 1));
 }
 
 // Descramble: datagrams under a key far beyond ours (this gateway's input
@@ -358,7 +356,7 @@ void KeyControl::tick() {
       k.previous.reset();
       (void)publish(k);
     }
-    if (k.wanted_key_id && now >= k.wanted_retry_ms) fetch_wanted(k, now);
+    for (const std::uint32_t id : k.wanted.due(now)) fetch_wanted(k, id, now);
     if (!k.current || k.next) continue;
     now = clock_.now_ms();
     if (now >= k.next_try_ms) fetch_next(k, now);
@@ -371,13 +369,15 @@ void KeyControl::handle(const Event& e) {
   ChannelKeys& k = *it;
   if (e.kind == Event::Kind::need_key && e.key_id == 0) return resync(k);
   if (e.kind == Event::Kind::need_key) {
-    const bool known = (k.current && k.current->key_id == e.key_id) || (k.next && k.next->key_id == e.key_id) ||
-                       (k.previous && k.previous->key_id == e.key_id);
-    if (known || k.wanted_key_id == e.key_id) return;
+    const std::uint64_t now = clock_.now_ms();
+    std::uint32_t displaced = 0;
+    if (holds(k, e.key_id) || !k.wanted.add(e.key_id, now, &displaced)) return;
+    if (displaced)
+      log_line(channel_name(e.channel_id) + ": key " + std::to_string(displaced) + ": given up for key " +
+               std::to_string(e.key_id) + " (" + std::to_string(WantedKeys::kMax) +
+               " keys asked for at once already; its held datagrams time out)");
     log_line(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) + " not held: asking the key manager");
-    k.wanted_key_id = e.key_id;
-    k.wanted_tries = 0;
-    fetch_wanted(k, clock_.now_ms());
+    fetch_wanted(k, e.key_id, now);
     return;
   }
   if (e.kind == Event::Kind::degraded) {

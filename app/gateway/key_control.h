@@ -9,7 +9,8 @@
 //
 // Descramble mode: next keys are fetched at Y (fetch_at of the lifetime left,
 // jittered by 10 %); a key the worker meets and does not hold is asked for by
-// id (a few tries with backoff, then given up: the hold queue times out).
+// id (wanted_keys.h: up to four at once, a few tries each with backoff, then
+// given up: the hold queue times out).
 // When the worker reports the input's switch to next, the old current key
 // stays as previous for kGraceMs, then the control thread retires it.
 //
@@ -36,6 +37,7 @@
 #include "kmproto/key_record.h"
 #include "secmem/allocator.h"
 #include "usage_ledger.h"
+#include "wanted_keys.h"
 
 namespace gateway {
 
@@ -87,9 +89,7 @@ class KeyControl {
     const Channel* ch = nullptr;
     std::optional<kmproto::KeyRecord> previous;  // descramble only
     std::uint64_t previous_until_ms = 0;
-    std::uint32_t wanted_key_id = 0;  // descramble: asked for by id; 0 when none
-    unsigned wanted_tries = 0;
-    std::uint64_t wanted_retry_ms = 0;
+    WantedKeys wanted;  // descramble: keys asked for by id
     std::optional<kmproto::KeyRecord> current;  // the key the worker uses (or will, at start)
     std::uint64_t current_end_ms = 0;
     std::optional<kmproto::KeyRecord> next;
@@ -100,12 +100,13 @@ class KeyControl {
 
   // Takes records from a KEY_REQUEST/KEY_GENERATE answer; true if anything
   // new was learned (then the set is published).
+  static bool holds(const ChannelKeys& k, std::uint32_t key_id) noexcept;
   bool take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& records, std::uint64_t now_ms);
   void load_previous_keys();
   bool publish(ChannelKeys& k);
   void schedule_next_try(ChannelKeys& k, std::uint64_t now_ms);
   void fetch_next(ChannelKeys& k, std::uint64_t now_ms);
-  void fetch_wanted(ChannelKeys& k, std::uint64_t now_ms);
+  void fetch_wanted(ChannelKeys& k, std::uint32_t key_id, std::uint64_t now_ms);
   void resync(ChannelKeys& k);
   // A key fetched by id: next, a newer current, or previous, by its id.
   void install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint64_t now_ms);
