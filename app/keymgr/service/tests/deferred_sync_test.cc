@@ -12,6 +12,7 @@
 #include "kmproto/frame.h"
 #include "service/key_service.h"
 #include "store/tests/test_util.h"
+#include "service_harness.h"
 #include "test_client.h"
 #include "test_configs.h"
 
@@ -70,12 +71,7 @@ class DeferredSync : public ::testing::Test {
   };
   // One frame from peer, and whether its answer waits.
   Answer send(Peer& peer, const std::vector<std::uint8_t>& bytes) {
-    kmproto::FrameDecoder d;
-    kmproto::Frame f;
-    std::size_t used = 0;
-    EXPECT_EQ(d.decode(bytes, f, used), kmproto::Status::ok);
-    secmem::Bytes out;
-    (void)service_->handle(peer, f, out);
+    const secmem::Bytes out = test::handle_encoded(*service_, peer, bytes);
     Answer a;
     a.types = types_of(out);
     a.held = service_->hold_answers([r = a.released] { *r = true; });
@@ -84,9 +80,7 @@ class DeferredSync : public ::testing::Test {
   Peer hello(std::uint64_t id, const std::string& name, kmproto::Role role) {
     Peer p;
     p.connection_id = id;
-    const auto a = send(p, frame(MessageType::hello, {{ParamType::role, u8(static_cast<std::uint8_t>(role))},
-                                                      {ParamType::peer_id, test::str(name)},
-                                                      {ParamType::auth_token, test::str(name + "-lab-token")}}));
+    const auto a = send(p, test::lab_hello(name, role));
     EXPECT_TRUE(p.authenticated);
     EXPECT_FALSE(a.held);
     return p;

@@ -14,6 +14,7 @@
 #include "kmproto/key_record.h"
 #include "service/key_service.h"
 #include "store/tests/test_util.h"
+#include "service_harness.h"
 #include "test_client.h"
 #include "test_configs.h"
 
@@ -24,7 +25,6 @@ using kmproto::MessageType;
 using kmproto::ParamType;
 using test::frame;
 using test::u32;
-using test::u8;
 
 constexpr std::uint64_t kStart = 1'700'000'000'000ull;
 constexpr std::uint32_t kLifetimeMs = 10000;
@@ -46,21 +46,15 @@ class Housekeeping : public ::testing::Test {
     service_ = std::make_unique<KeyService>(config_, *store_, [this] { return now_; });
     ASSERT_TRUE(service_->load(nullptr));
     rx_.connection_id = 1;
-    ASSERT_EQ(send(rx_, frame(MessageType::hello, {{ParamType::role, u8(static_cast<std::uint8_t>(kmproto::Role::receiver))},
-                                                   {ParamType::peer_id, test::str("rx1")},
-                                                   {ParamType::auth_token, test::str("rx1-lab-token")}})),
-              kmproto::answer_of(MessageType::hello));
+    ASSERT_EQ(send(rx_, test::lab_hello("rx1", kmproto::Role::receiver)), kmproto::answer_of(MessageType::hello));
   }
 
   // The type of the first frame answered.
   MessageType send(Peer& peer, const std::vector<std::uint8_t>& bytes) {
+    const secmem::Bytes out = test::handle_encoded(*service_, peer, bytes);
     kmproto::FrameDecoder d;
-    kmproto::Frame f;
-    std::size_t used = 0;
-    EXPECT_EQ(d.decode(bytes, f, used), kmproto::Status::ok);
-    secmem::Bytes out;
-    (void)service_->handle(peer, f, out);
     kmproto::Frame answer;
+    std::size_t used = 0;
     EXPECT_EQ(d.decode(out, answer, used), kmproto::Status::ok);
     return answer.type;
   }
