@@ -9,19 +9,22 @@
 namespace keymgr::store {
 namespace {
 
-// {request_counts} and {usage} stand for the tables of every database,
-// {fetchers} for each (peer, channel) with fetched keys, {fetched} for "the
-// peer p fetched usage u's key" (in any database).
+// {request_counts}, {usage} and {fetch_ranges} stand for the rows of every
+// database's table, {usage} with `db` saying whose; {distinct} is DISTINCT
+// when several databases are listed: their runs may overlap (a receiver
+// fetched from both), and each usage row is charged to a peer once.
 constexpr const char* kAccounts = R"sql(
 WITH src(hour_ms, peer_id, channel_id, requests, packets, bytes) AS (
   SELECT hour_ms, peer_id, channel_id, requests, 0, 0 FROM {request_counts}
   UNION ALL
   SELECT hour_ms, gateway_id, channel_id, 0, packets, bytes FROM {usage}
   UNION ALL
-  SELECT u.hour_ms, p.peer_id, u.channel_id, 0, u.packets, u.bytes
-    FROM {usage} AS u
-    JOIN {fetchers} AS p ON p.channel_id = u.channel_id
-   WHERE p.peer_id <> u.gateway_id AND ({fetched})
+  SELECT hour_ms, peer_id, channel_id, 0, packets, bytes FROM (
+    SELECT {distinct} u.db, u.hour_ms, u.gateway_id, u.channel_id, u.key_id, u.packets, u.bytes, f.peer_id
+      FROM {usage} AS u
+      JOIN {fetch_ranges} AS f
+        ON f.channel_id = u.channel_id AND u.key_id BETWEEN f.first_key AND f.last_key
+     WHERE f.peer_id <> u.gateway_id)
 )
 SELECT hour_ms, peer_id, channel_id, sum(requests), sum(packets), sum(bytes)
   FROM src
@@ -32,13 +35,6 @@ SELECT hour_ms, peer_id, channel_id, sum(requests), sum(packets), sum(bytes)
  GROUP BY hour_ms, peer_id, channel_id
  ORDER BY hour_ms, peer_id, channel_id
 )sql";
-
-// The peer's run that starts at or before the key, per database: runs of one
-// database never overlap, those of two may.
-constexpr const char* kFetchedIn = R"sql(
-(SELECT f.last_key FROM {schema}.fetch_ranges AS f
-  WHERE f.peer_id = p.peer_id AND f.channel_id = u.channel_id AND f.first_key <= u.key_id
-  ORDER BY f.first_key DESC LIMIT 1) >= u.key_id)sql";
 
 void replace_all(std::string& s, std::string_view mark, std::string_view by) {
   for (auto at = s.find(mark); at != std::string::npos; at = s.find(mark, at + by.size()))
@@ -53,29 +49,22 @@ std::int64_t clamp_i64(std::uint64_t v) {
 }  // namespace
 
 std::string accounts_sql(const std::vector<std::string>& schemas) {
-  std::vector<std::string> quoted;
-  for (const std::string& s : schemas) quoted.push_back("\"" + s + "\"");
-  // The rows of `select` from each database's `table`, joined by `op`.
-  const auto all = [&](std::string_view select, std::string_view table, std::string_view op) {
+  // The rows of `columns` of each database's `table`, together.
+  const auto all = [&](std::string_view columns, std::string_view table) {
     std::string sql(1, '(');
-    for (std::size_t i = 0; i < quoted.size(); ++i) {
-      if (i) sql.append(op);
-      sql.append(select).append(" FROM ").append(quoted[i]).append(".").append(table);
+    for (std::size_t i = 0; i < schemas.size(); ++i) {
+      if (i) sql.append(" UNION ALL ");
+      std::string cols(columns);
+      replace_all(cols, "{db}", "'" + schemas[i] + "'");
+      sql.append("SELECT ").append(cols).append(" FROM \"").append(schemas[i]).append("\".").append(table);
     }
     return sql.append(1, ')');
   };
-  std::string fetched;
-  for (std::size_t i = 0; i < quoted.size(); ++i) {
-    if (i) fetched.append(" OR ");
-    std::string one = kFetchedIn;
-    replace_all(one, "{schema}", quoted[i]);
-    fetched.append(one);
-  }
   std::string sql = kAccounts;
-  replace_all(sql, "{request_counts}", all("SELECT *", "request_counts", " UNION ALL "));
-  replace_all(sql, "{usage}", all("SELECT *", "usage", " UNION ALL "));
-  replace_all(sql, "{fetchers}", all("SELECT DISTINCT peer_id, channel_id", "fetch_ranges", " UNION "));
-  replace_all(sql, "{fetched}", fetched);
+  replace_all(sql, "{request_counts}", all("*", "request_counts"));
+  replace_all(sql, "{usage}", all("{db} AS db, *", "usage"));
+  replace_all(sql, "{fetch_ranges}", all("*", "fetch_ranges"));
+  replace_all(sql, "{distinct}", schemas.size() > 1 ? "DISTINCT" : "");
   return sql;
 }
 
