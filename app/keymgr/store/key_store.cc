@@ -310,15 +310,15 @@ Result<void> KeyStore::apply_replicated(const KeyRow& row) {
   auto current = current_version();
   if (!current) return current.failure();
   if (row.version <= *current) return {};  // applied before
-  auto lowest = lowest_allowed(k.channel_id);
-  if (!lowest) return lowest.failure();
-  if (k.key_id < *lowest) {  // deleted here by the retention: only the position moves
-    if (auto r = set_version(db_, row.version); !r) return r;
-    return txn->commit();
-  }
 
   auto existing = get_key(k.channel_id, k.key_id);
   if (!existing && existing.error() != StoreError::not_found) return existing.failure();
+  auto lowest = lowest_allowed(k.channel_id);
+  if (!lowest) return lowest.failure();
+  if (!existing && k.key_id < *lowest) {  // deleted here by the retention: only the position moves
+    if (auto r = set_version(db_, row.version); !r) return r;
+    return txn->commit();
+  }
   if (row.expired) {
     auto r = existing ? mark_expired(db_, k.channel_id, k.key_id, row.version)
                       : insert_key(db_, k, {}, row.version, true);

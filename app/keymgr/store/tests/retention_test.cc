@@ -2,6 +2,7 @@
 // kept, deleted ids never taken again), hours of accounts before it, fetch
 // runs below every key kept; in batches.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <string>
 
@@ -71,6 +72,23 @@ TEST_F(Retention, DeletesWhatEndedBeforeTheHorizon) {
   auto again = store_->prune(horizon, 1000);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->rows(), 0u);
+}
+
+// Ids below the mark that are still stored (their key had not ended when the
+// keys around it went) keep taking replicated changes.
+TEST_F(Retention, AKeyStillStoredBelowTheMarkStillTakesItsExpiry) {
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(store_->native_handle(), "INSERT INTO pruned VALUES (1, 4)", nullptr, nullptr, &err),
+            SQLITE_OK);
+  EXPECT_TRUE(store_->put_key(test::make_key(1, 2)).ok()) << "a retried put of a stored key";
+  KeyRow expiry;
+  expiry.key = test::make_key(1, 2);
+  expiry.expired = true;
+  expiry.version = *store_->current_version() + 1;
+  ASSERT_TRUE(store_->apply_replicated(expiry).ok());
+  auto row = store_->get_key(1, 2);
+  ASSERT_TRUE(row.ok()) << row.message();
+  EXPECT_TRUE(row->expired);
 }
 
 TEST_F(Retention, WorksInBatches) {
