@@ -87,6 +87,7 @@ TEST(Metrics, CountsRequestsErrorsConnectionsAndKeys) {
   EXPECT_EQ(value(body, "keycast_keymgr_store_failures_total"), 0.0) << body;
   EXPECT_EQ(value(body, "keycast_keymgr_keys_pushed_total"), 0.0) << body;
   EXPECT_EQ(value(body, "keycast_keymgr_keys_expired_total"), 0.0) << body;
+  EXPECT_EQ(value(body, "keycast_keymgr_retention_deleted_rows_total"), 0.0) << body;
 
   // Channels 1-3 get their first keys at start; every key is one store write.
   const auto made = value(body, "keycast_keymgr_keys_made_total");
