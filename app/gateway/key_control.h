@@ -98,9 +98,10 @@ class KeyControl {
     std::string problem;            // why the last attempt failed, for the log
   };
 
+  // key_id is the channel's previous, current or next key.
+  static bool holds(const ChannelKeys& k, std::uint32_t key_id) noexcept;
   // Takes records from a KEY_REQUEST/KEY_GENERATE answer; true if anything
   // new was learned (then the set is published).
-  static bool holds(const ChannelKeys& k, std::uint32_t key_id) noexcept;
   bool take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& records, std::uint64_t now_ms);
   void load_previous_keys();
   bool publish(ChannelKeys& k);

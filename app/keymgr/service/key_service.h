@@ -103,13 +103,13 @@ class KeyService : public RequestHandler {
   After key_push(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
   After usage_report(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
   After subscribe(Peer& peer, const kmproto::Frame& f, secmem::Bytes& out);
-  // Channels that rotate after N bytes or datagrams: the scrambling gateway's
-  // usage reports drive when the next key is made (X of the budget left).
   // A key expired (here, or on the master): drops what is kept in memory for it.
   void forget(std::uint32_t channel_id, std::uint32_t key_id);
   // server.retention_days: a batch of KeyStore::prune every 10 minutes, or
   // at every tick while a run has more to delete.
   void apply_retention(std::uint64_t now);
+  // Channels that rotate after N bytes or datagrams: the scrambling gateway's
+  // usage reports drive when the next key is made (X of the budget left).
   void rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t packets, std::uint64_t bytes);
 
   struct Subscriber {

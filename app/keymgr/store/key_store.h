@@ -89,8 +89,8 @@ class KeyStore {
   // On a replica: applies a row from the master's changes_since/KEY_DELIVERY
   // with the master's version, so current_version() is the replica's
   // position. A version at or below current_version() is ignored (already
-  // applied); so is a key below the keys prune() deleted here (the version
-  // is taken).
+  // applied); so is a key that prune() deleted here (absent, below a deleted
+  // id: only the version is taken).
   Result<void> apply_replicated(const KeyRow& row);
 
   Result<void> record_fetch(const std::string& peer_id, std::uint32_t channel_id,
