@@ -15,14 +15,16 @@ inline constexpr std::int64_t kSchemaVersion = 2;
 
 // Sets the connection pragmas (WAL, synchronous=FULL, secure_delete,
 // foreign_keys), creates the schema in an empty database, then checks
-// schema_version and that kek is the KEK the database was created with.
+// schema_version and that kek is the KEK the database was created with, and
+// upgrades a schema-1 database (one transaction).
 Result<void> prepare_database(Db& db, const Kek& kek);
 
 // meta.kek_check for kek: 32 zero bytes wrapped under it, with a label no
 // real key has. Written at creation and by a KEK rotation.
 Result<std::vector<std::uint8_t>> wrap_kek_check(const Kek& kek);
 
-// For a read-only connection: checks schema_version only.
+// For a read-only connection: checks schema_version only (an older one is
+// refused, saying that serving it upgrades it).
 Result<void> check_schema(Db& db);
 
 }  // namespace keymgr::store
