@@ -105,6 +105,9 @@ int serve(const std::string& config_file, const std::string& state_dir) {
     std::cerr << "keycast-keymgr: cannot read keys: " << why << "\n";
     return 1;
   }
+  if (const std::uint32_t days = config->server.retention_days)
+    say("retention: keys that ended, and hours of accounts, more than " + std::to_string(days) +
+        (days == 1 ? " day" : " days") + " ago are deleted every 10 minutes");
   service.set_poster([&io](std::function<void()> f) { asio::post(io, std::move(f)); });
   service.tick();  // the keys due at start, on the disk (and in shared memory below) before we listen
   // The event loop does not wait for the disk (but for a WAL header now and

@@ -104,9 +104,12 @@ Result<KeyStore> KeyStore::open(const std::string& state_dir, const Kek& kek) {
   auto db = Db::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
   if (!db) return db.failure();
   make_private(path);
-  if (auto r = prepare_database(*db, kek); !r) return r.failure();
+  auto found = prepare_database(*db, kek);
+  if (!found) return found.failure();
   make_private(path);
-  return KeyStore(std::move(*db), kek.clone());
+  KeyStore store(std::move(*db), kek.clone());
+  store.opened_schema_ = *found;
+  return store;
 }
 
 Result<void> KeyStore::defer_sync() {

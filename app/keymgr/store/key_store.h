@@ -132,6 +132,9 @@ class KeyStore {
   // Frames in the WAL after the last commit (0 before defer_sync()).
   int wal_frames() const noexcept { return wal_frames_ ? *wal_frames_ : 0; }
   const std::string& path() const noexcept { return db_.path(); }
+  // The schema version the database had when opened: below the current one
+  // if open() upgraded it.
+  std::int64_t opened_schema() const noexcept { return opened_schema_; }
 
   // The SQLite connection, for tests and diagnostics only.
   sqlite3* native_handle() const noexcept { return db_.handle(); }
@@ -149,6 +152,7 @@ class KeyStore {
   Kek kek_;
   // Set by SQLite's WAL hook; on the heap so that a moved KeyStore keeps it.
   std::unique_ptr<int> wal_frames_;
+  std::int64_t opened_schema_ = 0;
 };
 
 }  // namespace keymgr::store

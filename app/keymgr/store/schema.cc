@@ -179,7 +179,7 @@ Result<void> check_schema(Db& db) {
   return {};
 }
 
-Result<void> prepare_database(Db& db, const Kek& kek) {
+Result<std::int64_t> prepare_database(Db& db, const Kek& kek) {
   auto mode = db.query_text("PRAGMA journal_mode=WAL", "set journal_mode");
   if (!mode) return mode.failure();
   if (*mode != "wal") {
@@ -188,19 +188,21 @@ Result<void> prepare_database(Db& db, const Kek& kek) {
   if (auto r = db.exec("PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;",
                        "set pragmas");
       !r) {
-    return r;
+    return r.failure();
   }
   auto exists = has_meta_table(db);
   if (!exists) return exists.failure();
   if (!*exists) {
-    if (auto r = create_schema(db, kek); !r) return r;
+    if (auto r = create_schema(db, kek); !r) return r.failure();
   }
   auto v = schema_version(db);
   if (!v) return v.failure();
-  if (*v != kSchemaVersion && *v != 1) return refuse_version(db, *v);
-  if (auto r = verify_kek(db, kek); !r) return r;
-  if (*v != kSchemaVersion) return upgrade(db);
-  return {};
+  if (*v != kSchemaVersion && *v != 1) return refuse_version(db, *v).failure();
+  if (auto r = verify_kek(db, kek); !r) return r.failure();
+  if (*v != kSchemaVersion) {
+    if (auto r = upgrade(db); !r) return r.failure();
+  }
+  return *v;
 }
 
 }  // namespace keymgr::store

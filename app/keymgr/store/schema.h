@@ -16,8 +16,9 @@ inline constexpr std::int64_t kSchemaVersion = 2;
 // Sets the connection pragmas (WAL, synchronous=FULL, secure_delete,
 // foreign_keys), creates the schema in an empty database, then checks
 // schema_version and that kek is the KEK the database was created with, and
-// upgrades a schema-1 database (one transaction).
-Result<void> prepare_database(Db& db, const Kek& kek);
+// upgrades a schema-1 database (one transaction). Returns the schema version
+// the database had (kSchemaVersion for one created here).
+Result<std::int64_t> prepare_database(Db& db, const Kek& kek);
 
 // meta.kek_check for kek: 32 zero bytes wrapped under it, with a label no
 // real key has. Written at creation and by a KEK rotation.

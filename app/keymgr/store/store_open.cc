@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "store/private_path.h"
+#include "store/schema.h"
 
 namespace keymgr::store {
 namespace {
@@ -29,6 +30,12 @@ Result<void> remove_stale(const std::string& pending, const OpenLog& log) {
   return {};
 }
 
+void say_upgrade(const KeyStore& store, const OpenLog& log) {
+  if (store.opened_schema() == kSchemaVersion) return;
+  log("upgraded " + store.path() + " from schema " + std::to_string(store.opened_schema()) + " to " +
+      std::to_string(kSchemaVersion) + " (receivers' fetches kept as runs of key ids)");
+}
+
 }  // namespace
 
 Result<LockedStore> open_store(const std::string& state_dir, const std::string& kek_file,
@@ -43,6 +50,7 @@ Result<LockedStore> open_store(const std::string& state_dir, const std::string& 
   auto store = KeyStore::open(state_dir, *kek);
   if (store) {
     if (auto r = remove_stale(pending, log); !r) return r.failure();
+    say_upgrade(*store, log);
     return LockedStore{std::move(*lock), std::move(*store)};
   }
   if (store.error() != StoreError::refused || !exists(pending)) return store.failure();
@@ -54,6 +62,7 @@ Result<LockedStore> open_store(const std::string& state_dir, const std::string& 
   if (!rotated) return fail(StoreError::refused, store.message() + "; " + pending + " does not match it either");
   if (auto r = install_kek_file(pending, kek_file); !r) return r.failure();
   log("finished an interrupted rotate-kek: the store is under " + pending + ", now renamed to " + kek_file);
+  say_upgrade(*rotated, log);
   return LockedStore{std::move(*lock), std::move(*rotated)};
 }
 

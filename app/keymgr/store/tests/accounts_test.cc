@@ -266,6 +266,7 @@ UPDATE meta SET value = 1 WHERE name = 'schema_version';
   EXPECT_NE(refused.message().find("upgrades it"), std::string::npos) << refused.message();
 
   store_.emplace(test::open_store(dir_));
+  EXPECT_EQ(store_->opened_schema(), 1);  // open_store logs the upgrade by it
   EXPECT_EQ(count(*store_, "SELECT value FROM meta WHERE name = 'schema_version'"), 2);
   EXPECT_EQ(count(*store_, "SELECT count(*) FROM sqlite_schema WHERE name = 'key_fetches'"), 0);
   EXPECT_EQ(count(*store_, "SELECT count(*) FROM sqlite_schema WHERE name IN ('keys_by_end', 'pruned')"), 2);
@@ -281,6 +282,9 @@ UPDATE meta SET value = 1 WHERE name = 'schema_version';
   ASSERT_EQ(rx1.size(), 2u);
   EXPECT_EQ(rx1[0].bytes, before[1].bytes);
   EXPECT_TRUE(AccountsReader::open(dir_.path()).ok());
+  store_.reset();
+  store_.emplace(test::open_store(dir_));
+  EXPECT_EQ(store_->opened_schema(), 2);
 }
 
 TEST(AccountsReaderOpen, RefusesOpenDirAndMissingDatabase) {
