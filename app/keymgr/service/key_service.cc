@@ -252,9 +252,8 @@ bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::u
   const auto r = counters_.store_write.time([&] { return store_.put_key(k); });
   if (!r) {
     const bool conflict = r.error() == store::StoreError::conflict;
-    if (conflict) {
-      ++counters_.store_failures;
-      log_line("store: " + r.message());
+    if (conflict) {  // the peer's error (answered bad_message), not the store's
+      log_line("key refused: " + r.message());
     } else {
       store_write_failed(r.failure());
     }

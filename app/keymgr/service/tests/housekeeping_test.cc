@@ -2,7 +2,8 @@
 // it recorded, so that a key fetched again is not written again, and forgets
 // a key's fetches when the key expires: on a master when it expires the key,
 // on a replica when the master's expiry arrives (a replica expires nothing
-// itself). With server.retention_days it deletes old keys and accounts.
+// itself). With server.retention_days it deletes old keys and accounts. A
+// peer's refused KEY_PUSH is its error, not a store failure.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "config/keymgr_config.h"
 #include "kmproto/frame.h"
+#include "kmproto/frame_builder.h"
 #include "kmproto/key_record.h"
 #include "service/key_service.h"
 #include "store/tests/test_util.h"
@@ -137,6 +139,47 @@ TEST_F(Housekeeping, RetentionDeletesKeysThatEndedLongerAgo) {
   now_ += 60'000;
   (void)service_->tick();  // the next run is 10 minutes on
   EXPECT_EQ(service_->counters().retention_deleted, 6u);
+}
+
+// store_failures_total "must stay 0" (operator guide): a gateway pushing a
+// key id that exists with other content gets bad_message and the store's
+// reason, and the store has not failed.
+TEST_F(Housekeeping, AConflictingPushIsThePeersErrorNotAStoreFailure) {
+  start(test::lab_config(options()));
+  Peer gw;
+  gw.connection_id = 2;
+  ASSERT_EQ(send(gw, test::lab_hello("gw1", kmproto::Role::gateway)), kmproto::answer_of(MessageType::hello));
+  const auto push = [&](std::uint8_t fill) {
+    kmproto::KeyRecord r;
+    r.channel_id = 4;  // xor-inv, 64-byte keys, origin gateway
+    r.key_id = 1;
+    r.suite = 2;
+    r.lifetime_ms = kLifetimeMs;
+    r.remaining_ms = kLifetimeMs;
+    r.not_before_ms = now_;
+    const std::vector<std::uint8_t> m(64, fill);
+    EXPECT_EQ(r.set_material(m), kmproto::Status::ok);
+    std::vector<std::uint8_t> f;
+    kmproto::FrameBuilder b(f);
+    b.begin(MessageType::key_push);
+    b.add_key_record(r);
+    EXPECT_EQ(b.finish(), kmproto::Status::ok);
+    const secmem::Bytes out = test::handle_encoded(*service_, gw, f);
+    kmproto::FrameDecoder d;
+    kmproto::Frame answer;
+    std::size_t used = 0;
+    EXPECT_EQ(d.decode(out, answer, used), kmproto::Status::ok);
+    std::string_view text;
+    (void)answer.read_string(ParamType::error_text, text);
+    return std::make_pair(answer.type, std::string(text));
+  };
+  EXPECT_EQ(push(0x11).first, kmproto::answer_of(MessageType::key_push));
+  EXPECT_EQ(push(0x11).first, kmproto::answer_of(MessageType::key_push)) << "the same key again";
+  const auto [type, text] = push(0x22);
+  EXPECT_EQ(type, MessageType::error);
+  EXPECT_NE(text.find("different content"), std::string::npos) << text;
+  EXPECT_EQ(service_->counters().store_failures, 0u);
+  EXPECT_EQ(service_->counters().errors[static_cast<std::size_t>(kmproto::ErrorCode::bad_message)], 1u);
 }
 
 TEST_F(Housekeeping, NoRetentionKeepsEverything) {
