@@ -21,6 +21,8 @@ Metrics::Metrics(const std::string& bind) {
   latency_sum_ = &e.counter("fetch_latency_seconds_sum", "Key fetch latency, summed over answered fetches");
   answered_ = &e.counter("fetches_answered_total", "Key fetches answered with keys");
   latency_max_ = &e.gauge("fetch_latency_max_seconds", "Longest key fetch so far");
+  first_clear_ = &e.gauge("first_clear_after_seconds",
+                          "From the first datagram received to the first clear one written (0 until then)");
   e.serve(bind, 1);
 }
 
@@ -39,6 +41,7 @@ void Metrics::update(const keycast::Counters& c, const AppCounters& app) {
     latency_sum_->Increment(static_cast<double>(c.fetch_latency_us_sum - last_.fetch_latency_us_sum) / 1e6);
   }
   latency_max_->Set(static_cast<double>(c.fetch_latency_us_max) / 1e6);
+  first_clear_->Set(static_cast<double>(app.first_clear_after_us) / 1e6);
   last_ = c;
   last_app_ = app;
 }

@@ -4,7 +4,7 @@
 //   keycast_recv_drops_total{reason}        every drop reason of keycast/drop.h
 //   keycast_recv_socket_datagrams_total, keycast_recv_wrong_channel_total, keycast_recv_written_total
 //   keycast_recv_fetch_latency_seconds_sum, keycast_recv_fetches_answered_total
-//   keycast_recv_fetch_latency_max_seconds
+//   keycast_recv_fetch_latency_max_seconds, keycast_recv_first_clear_after_seconds
 #pragma once
 
 #include <array>
@@ -39,6 +39,7 @@ class Metrics {
   prometheus::Counter* latency_sum_ = nullptr;
   prometheus::Counter* answered_ = nullptr;
   prometheus::Gauge* latency_max_ = nullptr;
+  prometheus::Gauge* first_clear_ = nullptr;
   // What update() has already added to the prometheus counters.
   keycast::Counters last_;
   AppCounters last_app_;

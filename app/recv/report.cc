@@ -14,6 +14,7 @@ void print_counters(std::ostream& os, const keycast::Counters& c, const AppCount
   }
   os << "  wrong_channel " << app.wrong_channel << "\n";
   os << "  written " << app.written << "\n";
+  os << "  first_clear_after_us " << app.first_clear_after_us << "\n";
   os << "  fetch_answers " << c.fetches_answered << "\n";
   const auto avg = c.fetches_answered ? c.fetch_latency_us_sum / c.fetches_answered : 0;
   os << "  fetch_latency_avg_us " << avg << "\n";

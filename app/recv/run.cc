@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "exit_codes.h"
 #include "join_socket.h"
@@ -57,11 +58,24 @@ int judge(const std::vector<keycast::FetchFailure>& failures, const std::string&
           std::cerr << "keycast-recv: warning: key fetch for " << ch << " failed, keeping its keys: " << f.message << "\n";
         break;
       case keycast::FetchError::unknown_key:
-        std::cerr << "keycast-recv: warning: key " << f.key_id << " of " << ch << " unknown to the key manager\n";
+        std::cerr << "keycast-recv: warning: key " << f.key_id << " of " << ch
+                  << " unknown to the key manager: " << f.message << "\n";
         break;
     }
   }
   return kExitOk;
+}
+
+// Says why datagrams timed out in the hold (their key's fetch), once per run of one key.
+void say_hold_drops(const std::vector<keycast::HoldDrop>& drops, std::chrono::milliseconds hold) {
+  for (const auto& d : drops) {
+    std::cerr << "keycast-recv: channel " << d.channel_id << ": dropped " << d.datagrams << " datagram(s) of key "
+              << d.key_id << " held " << hold.count() << " ms: "
+              << (d.fetch_in_flight ? "its fetch was still unanswered"
+                                    : "no fetch of it in flight (refused by the request limit, or failed and not "
+                                      "retried yet)")
+              << "; keys held: current " << d.current_key << ", next " << d.next_key << "\n";
+  }
 }
 
 // The channel of a keycast datagram, without validating it (0 if not one).
@@ -84,6 +98,11 @@ class Loop {
   // block: wait (up to kWakeMs, SO_RCVTIMEO) for the first datagram.
   int receive_batches(std::size_t join, bool block, bool& done);
   int release_held(bool& done);
+  void note_first_clear() {
+    if (app_.first_clear_after_us != 0 || cleared_ == 0 || !first_datagram_) return;
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - *first_datagram_).count();
+    app_.first_clear_after_us = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(us));
+  }
   bool counted_enough() const { return limits_.count != 0 && cleared_ >= limits_.count; }
   int start_metrics();
   AppCounters app_counters() const {
@@ -111,6 +130,7 @@ class Loop {
   AppCounters app_;
   std::uint64_t cleared_ = 0;
   Clock::time_point last_packet_;
+  std::optional<Clock::time_point> first_datagram_;
   std::unique_ptr<Metrics> metrics_;
   Clock::time_point metrics_updated_{};
 };
@@ -185,6 +205,7 @@ int Loop::receive_batches(std::size_t join, bool block, bool& done) {
       return complain(kExitFailure, "receive on " + plan_.joins[join].text + ": " + std::strerror(errno));
     }
     last_packet_ = Clock::now();  // also the batch's arrival time for the receiver
+    if (!first_datagram_ && n > 0) first_datagram_ = last_packet_;
     for (int k = 0; k < n && !done; ++k) {
       std::span<std::uint8_t> d(buf_.data() + static_cast<std::size_t>(k) * kMaxDatagram, msgs_[k].msg_len);
       ++app_.socket_datagrams;
@@ -206,6 +227,7 @@ int Loop::receive_batches(std::size_t join, bool block, bool& done) {
     }
     std::string error;
     if (!out.flush(&error)) return complain(kExitFailure, error);
+    note_first_clear();
     if (static_cast<std::uint32_t>(n) < limits_.batch) break;
   }
   return kExitOk;
@@ -231,6 +253,7 @@ int Loop::release_held(bool& done) {
   for (const auto& out : outs_) {
     if (!out->flush(&error)) return complain(kExitFailure, error);
   }
+  note_first_clear();
   return kExitOk;
 }
 
@@ -272,6 +295,7 @@ int Loop::run() {
     }
     if (code == kExitOk && !done) code = release_held(done);
     if (code == kExitOk) code = judge(rx_->take_failures(), plan_.keymgr.peer_id);
+    say_hold_drops(rx_->take_hold_drops(), milliseconds(limits_.hold_timeout_ms));
     update_metrics(Clock::now());
     if (code == kExitOk && !done && limits_.timeout_ms != 0 &&
         Clock::now() - last_packet_ > milliseconds(limits_.timeout_ms)) {

@@ -372,7 +372,7 @@ GATEWAY_OUTCOMES = {"rx", "tx", "scrambled", "descrambled", "notices_sent", "not
 # keycast-recv counters that are outcomes (lib/keycast receiver.h, app/recv report.cc).
 RECV_OUTCOMES = {"socket_datagrams", "received", "descrambled", "held", "released", "notices",
                  "key_requests", "keys_fetched", "written", "fetch_answers", "fetch_latency_avg_us",
-                 "fetch_latency_max_us", "keymgr_addr_honoured",
+                 "fetch_latency_max_us", "keymgr_addr_honoured", "first_clear_after_us",
                  "fetch_failures",  # a failed fetch is retried; lost datagrams show as drop.*
                  "key_requests_rate_limited"}  # a fetch put off by the per-channel limit, not a loss
 

@@ -764,19 +764,26 @@ class Suite:
             n0 = claim[1]
             self.compare_stream(f"keycast-recv {r.name} (joined)", ch, data, first_n=n0)
             wire = self.observer.data[ch]
+            k = kclab.recv_counters(r.text()) or {}
+            own_ms = k.get("first_clear_after_us", 0) / 1000
+            seen = ""
             if n0 < len(wire) and r.first_byte:
-                ms = (r.first_byte - wire[n0][2]) * 1000
-                lat.append(ms)
-                k = kclab.recv_counters(r.text()) or {}
-                say(f"        {r.name}: first clear datagram {n0} ({self.observer.where(ch, n0)}) "
-                    f"{ms:.1f} ms after it arrived; held {k.get('held')}, "
-                    f"key fetch avg {k.get('fetch_latency_avg_us')} us max {k.get('fetch_latency_max_us')} us")
-                # A key-manager round trip (a few ms; the median is printed
-                # below), never a wait for the next key: the bound is the
-                # crypto-period, not a speed, so a loaded or sanitized run
-                # (50 ms seen under ASan at load 10) still tells the two apart.
-                c(ms < LIFETIME_MS, f"{r.name}: first clear datagram sooner than a crypto-period, after the "
-                  f"key fetch ({ms:.1f} ms)", f"{ms:.1f} ms")
+                # The suite's own view adds its threads' delays (the observer
+                # stamping arrivals, the reader stamping the pipe's first
+                # bytes, under one GIL): printed, not bounded.
+                seen = f"; the suite saw {(r.first_byte - wire[n0][2]) * 1000:.1f} ms"
+            say(f"        {r.name}: first clear datagram {n0} ({self.observer.where(ch, n0)}) written "
+                f"{own_ms:.1f} ms after it arrived{seen}; held {k.get('held')}, "
+                f"key fetch avg {k.get('fetch_latency_avg_us')} us max {k.get('fetch_latency_max_us')} us")
+            lat.append(own_ms)
+            # A key-manager round trip (a few ms; the median is printed
+            # below), never a wait for the next key: the bound is the
+            # crypto-period, not a speed, so a loaded or sanitized run still
+            # tells the two apart. keycast-recv's first_clear_after_us times
+            # it from the arrival of its first datagram (n0, or a KEY_NOTICE
+            # just before it) to the first clear one written.
+            c(0 < own_ms < LIFETIME_MS, f"{r.name}: first clear datagram sooner than a crypto-period, after the "
+              f"key fetch ({own_ms:.1f} ms)", f"{own_ms:.1f} ms")
         if lat:
             say(f"        join latency: median {statistics.median(lat):.1f} ms, max {max(lat):.1f} ms "
                 f"over {len(lat)} joins")

@@ -105,6 +105,7 @@ TEST_F(Recv, MetricsEndpointCountsWhatItDid) {
   EXPECT_GE(value(body, "keycast_recv_events_total{event=\"keys_fetched\"}").value_or(0), 1.0) << body;
   EXPECT_GE(value(body, "keycast_recv_fetches_answered_total").value_or(0), 1.0) << body;
   EXPECT_TRUE(value(body, "keycast_recv_fetch_latency_max_seconds")) << body;
+  EXPECT_GT(value(body, "keycast_recv_first_clear_after_seconds").value_or(0), 0.0) << body;
 }
 
 TEST_F(Recv, ConfigFileInsteadOfFlags) {

@@ -35,15 +35,26 @@ ChannelView classify(std::span<const KeyTimes> keys, std::uint64_t now, std::uin
   return v;
 }
 
+namespace {
+// When keys[i] stopped being current: its end, or the start of the key after
+// it when that came sooner (a rotation by usage, a key made early).
+std::uint64_t stopped_ms(std::span<const KeyTimes> keys, std::size_t i) noexcept {
+  const std::uint64_t end = keys[i].end_ms();
+  return i + 1 < keys.size() ? std::min(end, keys[i + 1].not_before_ms) : end;
+}
+}  // namespace
+
+bool served_by_id(std::span<const KeyTimes> keys, std::size_t i, const ChannelView& v, std::uint64_t now,
+                  std::uint32_t grace_ms) noexcept {
+  if (i == v.current || i == v.next || i == v.previous) return true;
+  return keys[i].not_before_ms > now || now < stopped_ms(keys, i) + grace_ms;
+}
+
 std::vector<std::uint32_t> keys_to_expire(std::span<const KeyTimes> keys, const ChannelView& v, std::uint64_t now,
                                           std::uint32_t grace_ms) {
   std::vector<std::uint32_t> out;
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (i == v.current || i == v.next || i == v.previous) continue;
-    const KeyTimes& k = keys[i];
-    if (k.not_before_ms > now) continue;  // a future key beyond next: keep
-    const bool superseded = v.current && i < *v.current;
-    if (superseded || now >= k.end_ms() + grace_ms) out.push_back(k.key_id);
+    if (!served_by_id(keys, i, v, now, grace_ms)) out.push_back(keys[i].key_id);
   }
   return out;
 }

@@ -27,8 +27,15 @@ struct ChannelView {
 // keys: a channel's live keys in rising key_id order.
 ChannelView classify(std::span<const KeyTimes> keys, std::uint64_t now_ms, std::uint32_t grace_ms) noexcept;
 
-// Keys that are none of current, next or previous-within-grace, and have
-// ended (or were superseded) more than grace_ms ago: to be expired and wiped.
+// Whether keys[i] is still served when asked for by id: current, next,
+// previous, or a key that stopped being current (it ended, or the key after
+// it started) less than grace_ms ago, for inputs that lag by more than one
+// short key (architecture.md: "keymgr keeps k a while for late requests by id").
+bool served_by_id(std::span<const KeyTimes> keys, std::size_t i, const ChannelView& v, std::uint64_t now_ms,
+                  std::uint32_t grace_ms) noexcept;
+
+// Keys that are none of current, next or previous, and stopped being current
+// (ended, or were superseded) more than grace_ms ago: to be expired and wiped.
 std::vector<std::uint32_t> keys_to_expire(std::span<const KeyTimes> keys, const ChannelView& v,
                                           std::uint64_t now_ms, std::uint32_t grace_ms);
 

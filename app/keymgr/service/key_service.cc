@@ -185,7 +185,7 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, secmem::Bytes
     if (key_id == 0 || it == keys.end())
       return error(out, ErrorCode::unknown_key, "no key " + std::to_string(key_id) + " on " + channel_text(channel_id));
     const auto i = static_cast<std::size_t>(it - keys.begin());
-    if (i != v.current && i != v.next && i != v.previous && it->times.not_before_ms <= now)
+    if (!served_by_id(times, i, v, now, config_.server.grace_ms))
       return error(out, ErrorCode::unknown_key, "key " + std::to_string(key_id) + " of " + channel_text(channel_id) + " has expired");
     const kmproto::KeyState state = i == in_use ? kmproto::KeyState::current
                                     : (i == v.next || it->times.not_before_ms > now) ? kmproto::KeyState::next

@@ -14,7 +14,7 @@ using pktparse::TlvType;
 using std::chrono::milliseconds;
 
 namespace {
-constexpr std::size_t kMaxFailuresKept = 64;
+constexpr std::size_t kMaxFailuresKept = 64;  // and hold-drop records
 constexpr std::chrono::milliseconds kIdRetry{10};  // between fetches by id of a key datagrams are held for
 constexpr const char* kEventNames[] = {
 #define KEYCAST_EVENT_NAME(name, text) #name,
@@ -334,6 +334,7 @@ std::size_t Receiver::Impl::poll_released(const ReleaseFn& fn) {
       }
       if (sel == detail::KeySlots::Select::unknown) {
         drop(Drop::hold_timeout, id);
+        note_hold_drop(ch, id, f.key_id);
       } else {
         refuse(ch, sel, id, t);
       }
@@ -341,6 +342,22 @@ std::size_t Receiver::Impl::poll_released(const ReleaseFn& fn) {
     }
   }
   return released;
+}
+
+void Receiver::Impl::note_hold_drop(const Channel& ch, std::uint32_t channel_id, std::uint32_t key_id) {
+  if (!hold_drops_.empty() && hold_drops_.back().channel_id == channel_id && hold_drops_.back().key_id == key_id) {
+    hold_drops_.back().datagrams++;
+    return;
+  }
+  if (hold_drops_.size() >= kMaxFailuresKept) return;
+  HoldDrop d;
+  d.channel_id = channel_id;
+  d.key_id = key_id;
+  d.datagrams = 1;
+  d.fetch_in_flight = ch.requested.has(key_id);
+  if (const auto* cur = ch.slots.current()) d.current_key = cur->id();
+  if (const auto* next = ch.slots.next()) d.next_key = next->id();
+  hold_drops_.push_back(d);
 }
 
 bool Receiver::Impl::wait_ready(milliseconds timeout) {
@@ -362,6 +379,12 @@ std::vector<FetchFailure> Receiver::Impl::take_failures() {
   drain(now());
   std::vector<FetchFailure> out;
   out.swap(failures_);
+  return out;
+}
+
+std::vector<HoldDrop> Receiver::Impl::take_hold_drops() {
+  std::vector<HoldDrop> out;
+  out.swap(hold_drops_);
   return out;
 }
 
@@ -391,6 +414,7 @@ std::size_t Receiver::poll_released(const ReleaseFn& fn) { return impl_->poll_re
 bool Receiver::wait_ready(milliseconds timeout) { return impl_->wait_ready(timeout); }
 bool Receiver::connect(milliseconds timeout) { return impl_->connect(timeout); }
 std::vector<FetchFailure> Receiver::take_failures() { return impl_->take_failures(); }
+std::vector<HoldDrop> Receiver::take_hold_drops() { return impl_->take_hold_drops(); }
 Counters Receiver::counters() const { return impl_->counters(); }
 bool Receiver::has_current_key(std::uint32_t channel_id) const { return impl_->has_current_key(channel_id); }
 

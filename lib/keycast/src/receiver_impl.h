@@ -31,6 +31,7 @@ class Receiver::Impl final : public KeySink {
   bool wait_ready(std::chrono::milliseconds timeout);
   bool connect(std::chrono::milliseconds timeout) { return source_->connect(timeout); }
   std::vector<FetchFailure> take_failures();
+  std::vector<HoldDrop> take_hold_drops();
   const Counters& counters() const noexcept { return counters_; }
   bool has_current_key(std::uint32_t channel_id) const;
   Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
@@ -79,6 +80,7 @@ class Receiver::Impl final : public KeySink {
   Drop open(Channel& ch, detail::SlotKey& slot, bool is_next, const pktparse::KcHeader& h,
             std::span<std::uint8_t> datagram, std::span<std::uint8_t>& clear, Clock::time_point now);
   Outcome drop(Drop reason, std::uint32_t channel_id);
+  void note_hold_drop(const Channel& ch, std::uint32_t channel_id, std::uint32_t key_id);
   void count(Event e, std::uint64_t n = 1) { counters_.events[static_cast<std::size_t>(e)] += n; }
 
   ReceiverOptions options_;
@@ -87,6 +89,7 @@ class Receiver::Impl final : public KeySink {
   std::unordered_map<std::uint32_t, Channel> channels_;
   Counters counters_;
   std::vector<FetchFailure> failures_;
+  std::vector<HoldDrop> hold_drops_;
   std::mt19937_64 rng_;
 
   std::mutex mu_;

@@ -198,6 +198,16 @@ TEST_F(Rx, HoldOverflowAndTimeoutAreCounted) {
   EXPECT_TRUE(release().empty());
   EXPECT_EQ(rx_->counters()[Drop::hold_timeout], 3u);
   EXPECT_EQ(rx_->counters()[Event::dropped], 5u);
+  // The three make one record saying the fetch of key 11 was unanswered.
+  const auto drops = rx_->take_hold_drops();
+  ASSERT_EQ(drops.size(), 1u);
+  EXPECT_EQ(drops[0].channel_id, 1u);
+  EXPECT_EQ(drops[0].key_id, 11u);
+  EXPECT_EQ(drops[0].datagrams, 3u);
+  EXPECT_TRUE(drops[0].fetch_in_flight);
+  EXPECT_EQ(drops[0].current_key, 10u);
+  EXPECT_EQ(drops[0].next_key, 0u);
+  EXPECT_TRUE(rx_->take_hold_drops().empty());
 }
 
 // process() with the batch's arrival time (one clock read per recvmmsg):

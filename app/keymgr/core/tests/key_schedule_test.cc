@@ -66,6 +66,36 @@ TEST(Expire, SupersededKeysAfterGraceOnly) {
   EXPECT_EQ(gone[0], 1u);
 }
 
+// Keys shorter than the grace: one that stopped being current less than
+// grace_ms ago is still served by id (an input lagging by two keys), and
+// expired once that is over.
+TEST(Expire, KeysShorterThanTheGraceStayForTheGraceAfterTheyStopped) {
+  std::vector<KeyTimes> keys;
+  for (std::uint32_t id = 1; id <= 20; ++id) keys.push_back({id, 100000 + (id - 1) * 200u, 200});
+  const std::uint64_t at = 100000 + 10 * 200 + 50;  // key 11 current, 10 previous
+  const ChannelView v = classify(keys, at, kGrace);
+  ASSERT_EQ(v.current, 10u);
+  ASSERT_EQ(v.previous, 9u);
+  EXPECT_TRUE(served_by_id(keys, 8, v, at, kGrace));  // key 9 stopped 250 ms ago
+  EXPECT_TRUE(served_by_id(keys, 0, v, at, kGrace));  // key 1 stopped at 100200: 1850 ms ago
+  EXPECT_TRUE(keys_to_expire(keys, v, at, kGrace).empty());
+  const std::uint64_t later = at + 200;  // key 1 stopped 2050 ms ago, key 2 1850 ms ago
+  const ChannelView w = classify(keys, later, kGrace);
+  EXPECT_FALSE(served_by_id(keys, 0, w, later, kGrace));
+  EXPECT_TRUE(served_by_id(keys, 1, w, later, kGrace));
+  EXPECT_EQ(keys_to_expire(keys, w, later, kGrace), std::vector<std::uint32_t>{1});
+}
+
+// A key replaced before its end (rotation by usage) stopped when the next
+// one started, not at its end.
+TEST(Expire, ReplacedKeyCountsFromItsReplacement) {
+  const std::vector<KeyTimes> keys{{1, 100000, kLife}, {2, 103000, kLife}, {3, 113000, kLife}};
+  const std::uint64_t at = 113500;  // key 3 current, 2 previous, 1 stopped at 103000
+  const ChannelView v = classify(keys, at, kGrace);
+  EXPECT_FALSE(served_by_id(keys, 0, v, at, kGrace));
+  EXPECT_EQ(keys_to_expire(keys, v, at, kGrace), std::vector<std::uint32_t>{1});
+}
+
 TEST(Remaining, CountsDownAndWholeLifetimeForFutureKeys) {
   const KeyTimes k{1, 100000, kLife};
   EXPECT_EQ(remaining_ms(k, 99000), kLife);

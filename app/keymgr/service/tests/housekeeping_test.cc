@@ -3,7 +3,8 @@
 // a key's fetches when the key expires: on a master when it expires the key,
 // on a replica when the master's expiry arrives (a replica expires nothing
 // itself). With server.retention_days it deletes old keys and accounts. A
-// peer's refused KEY_PUSH is its error, not a store failure.
+// peer's refused KEY_PUSH is its error, not a store failure. A key is served
+// by id until grace_ms after it stopped being current.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -120,6 +121,34 @@ TEST_F(Housekeeping, AReplicaForgetsTheFetchesOfTheKeysTheMasterExpired) {
   EXPECT_EQ(service_->fetches_remembered(), 2u) << "a replica waits for the master's expiry";
   deliver(3, 1, 0, true);
   EXPECT_EQ(service_->fetches_remembered(), 1u);
+}
+
+// Keys shorter than the grace (200 ms, grace 2 s): one two or more behind
+// current is still served by id until grace_ms after it stopped being
+// current (an input lagging by more than one key), then expired.
+TEST_F(Housekeeping, KeysShorterThanTheGraceAreServedByIdUntilItEnds) {
+  test::ConfigOptions o = options();
+  o.lifetime_ms = 200;
+  start(test::lab_config(o));
+  auto by_id = [&](std::uint32_t key_id) {
+    return send(rx_,
+                frame(MessageType::key_request, {{ParamType::channel_id, u32(1)}, {ParamType::key_id, u32(key_id)}}));
+  };
+  const auto answered = kmproto::answer_of(MessageType::key_request);
+  auto run_until = [&](std::uint64_t t) {
+    while (now_ < t) {
+      (void)service_->tick();
+      now_ += 100;
+    }
+    (void)service_->tick();
+  };
+  run_until(kStart + 800);  // key 5 current, 4 previous, 3 stopped 200 ms ago
+  EXPECT_EQ(by_id(3), answered);
+  EXPECT_EQ(by_id(1), answered);
+  run_until(kStart + 600 + config_.server.grace_ms + 100);
+  EXPECT_NE(by_id(3), answered) << "grace over";
+  EXPECT_EQ(by_id(5), answered) << "stopped 1.7 s ago";
+  EXPECT_GE(service_->counters().keys_expired, 3u);
 }
 
 TEST_F(Housekeeping, RetentionDeletesKeysThatEndedLongerAgo) {

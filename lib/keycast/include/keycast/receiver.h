@@ -137,6 +137,18 @@ struct FetchFailure {
   bool held_off = false;          // as FetchResult::held_off: a repeat of an earlier failure
 };
 
+// Datagrams of one key dropped after waiting hold_timeout for it (Drop::
+// hold_timeout), for the application to say why: consecutive drops of the
+// same (channel, key) make one record.
+struct HoldDrop {
+  std::uint32_t channel_id = 0;
+  std::uint32_t key_id = 0;
+  std::uint64_t datagrams = 0;
+  bool fetch_in_flight = false;  // asked for and still unanswered when the hold ran out
+  std::uint32_t current_key = 0;  // the channel's keys then; 0: none
+  std::uint32_t next_key = 0;
+};
+
 class Receiver {
  public:
   // Fetches keys through a kmclient::KeymgrClient on a thread of its own;
@@ -176,6 +188,8 @@ class Receiver {
 
   // Failed fetches since the last call.
   std::vector<FetchFailure> take_failures();
+  // Hold timeouts since the last call (at most 64 records kept between calls).
+  std::vector<HoldDrop> take_hold_drops();
 
   Counters counters() const;
   bool has_current_key(std::uint32_t channel_id) const;
