@@ -5,6 +5,7 @@
 #include <chrono>
 #include <thread>
 
+#include "key_by_id.h"
 #include "log_line.h"
 #include "pktparse/status.h"
 
@@ -322,27 +323,40 @@ void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint6
     log_line(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " does not fit the channel: ignored");
     return;
   }
-  const std::uint32_t cur = k.current->key_id;
-  if (r.key_id == cur || (k.next && r.key_id == k.next->key_id) || (k.previous && r.key_id == k.previous->key_id))
-    return;
-  if (static_cast<std::int32_t>(cur - r.key_id) > 1) {  // the workers refuse such ids; a retired key stays retired
-    log_line(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " is older than the previous key: ignored");
-    return;
-  }
-  if (r.key_id == cur + 1) {
-    k.next = r;
-    k.next_end_ms = k.current_end_ms + r.lifetime_ms;
-  } else if (r.key_id > cur + 1) {
-    // The input moved past our keys: that key is current now.
-    k.previous = std::move(k.current);
-    k.previous_until_ms = now_ms + kGraceMs;
-    k.current = r;
-    k.current_end_ms = now_ms + (r.state == kmproto::KeyState::current ? r.remaining_ms : r.lifetime_ms);
-    k.next.reset();
-    schedule_next_try(k, now_ms);
-  } else {
-    k.previous = r;  // late datagrams of an older key
-    k.previous_until_ms = now_ms + kGraceMs;
+  auto id_of = [](const std::optional<kmproto::KeyRecord>& x) -> std::optional<std::uint32_t> {
+    return x ? std::optional<std::uint32_t>(x->key_id) : std::nullopt;
+  };
+  switch (place_by_id(r.key_id, k.current->key_id, id_of(k.next), id_of(k.previous))) {
+    case ByIdPlace::held:
+      return;
+    case ByIdPlace::too_old:  // the workers refuse such ids; a retired key stays retired
+      log_line(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " is older than the previous key: ignored");
+      return;
+    case ByIdPlace::next:
+      k.next = r;
+      k.next_end_ms = k.current_end_ms + r.lifetime_ms;
+      break;
+    case ByIdPlace::step_forward:
+      k.previous = std::move(k.current);
+      k.previous_until_ms = now_ms + kGraceMs;
+      k.current = std::move(k.next);
+      k.current_end_ms = k.next_end_ms;
+      k.next = r;
+      k.next_end_ms = k.current_end_ms + r.lifetime_ms;
+      break;
+    case ByIdPlace::new_current:  // the input moved past our keys
+      k.previous = std::move(k.current);
+      k.previous_until_ms = now_ms + kGraceMs;
+      k.current = r;
+      k.current_end_ms = now_ms + (r.state == kmproto::KeyState::current ? r.remaining_ms : r.lifetime_ms);
+      if (k.next && k.next->key_id == r.key_id + 1) k.next_end_ms = k.current_end_ms + k.next->lifetime_ms;
+      else k.next.reset();
+      schedule_next_try(k, now_ms);
+      break;
+    case ByIdPlace::previous:  // late datagrams of an older key
+      k.previous = r;
+      k.previous_until_ms = now_ms + kGraceMs;
+      break;
   }
   log_line(channel_name(k.ch->id) + ": got key " + std::to_string(r.key_id) + " by id");
   (void)publish(k);

@@ -322,6 +322,20 @@ class Receiver:
         return {self.joins[0][1]: bytes(self.buf)}
 
 
+def machine_load():
+    """The load average and the processes using most CPU now (this suite's
+    and any other): what a timing failure under load is read against."""
+    text = "load %.2f %.2f %.2f" % os.getloadavg()
+    try:
+        ps = subprocess.run(["ps", "-eo", "pcpu=,comm=", "--sort=-pcpu"], capture_output=True, text=True,
+                            timeout=5).stdout.split("\n")
+        busiest = [" ".join(l.split()[::-1]) + "%" for l in ps if l.strip() and l.split()[-1] != "ps"][:5]
+        text += "; busiest (CPU % over their life): " + ", ".join(busiest)
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return text
+
+
 # -------------------------------------------------------------------- suite
 
 class Check:
@@ -431,6 +445,7 @@ class Suite:
     def run(self):
         say(f"continuity: stages {', '.join(s for s in STAGES if self.on(s))}; seed {self.seed}; "
             f"{len(CHANNELS)} channels at {RATE} datagrams/s, {LIFETIME_MS} ms crypto-periods, {HOLD_MS} ms holds")
+        say("continuity: " + machine_load())
         self.master = self.start_keymgr("master")
         self.replica = self.start_keymgr("replica")
         self.scrambler = self.start_gateway("scrambler", "scramble", "gw1", "0-1", 0,
@@ -535,6 +550,7 @@ class Suite:
             raise RuntimeError("the sender did not stop")
         self.sent = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"sent (\d+) (\d+)", self.sender.text())}
         self.note("traffic ends: " + ", ".join(f"channel {c} {n}" for c, n in sorted(self.sent.items())))
+        self.note(machine_load())
         time.sleep(1.5)
 
     def wait_recv(self, r, timeout=20):

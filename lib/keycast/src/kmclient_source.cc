@@ -52,7 +52,7 @@ class KmclientSource final : public KeySource {
   void request(std::uint32_t channel_id, std::uint32_t key_id) override {
     {
       std::lock_guard lock(mu_);
-      queue_.push_back({channel_id, key_id});
+      queue_.push_back({{channel_id, key_id}, std::chrono::steady_clock::now()});
     }
     cv_.notify_one();
   }
@@ -85,10 +85,15 @@ class KmclientSource final : public KeySource {
   }
 
  private:
+  struct Queued {
+    kmclient::KeyQuery query;
+    std::chrono::steady_clock::time_point at;  // when requested
+  };
+
   void run() {
     auto client = std::make_unique<kmclient::KeymgrClient>(config_);
     for (;;) {
-      std::vector<kmclient::KeyQuery> batch;
+      std::vector<Queued> batch;
       std::optional<std::size_t> prefer;
       bool connect = false;
       {
@@ -122,16 +127,18 @@ class KmclientSource final : public KeySource {
     return std::make_unique<kmclient::KeymgrClient>(std::move(c));
   }
 
-  void serve(kmclient::KeymgrClient& client, const std::vector<kmclient::KeyQuery>& batch) {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto answers = client.request_many(batch);
-    const auto latency =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+  void serve(kmclient::KeymgrClient& client, const std::vector<Queued>& batch) {
+    std::vector<kmclient::KeyQuery> queries;
+    for (const auto& q : batch) queries.push_back(q.query);
+    auto answers = client.request_many(queries);
+    const auto done = std::chrono::steady_clock::now();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       FetchResult r;
-      r.channel_id = batch[i].channel_id;
-      r.key_id = batch[i].key_id;
-      r.latency = latency;
+      r.channel_id = batch[i].query.channel_id;
+      r.key_id = batch[i].query.key_id;
+      // From the request, so the wait behind other fetches on this one
+      // connection counts too.
+      r.latency = std::chrono::duration_cast<std::chrono::microseconds>(done - batch[i].at);
       if (!answers) {
         r.error = classify(answers.error());
         r.message = answers.error().message;
@@ -151,7 +158,7 @@ class KmclientSource final : public KeySource {
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<kmclient::KeyQuery> queue_;
+  std::deque<Queued> queue_;
   std::optional<std::size_t> prefer_;
   std::condition_variable done_cv_;  // connect_done_
   bool connect_asked_ = false, connect_done_ = false, connected_ = false;

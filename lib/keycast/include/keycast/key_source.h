@@ -68,7 +68,7 @@ struct FetchResult {
   // Nothing was asked: every endpoint is held off after a timeout
   // (kmclient::ClientConfig::hold_off), which an earlier failure reported.
   bool held_off = false;
-  std::chrono::microseconds latency{0};
+  std::chrono::microseconds latency{0};  // from request() to the answer, queueing included
 };
 
 class KeySink {
