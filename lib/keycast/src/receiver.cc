@@ -141,10 +141,6 @@ Receiver::Impl::Channel* Receiver::Impl::channel(std::uint32_t id, Clock::time_p
   return &ch;
 }
 
-// No key yet and current-and-next on the way: their answer likely holds the
-// key a datagram waits for, so it is not asked for by id before that answer.
-bool Receiver::Impl::joining(const Channel& ch) const { return !ch.slots.current() && ch.requested.has(0); }
-
 // A datagram, possibly forged, spends the channel's budget and finds room
 // among the few fetches in flight, or its fetch is refused and counted.
 void Receiver::Impl::request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point t,
@@ -216,7 +212,9 @@ Outcome Receiver::Impl::hold(Channel& ch, const KcHeader& h, std::span<const std
                              Clock::time_point t) {
   if (!ch.hold.push(datagram, h.key_id, t)) return drop(Drop::hold_overflow, h.channel_id);
   count(Event::held);
-  if (!ch.slots.holds(h.key_id) && !joining(ch)) request(ch, h.channel_id, h.key_id, t, Prompt::datagram);
+  // Also while current and next are on their way (a join): a sender a key
+  // behind the key manager is then served in the same round trip, not after.
+  if (!ch.slots.holds(h.key_id)) request(ch, h.channel_id, h.key_id, t, Prompt::datagram);
   return {Outcome::Kind::held, Drop::ok, h.channel_id};
 }
 
@@ -329,7 +327,7 @@ std::size_t Receiver::Impl::poll_released(const ReleaseFn& fn) {
         continue;
       }
       if (sel == detail::KeySlots::Select::unknown && t - f.arrived < options_.hold_timeout) {
-        if (!joining(ch)) request(ch, id, f.key_id, t, Prompt::datagram);
+        request(ch, id, f.key_id, t, Prompt::datagram);
         break;
       }
       if (sel == detail::KeySlots::Select::unknown) {

@@ -70,7 +70,6 @@ class Receiver::Impl final : public KeySink {
   void drain(Clock::time_point now);
   void apply(Prepared& p, Clock::time_point now);
   void request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point now, Prompt by);
-  bool joining(const Channel& ch) const;
   void schedule_next_fetch(Channel& ch, Clock::time_point now, bool after_fetch);
   void maybe_fetch(Channel& ch, std::uint32_t channel_id, Clock::time_point now);
   void after_switch(Channel& ch, Clock::time_point now);
