@@ -66,18 +66,6 @@ int judge(const std::vector<keycast::FetchFailure>& failures, const std::string&
   return kExitOk;
 }
 
-// Says why datagrams timed out in the hold (their key's fetch), once per run of one key.
-void say_hold_drops(const std::vector<keycast::HoldDrop>& drops, std::chrono::milliseconds hold) {
-  for (const auto& d : drops) {
-    std::cerr << "keycast-recv: channel " << d.channel_id << ": dropped " << d.datagrams << " datagram(s) of key "
-              << d.key_id << " held " << hold.count() << " ms: "
-              << (d.fetch_in_flight ? "its fetch was still unanswered"
-                                    : "no fetch of it in flight (refused by the request limit, or failed and not "
-                                      "retried yet)")
-              << "; keys held: current " << d.current_key << ", next " << d.next_key << "\n";
-  }
-}
-
 // The channel of a keycast datagram, without validating it (0 if not one).
 std::uint32_t peek_channel(std::span<const std::uint8_t> d) {
   if (d.size() < 12 || d[0] != 0x4B || d[1] != 0x43) return 0;
@@ -98,6 +86,7 @@ class Loop {
   // block: wait (up to kWakeMs, SO_RCVTIMEO) for the first datagram.
   int receive_batches(std::size_t join, bool block, bool& done);
   int release_held(bool& done);
+  void say_hold_drops(const std::vector<keycast::HoldDrop>& drops);
   void note_first_clear() {
     if (app_.first_clear_after_us != 0 || cleared_ == 0 || !first_datagram_) return;
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - *first_datagram_).count();
@@ -131,9 +120,40 @@ class Loop {
   std::uint64_t cleared_ = 0;
   Clock::time_point last_packet_;
   std::optional<Clock::time_point> first_datagram_;
+  Clock::time_point hold_lines_since_{};  // the hold-drop lines' rate limit
+  unsigned hold_lines_ = 0;
+  std::uint64_t hold_lines_skipped_ = 0;
   std::unique_ptr<Metrics> metrics_;
   Clock::time_point metrics_updated_{};
 };
+
+// Says why datagrams timed out in the hold, a line per run of one key; at
+// most kHoldLinesPerSecond a second (forged key ids must not flood the log),
+// the rest counted in the next line shown.
+void Loop::say_hold_drops(const std::vector<keycast::HoldDrop>& drops) {
+  constexpr unsigned kHoldLinesPerSecond = 10;
+  for (const auto& d : drops) {
+    const auto now = Clock::now();
+    if (now - hold_lines_since_ >= std::chrono::seconds(1)) {
+      hold_lines_since_ = now;
+      hold_lines_ = 0;
+    }
+    if (hold_lines_ == kHoldLinesPerSecond) {
+      ++hold_lines_skipped_;
+      continue;
+    }
+    ++hold_lines_;
+    std::cerr << "keycast-recv: channel " << d.channel_id << ": dropped " << d.datagrams << " datagram(s) of key "
+              << d.key_id << " held " << limits_.hold_timeout_ms << " ms: "
+              << (d.fetch_in_flight ? "its fetch was still unanswered"
+                                    : "no fetch of it in flight (refused by the request limit, or failed and not "
+                                      "retried yet)")
+              << "; keys held: current " << d.current_key << ", next " << d.next_key;
+    if (hold_lines_skipped_ != 0) std::cerr << " (" << hold_lines_skipped_ << " such lines not shown before)";
+    std::cerr << "\n";
+    hold_lines_skipped_ = 0;
+  }
+}
 
 int Loop::start_metrics() {
   if (plan_.metrics_listen.empty()) return kExitOk;
@@ -295,7 +315,7 @@ int Loop::run() {
     }
     if (code == kExitOk && !done) code = release_held(done);
     if (code == kExitOk) code = judge(rx_->take_failures(), plan_.keymgr.peer_id);
-    say_hold_drops(rx_->take_hold_drops(), milliseconds(limits_.hold_timeout_ms));
+    say_hold_drops(rx_->take_hold_drops());
     update_metrics(Clock::now());
     if (code == kExitOk && !done && limits_.timeout_ms != 0 &&
         Clock::now() - last_packet_ > milliseconds(limits_.timeout_ms)) {
