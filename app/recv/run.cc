@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -287,8 +288,10 @@ int Loop::run() {
     if (!plan_.channels.empty()) std::cerr << " (channel " << plan_.channels[i] << ")";
     std::cerr << " -> " << outs_[plan_.out_of_join[i]]->name() << "\n";
   }
-  // One join: a blocking recvmmsg that gives up after kWakeMs, one syscall
-  // per wake. Several: poll, then each ready socket.
+  // One join and nothing held: a blocking recvmmsg that gives up after
+  // kWakeMs, one syscall per wake. Several joins, or datagrams held for a
+  // key: poll the sockets and the receiver's wake_fd (a fetch answered, so
+  // held datagrams go out at once), then each ready socket.
   const bool single = fds_.size() == 1;
   if (single) {
     const timeval tv{0, kWakeMs * 1000};
@@ -296,6 +299,8 @@ int Loop::run() {
   }
   std::vector<pollfd> pfds;
   for (const int fd : fds_) pfds.push_back({fd, POLLIN, 0});
+  const int wake_fd = rx_->wake_fd();
+  if (wake_fd >= 0) pfds.push_back({wake_fd, POLLIN, 0});
   (void)pktparse::prepare_packet_thread();  // no allocation at the first AES datagram
   last_packet_ = Clock::now();
   bool done = false;
@@ -305,11 +310,15 @@ int Loop::run() {
       g_usr1 = 0;
       report();
     }
-    if (single) {
+    if (single && !rx_->holding()) {
       code = receive_batches(0, true, done);
     } else {
       const int ready = ::poll(pfds.data(), pfds.size(), kWakeMs);
-      for (std::size_t i = 0; ready > 0 && i < pfds.size() && !done && code == kExitOk; ++i) {
+      if (ready > 0 && wake_fd >= 0 && (pfds.back().revents & POLLIN)) {
+        eventfd_t n;
+        (void)::eventfd_read(wake_fd, &n);  // release_held below takes the answers in
+      }
+      for (std::size_t i = 0; ready > 0 && i < fds_.size() && !done && code == kExitOk; ++i) {
         if (pfds[i].revents & POLLIN) code = receive_batches(i, false, done);
       }
     }

@@ -1,6 +1,9 @@
 // Receiver: key selection, holds, notices, fetch scheduling and the
 // defences against forged and replayed datagrams, per channel (see
 // receiver.h and receiver_impl.h).
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "keycast/receiver.h"
@@ -38,7 +41,10 @@ Receiver::Impl::Impl(std::unique_ptr<KeySource> source, ReceiverOptions options,
   for (auto& [id, ch] : channels_) request(ch, id, 0, t, Prompt::schedule);
 }
 
-Receiver::Impl::~Impl() { source_->stop(); }
+Receiver::Impl::~Impl() {
+  source_->stop();
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
 
 // On the source's thread: prepare the keys, then hand them over.
 void Receiver::Impl::deliver(FetchResult&& r) noexcept {
@@ -76,6 +82,7 @@ void Receiver::Impl::deliver(FetchResult&& r) noexcept {
       pending_.store(true, std::memory_order_release);
     }
     cv_.notify_all();
+    if (wake_fd_ >= 0) (void)::eventfd_write(wake_fd_, 1);
   } catch (...) {
     // Out of memory: this answer is lost and its request stays marked in flight.
   }
@@ -386,6 +393,10 @@ std::vector<HoldDrop> Receiver::Impl::take_hold_drops() {
   return out;
 }
 
+bool Receiver::Impl::holding() const noexcept {
+  return std::any_of(channels_.begin(), channels_.end(), [](const auto& kv) { return !kv.second.hold.empty(); });
+}
+
 bool Receiver::Impl::has_current_key(std::uint32_t channel_id) const {
   const auto it = channels_.find(channel_id);
   return it != channels_.end() && it->second.slots.current();
@@ -415,5 +426,7 @@ std::vector<FetchFailure> Receiver::take_failures() { return impl_->take_failure
 std::vector<HoldDrop> Receiver::take_hold_drops() { return impl_->take_hold_drops(); }
 Counters Receiver::counters() const { return impl_->counters(); }
 bool Receiver::has_current_key(std::uint32_t channel_id) const { return impl_->has_current_key(channel_id); }
+int Receiver::wake_fd() const noexcept { return impl_->wake_fd(); }
+bool Receiver::holding() const noexcept { return impl_->holding(); }
 
 }  // namespace keycast

@@ -2,6 +2,8 @@
 // the counters. Owner-thread state except the inbox (mutex + atomic flag).
 #pragma once
 
+#include <sys/eventfd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -34,6 +36,8 @@ class Receiver::Impl final : public KeySink {
   std::vector<HoldDrop> take_hold_drops();
   const Counters& counters() const noexcept { return counters_; }
   bool has_current_key(std::uint32_t channel_id) const;
+  int wake_fd() const noexcept { return wake_fd_; }
+  bool holding() const noexcept;
   Clock::time_point now() const { return options_.clock ? options_.clock() : Clock::now(); }
 
  private:
@@ -95,6 +99,7 @@ class Receiver::Impl final : public KeySink {
   std::condition_variable cv_;
   std::vector<Prepared> inbox_;
   std::atomic<bool> pending_{false};
+  int wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);  // readable while answers wait in the inbox
 
   std::unique_ptr<KeySource> source_;  // last: stopped first, before the inbox goes
 };

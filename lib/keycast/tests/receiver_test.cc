@@ -3,6 +3,9 @@
 // overflow and timeout, notices, the KEYMGR_ADDR allow-list, fetch at Y,
 // learned channels and fetch failures; the defences against forged and
 // replayed datagrams (fetch window and rate limit, GCM replay window).
+#include <poll.h>
+#include <sys/eventfd.h>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -208,6 +211,27 @@ TEST_F(Rx, HoldOverflowAndTimeoutAreCounted) {
   EXPECT_EQ(drops[0].current_key, 10u);
   EXPECT_EQ(drops[0].next_key, 0u);
   EXPECT_TRUE(rx_->take_hold_drops().empty());
+}
+
+// The wake fd turns readable when an answer arrives, so an owner polling
+// it beside its sockets releases held datagrams at once.
+TEST_F(Rx, AnAnswerMakesTheWakeFdReadable) {
+  make();
+  give_current(10);
+  ASSERT_GE(rx_->wake_fd(), 0);
+  eventfd_t n;
+  (void)eventfd_read(rx_->wake_fd(), &n);
+  EXPECT_FALSE(rx_->holding());
+  EXPECT_EQ(feed(datagram(1, 11, 1), 1).kind, Kind::held);
+  EXPECT_TRUE(rx_->holding());
+  pollfd p{rx_->wake_fd(), POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 0) << "nothing answered yet";
+  std::vector<FetchedKey> k;
+  k.push_back(fetched(1, 11, KeyRole::next));
+  give(1, 11, std::move(k));
+  EXPECT_EQ(::poll(&p, 1, 0), 1);
+  EXPECT_EQ(release(), (std::vector<std::uint64_t>{1}));
+  EXPECT_FALSE(rx_->holding());
 }
 
 // process() with the batch's arrival time (one clock read per recvmmsg):

@@ -194,6 +194,15 @@ class Receiver {
   Counters counters() const;
   bool has_current_key(std::uint32_t channel_id) const;
 
+  // An eventfd made readable by every fetch answered: an owner that polls it
+  // beside its sockets while holding(), reads it (eventfd_read) when it is
+  // readable and then calls poll_released(), sends held datagrams as soon as
+  // their key arrives instead of at the next datagram or timeout. -1 if it
+  // could not be made.
+  int wake_fd() const noexcept;
+  // Whether any channel holds datagrams for a key.
+  bool holding() const noexcept;
+
  private:
   class Impl;
   std::unique_ptr<Impl> impl_;
