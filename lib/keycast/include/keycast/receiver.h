@@ -4,8 +4,9 @@
 // fetches the next key at Y (jittered) and on a KEY_NOTICE, holds datagrams
 // whose key is still being fetched, and counts every drop by reason.
 //
-// Threads: process(), poll_released(), wait_ready(), take_failures() and
-// counters() belong to one thread, the owner. Keys are fetched on the key
+// Threads: process(), poll_released(), wait_ready(), take_failures(),
+// take_hold_drops(), holding() and counters() belong to one thread, the
+// owner (wake_fd() may be polled anywhere). Keys are fetched on the key
 // source's thread, prepared there, and handed over through an inbox that the
 // owner drains when an atomic flag says it is not empty: no lock per datagram
 // unless a key has just arrived.
