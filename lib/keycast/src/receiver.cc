@@ -17,7 +17,7 @@ using pktparse::TlvType;
 using std::chrono::milliseconds;
 
 namespace {
-constexpr std::size_t kMaxFailuresKept = 64;  // and hold-drop records
+constexpr std::size_t kMaxRecordsKept = 64;  // failures, and hold drops, between two takes
 constexpr std::chrono::milliseconds kIdRetry{10};  // between fetches by id of a key datagrams are held for
 constexpr const char* kEventNames[] = {
 #define KEYCAST_EVENT_NAME(name, text) #name,
@@ -126,7 +126,7 @@ void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
       counters_.drops[static_cast<std::size_t>(Drop::key_unavailable)] += n;
       count(Event::dropped, n);
     }
-    if (failures_.size() < kMaxFailuresKept) {
+    if (failures_.size() < kMaxRecordsKept) {
       failures_.push_back({p.channel_id, p.key_id, *p.error, p.message, ch->slots.current() != nullptr, p.held_off});
     }
   } else {
@@ -354,7 +354,7 @@ void Receiver::Impl::note_hold_drop(const Channel& ch, std::uint32_t channel_id,
     hold_drops_.back().datagrams++;
     return;
   }
-  if (hold_drops_.size() >= kMaxFailuresKept) return;
+  if (hold_drops_.size() >= kMaxRecordsKept) return;
   HoldDrop d;
   d.channel_id = channel_id;
   d.key_id = key_id;

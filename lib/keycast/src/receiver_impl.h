@@ -99,7 +99,7 @@ class Receiver::Impl final : public KeySink {
   std::condition_variable cv_;
   std::vector<Prepared> inbox_;
   std::atomic<bool> pending_{false};
-  int wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);  // readable while answers wait in the inbox
+  int wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);  // written per answer; read by the owner (wake_fd())
 
   std::unique_ptr<KeySource> source_;  // last: stopped first, before the inbox goes
 };
