@@ -1,12 +1,14 @@
 // Start-up, the event loop and shutdown of the key manager.
 #include "serve.h"
 
+#include <cstdio>
 #include <sys/stat.h>
 
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -42,6 +44,15 @@ void print_counters(const ServiceCounters& c) {
     std::cerr << ' ' << kmproto::error_code_name(static_cast<kmproto::ErrorCode>(i)) << '=' << c.errors[i];
   std::cerr << "; keys made=" << c.keys_made << " pushed=" << c.keys_pushed << " expired=" << c.keys_expired
             << "; hello refused=" << c.hello_refused << "; store failures=" << c.store_failures << "\n";
+  auto latency = [](const char* what, const LatencyBuckets& b) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%s %llu, mean %.1f ms, max %.1f ms", what,
+                  static_cast<unsigned long long>(b.count),
+                  b.count ? 1e3 * b.sum_seconds / static_cast<double>(b.count) : 0.0, 1e3 * b.max_seconds);
+    return std::string(text);
+  };
+  std::cerr << "keycast-keymgr: " << latency("answers", c.answer) << "; " << latency("store writes", c.store_write)
+            << "; " << latency("syncs", c.store_sync) << "\n";
 }
 
 // Serves /metrics at server.metrics_listen (resolved first: civetweb wants an

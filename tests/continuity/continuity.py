@@ -532,6 +532,7 @@ class Suite:
             elif what == "metrics":
                 self.refusals = self.keymgr_refusals(9700)
             elif what == "kill":
+                self.note_keymgr_latency(9700, "master")
                 self.master.send(signal.SIGKILL)
                 self.master.wait(5)
                 self.note("kill -9 keycast-keymgr master")
@@ -539,6 +540,7 @@ class Suite:
                 self.master = self.start_keymgr("master", restart=True)
                 self.note("keycast-keymgr master restarted")
             elif what == "kill-for-good":
+                self.note_keymgr_latency(9700, "restarted master")
                 self.master.send(signal.SIGKILL)
                 self.master.wait(5)
                 self.note("kill -9 keycast-keymgr master, for good: the replica serves")
@@ -551,6 +553,8 @@ class Suite:
         self.sent = {int(m.group(1)): int(m.group(2)) for m in re.finditer(r"sent (\d+) (\d+)", self.sender.text())}
         self.note("traffic ends: " + ", ".join(f"channel {c} {n}" for c, n in sorted(self.sent.items())))
         self.note(machine_load())
+        if self.master.alive():
+            self.note_keymgr_latency(9700, "master")
         time.sleep(1.5)
 
     def wait_recv(self, r, timeout=20):
@@ -563,11 +567,37 @@ class Suite:
             time.sleep(0.05)
         raise RuntimeError(f"{r.name} did not start receiving:\n" + kclab.tail(r.text()))
 
-    def keymgr_refusals(self, port):
+    def keymgr_metrics(self, port):
+        """The key manager's /metrics text, or an OSError."""
         try:
-            body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
         except OSError as e:
-            return f"metrics unreadable: {e}"
+            return e
+
+    def note_keymgr_latency(self, port, who):
+        """How long the key manager took to answer, commit and sync over its
+        life so far: a slow first fetch of a join is read against these."""
+        body = self.keymgr_metrics(port)
+        if isinstance(body, OSError):
+            return self.note(f"{who}'s metrics unreadable: {body}")
+
+        def histogram(name):
+            def value(suffix):
+                m = re.search(rf'^keycast_keymgr_{name}_{suffix}\s+([\d.e+-]+)$', body, re.M)
+                return float(m.group(1)) if m else 0.0
+            n = value("count")
+            if not n:
+                return f"{name.replace('_seconds', '')} none"
+            over = [(ms, n - value(f'bucket{{le="{ms / 1000:g}"}}')) for ms in (10, 50, 100)]
+            return (f"{name.replace('_seconds', '')} {n:.0f}, mean {1000 * value('sum') / n:.1f} ms, "
+                    + ", ".join(f"{k:.0f} over {ms} ms" for ms, k in over))
+        self.note(f"{who}: " + "; ".join(histogram(h) for h in ("answer_seconds", "store_write_seconds",
+                                                                "store_sync_seconds")))
+
+    def keymgr_refusals(self, port):
+        body = self.keymgr_metrics(port)
+        if isinstance(body, OSError):
+            return f"metrics unreadable: {body}"
         m = re.search(r'keycast_keymgr_errors_total\{[^}]*not_entitled[^}]*\}\s+([\d.e+]+)', body)
         return int(float(m.group(1))) if m else 0
 
@@ -700,7 +730,7 @@ class Suite:
             s = kclab.gateway_counters(self.scrambler.text()) or {}
             d = s.get("degraded_switches", 0)
             say(f"        degraded interval: scrambler degraded_switches {d}; "
-                + ", ".join(f"{t:.2f} s {w}" for t, w in self.events if "kill" in w or "restart" in w))
+                + ", ".join(f"{t:.2f} s {w}" for t, w in self.events if w.startswith("kill") or w.endswith("restarted")))
             c(d > 0, "the scrambler counted its degraded key ends", "degraded_switches 0")
         if self.on("accounts"):
             self.check_accounts()

@@ -42,16 +42,11 @@ Metrics::Metrics(const std::string& bind, bool replica) {
   store_failures_ = &e.counter("store_failures_total", "Key store reads or writes that failed");
   retention_deleted_ = &e.counter("retention_deleted_rows_total",
                                   "Rows the retention (server.retention_days) deleted: keys, hours of accounts, fetch runs");
-  store_write_ = &prometheus::BuildHistogram()
-                      .Name(e.name("store_write_seconds"))
-                      .Help("Key store write (commit) latency")
-                      .Register(e.registry())
-                      .Add({}, std::vector<double>(LatencyBuckets::kBounds.begin(), LatencyBuckets::kBounds.end()));
-  store_sync_ = &prometheus::BuildHistogram()
-                     .Name(e.name("store_sync_seconds"))
-                     .Help("Key store WAL sync (fdatasync, off the serving thread) latency")
-                     .Register(e.registry())
-                     .Add({}, std::vector<double>(LatencyBuckets::kBounds.begin(), LatencyBuckets::kBounds.end()));
+  store_write_ = &latency_histogram("store_write_seconds", "Key store write (commit) latency");
+  store_sync_ = &latency_histogram("store_sync_seconds", "Key store WAL sync (fdatasync, off the serving thread) latency");
+  answer_ = &latency_histogram("answer_seconds",
+                               "A burst of requests read to its answers sent: handling, the accounting commit, "
+                               "the sync of a key just made that an answer carries");
   version_ = &e.gauge("replication_version", "The key store's current replication version");
   if (replica) {
     replication_connected_ = &e.gauge("replication_connected", "1 while subscribed to the master");
@@ -61,6 +56,14 @@ Metrics::Metrics(const std::string& bind, bool replica) {
 }
 
 Metrics::~Metrics() = default;
+
+prometheus::Histogram& Metrics::latency_histogram(const std::string& name, const std::string& help) {
+  return prometheus::BuildHistogram()
+      .Name(endpoint_.name(name))
+      .Help(help)
+      .Register(endpoint_.registry())
+      .Add({}, std::vector<double>(LatencyBuckets::kBounds.begin(), LatencyBuckets::kBounds.end()));
+}
 
 std::uint16_t Metrics::port() const { return endpoint_.port(); }
 
@@ -78,6 +81,7 @@ void Metrics::update(const ServiceCounters& s, const ConnectionStats& connection
   prom::add_delta(retention_deleted_, s.retention_deleted, last_.retention_deleted);
   observe_delta(store_write_, s.store_write, last_.store_write);
   observe_delta(store_sync_, s.store_sync, last_.store_sync);
+  observe_delta(answer_, s.answer, last_.answer);
   last_ = s;
   version_->Set(static_cast<double>(replication.version));
   if (replication_connected_) replication_connected_->Set(replication.connected ? 1 : 0);

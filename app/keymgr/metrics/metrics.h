@@ -1,5 +1,5 @@
 // The key manager's Prometheus endpoint (lib/prom): keycast_keymgr_*
-// counters and gauges. The Asio thread calls update() every tick with what it
+// counters, gauges and latency histograms. The Asio thread calls update() every tick with what it
 // counted; the HTTP thread never reads the service's plain counters.
 #pragma once
 
@@ -41,6 +41,9 @@ class Metrics {
   void update(const ServiceCounters& service, const ConnectionStats& connections, const ReplicationStats& replication);
 
  private:
+  // A histogram of LatencyBuckets' bounds, named keycast_keymgr_<name>.
+  prometheus::Histogram& latency_histogram(const std::string& name, const std::string& help);
+
   prom::Endpoint endpoint_{"keycast_keymgr_"};
 
   prometheus::Gauge* connections_ = nullptr;
@@ -55,6 +58,7 @@ class Metrics {
   prometheus::Counter* retention_deleted_ = nullptr;
   prometheus::Histogram* store_write_ = nullptr;
   prometheus::Histogram* store_sync_ = nullptr;
+  prometheus::Histogram* answer_ = nullptr;
   prometheus::Gauge* version_ = nullptr;
   prometheus::Gauge* replication_connected_ = nullptr;  // replica only
   prometheus::Gauge* replication_lag_ = nullptr;        // replica only

@@ -111,6 +111,7 @@ void FrameConnection<Stream>::read() {
 
 template <class Stream>
 void FrameConnection<Stream>::process() {
+  const auto read_at = std::chrono::steady_clock::now();
   std::size_t off = 0, frames = 0;
   while (!closed_ && !close_after_write_ && pending_.size() <= limits_.max_pending_output &&
          frames < kFramesPerTurn) {
@@ -131,7 +132,7 @@ void FrameConnection<Stream>::process() {
       close_after_write_ = true;
       break;
     }
-    if (off == 0) last_frame_ = std::chrono::steady_clock::now();
+    if (off == 0) last_frame_ = read_at;
     if (handler_.handle(peer_, frame, pending_) == After::close) close_after_write_ = true;
     off += used;
     ++frames;
@@ -142,6 +143,11 @@ void FrameConnection<Stream>::process() {
     in_len_ -= off;
     // The callback keeps the connection alive while nothing else is in flight.
     held_ = handler_.hold_answers([self = this->shared_from_this()] { self->release(); });
+    if (held_) {
+      burst_read_ = read_at;
+    } else {
+      handler_.answered(std::chrono::steady_clock::now() - read_at);
+    }
   }
   flush();
   if (frames == kFramesPerTurn && !held_) {  // held: release() goes on with the rest
@@ -157,6 +163,7 @@ void FrameConnection<Stream>::process() {
 template <class Stream>
 void FrameConnection<Stream>::release() {
   held_ = false;
+  handler_.answered(std::chrono::steady_clock::now() - burst_read_);
   flush();
   if (in_len_ && !reading_) {
     process();

@@ -50,6 +50,7 @@ class FrameConnection : public FrameSink, public std::enable_shared_from_this<Fr
   std::shared_ptr<ConnectionCounter> counter_;
   asio::steady_timer idle_;
   std::chrono::steady_clock::time_point last_frame_;
+  std::chrono::steady_clock::time_point burst_read_;  // of the frames whose answers are held
   kmproto::FrameDecoder decoder_;
   // Secret memory: frames carry key material. Bytes consumed or written are
   // wiped at once, not left in the buffers' spare room.

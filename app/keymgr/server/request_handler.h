@@ -3,6 +3,7 @@
 // memory: answers carry key material).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -30,6 +31,9 @@ class RequestHandler {
   // something not yet durable (accounting), so the connection holds them
   // until `release` is called, once it is committed; false: write them now.
   virtual bool hold_answers(std::function<void()> release) = 0;
+  // A burst's answers go to the socket, `waited` after its frames were read
+  // (handling, the accounting commit, a sync a key they carry waited for).
+  virtual void answered(std::chrono::steady_clock::duration waited) = 0;
 };
 
 }  // namespace keymgr

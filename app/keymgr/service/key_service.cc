@@ -452,6 +452,10 @@ bool KeyService::hold_answers(std::function<void()> release) {
   return true;
 }
 
+void KeyService::answered(std::chrono::steady_clock::duration waited) {
+  counters_.answer.observe(std::chrono::duration<double>(waited).count());
+}
+
 void KeyService::release_or_wait(Held h) {
   if (h.needs <= synced_) {
     h.release();

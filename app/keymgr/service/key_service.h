@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -52,6 +53,7 @@ class KeyService : public RequestHandler {
   static constexpr std::uint32_t kMaxHelloLength = 1024;
   void closed(Peer& peer) override;
   bool hold_answers(std::function<void()> release) override;
+  void answered(std::chrono::steady_clock::duration waited) override;
 
   // How the service runs a task after the current burst of I/O (asio::post).
   // Without one, accounting is committed at once and answers never wait.

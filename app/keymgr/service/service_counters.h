@@ -1,5 +1,5 @@
 // What the key manager counts: requests by message type, errors by code, keys
-// made, store write and sync latency. Read by the metrics endpoint and printed at exit.
+// made, answer, store write and sync latency. Read by the metrics endpoint and printed at exit.
 #pragma once
 
 #include <array>
@@ -14,6 +14,7 @@ struct LatencyBuckets {
                                                   0.01,   0.025,   0.05,   0.1,   0.25,   1.0};  // seconds
   std::array<std::uint64_t, kBounds.size() + 1> counts{};  // (kBounds[i-1], kBounds[i]]; last: above all
   double sum_seconds = 0;
+  double max_seconds = 0;
   std::uint64_t count = 0;
 
   void observe(double seconds) noexcept {
@@ -21,6 +22,7 @@ struct LatencyBuckets {
     while (i < kBounds.size() && seconds > kBounds[i]) ++i;
     ++counts[i];
     sum_seconds += seconds;
+    if (seconds > max_seconds) max_seconds = seconds;
     ++count;
   }
   // Runs write() and observes how long it took; returns what it returned.
@@ -44,6 +46,7 @@ struct ServiceCounters {
   std::uint64_t retention_deleted = 0;     // rows (server.retention_days)
   LatencyBuckets store_write;               // put_key, apply, add_usage, apply_replicated, expire_key, prune
   LatencyBuckets store_sync;                // the WAL's fdatasync, off the serving thread
+  LatencyBuckets answer;                    // a burst of frames read to its answers sent (RequestHandler::answered)
 };
 
 }  // namespace keymgr

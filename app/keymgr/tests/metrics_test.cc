@@ -101,6 +101,9 @@ TEST(Metrics, CountsRequestsErrorsConnectionsAndKeys) {
   // The WAL sync thread's latency (the first keys were synced at start, the
   // key requests' accounting needs no sync: perhaps none yet).
   EXPECT_TRUE(value(body, "keycast_keymgr_store_sync_seconds_count")) << body;
+  // Every burst of frames read is answered: at least one burst a HELLO
+  // (three) and one for the key requests.
+  EXPECT_GE(value(body, "keycast_keymgr_answer_seconds_count").value_or(0), 4.0) << body;
   EXPECT_FALSE(value(body, "keycast_keymgr_replication_connected")) << "master has no replication link";
 }
 
