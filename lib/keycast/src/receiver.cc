@@ -37,6 +37,7 @@ Receiver::Impl::Impl(std::unique_ptr<KeySource> source, ReceiverOptions options,
   rng_.seed(options_.jitter_seed != 0 ? options_.jitter_seed : std::random_device{}());
   const auto t = now();
   for (const auto& c : options_.channels) channels_.try_emplace(c.id, options_).first->second.suite = c.suite;
+  pktparse::warm_up_aes();  // not on the source's thread between a join's first datagram and its key
   source_->start(*this);
   for (auto& [id, ch] : channels_) request(ch, id, 0, t, Prompt::schedule);
 }

@@ -189,4 +189,12 @@ bool prepare_packet_thread() noexcept {
   return true;
 }
 
+void warm_up_aes() noexcept {
+  constexpr std::uint8_t kZeros[32] = {};
+  for (const Suite s : {Suite::aes128_ctr, Suite::aes256_ctr, Suite::aes128_gcm}) {
+    detail::AesKey k;
+    (void)k.prepare(s, kZeros, aes_backend());
+  }
+}
+
 }  // namespace pktparse

@@ -631,6 +631,28 @@ TEST(AesBackend, EvpIsAlwaysThereAndNamed) {
   force_aes_backend(before);
 }
 
+// What the warm-up leaves: the backend as it was, and keys prepared after it
+// (twice, in any order) scrambling as before.
+TEST(AesBackend, WarmUpChangesNothingAKeyDoes) {
+  const AesBackend before = aes_backend();
+  Rng rng(12);
+  const Bytes material = rng.bytes(16);
+  const Bytes clear = rng.bytes(1316);
+  PreparedKey cold;
+  ASSERT_EQ(cold.prepare(Suite::aes128_ctr, 7, material), Status::ok);
+  const Scrambled want = do_scramble(cold, {}, clear);
+  ASSERT_EQ(want.status, Status::ok);
+  warm_up_aes();
+  warm_up_aes();
+  EXPECT_EQ(aes_backend(), before);
+  PreparedKey warm;
+  ASSERT_EQ(warm.prepare(Suite::aes128_ctr, 7, material), Status::ok);
+  EXPECT_EQ(warm.backend(), before);
+  const Scrambled got = do_scramble(warm, {}, clear);
+  ASSERT_EQ(got.status, Status::ok);
+  EXPECT_EQ(got.dgram, want.dgram);
+}
+
 #ifdef PKTPARSE_HAVE_IPSEC_MB
 bool all_zero(const void* p, std::size_t n) {
   const auto* b = static_cast<const std::uint8_t*>(p);

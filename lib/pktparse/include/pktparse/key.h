@@ -44,6 +44,12 @@ bool force_aes_backend(AesBackend b) noexcept;
 // is made by the first AES-CTR datagram. False if it could not be made (then
 // that thread's CTR datagrams go through EVP).
 bool prepare_packet_thread() noexcept;
+// Initialises the crypto libraries for AES keys now rather than at the first
+// key's preparation: OpenSSL reads its configuration and loads its provider's
+// ciphers on first use (milliseconds; 30-50 under ASan, more on a loaded
+// machine), ipsec-mb probes the CPU. A process that must use its first key
+// as soon as it arrives (a receiver joining a channel) calls this at start.
+void warm_up_aes() noexcept;
 
 class PreparedKey : public secmem::InSecretMemory {
  public:
