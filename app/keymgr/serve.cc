@@ -19,6 +19,7 @@
 #include "replication/replica_link.h"
 #include "server/listener.h"
 #include "service/key_service.h"
+#include "secmem/wipe.h"
 #include "shm/shm_publisher.h"
 #include "store/kek.h"
 #include "store/store_open.h"
@@ -195,6 +196,7 @@ int serve(const std::string& config_file, const std::string& state_dir) {
       service.tick();
       shm.publish();
       if (metrics) update_metrics();
+      secmem::wipe_stack_below();  // what this loop's handlers (answers, key making, the store) left
       if (++ticks % 20 == 0) kek_watch.check();  // once a second
       schedule();
     });

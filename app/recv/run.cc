@@ -21,6 +21,7 @@
 #include "pktparse/bytes.h"
 #include "pktparse/key.h"
 #include "report.h"
+#include "secmem/wipe.h"
 #include "signals.h"
 
 namespace keycast_recv {
@@ -32,6 +33,7 @@ using std::chrono::milliseconds;
 constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kBatchesPerWake = 4;
 constexpr int kWakeMs = 5;  // the longest wait for datagrams before timers run
+constexpr auto kStackWipePeriod = std::chrono::milliseconds(100);
 constexpr auto kMetricsEvery = milliseconds(100);
 
 int complain(int code, const std::string& message) {
@@ -120,6 +122,7 @@ class Loop {
   AppCounters app_;
   std::uint64_t cleared_ = 0;
   Clock::time_point last_packet_;
+  Clock::time_point stack_wiped_{};
   std::optional<Clock::time_point> first_datagram_;
   Clock::time_point hold_lines_since_{};  // the hold-drop lines' rate limit
   unsigned hold_lines_ = 0;
@@ -326,6 +329,10 @@ int Loop::run() {
     if (code == kExitOk) code = judge(rx_->take_failures(), plan_.keymgr.peer_id);
     say_hold_drops(rx_->take_hold_drops());
     update_metrics(Clock::now());
+    if (Clock::now() - stack_wiped_ >= kStackWipePeriod) {
+      secmem::wipe_stack_below();  // what descrambling left (lib/keycast's thread wipes its own)
+      stack_wiped_ = Clock::now();
+    }
     if (code == kExitOk && !done && limits_.timeout_ms != 0 &&
         Clock::now() - last_packet_ > milliseconds(limits_.timeout_ms)) {
       std::string joins;

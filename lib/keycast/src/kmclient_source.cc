@@ -9,6 +9,7 @@
 
 #include "keycast/key_source.h"
 #include "kmclient/client.h"
+#include "secmem/wipe.h"
 
 namespace keycast {
 namespace {
@@ -151,6 +152,9 @@ class KmclientSource final : public KeySource {
       }
       sink_->deliver(std::move(r));
     }
+    // The answers' key material passed through the frames below this one
+    // (reads, parsing, key preparation).
+    secmem::wipe_stack_below();
   }
 
   kmclient::ClientConfig config_;

@@ -1,6 +1,7 @@
 // lib/secmem: blocks aligned and sized as asked, in mappings excluded from
 // core dumps, wiped when freed or left behind by a growing vector; objects
-// deriving from InSecretMemory placed in the pool.
+// deriving from InSecretMemory placed in the pool; a thread's stack below a
+// frame wiped.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -129,6 +130,24 @@ TEST(SecureWipe, ZeroesTheBytes) {
   secure_wipe(b, sizeof b);
   for (std::uint8_t x : b) EXPECT_EQ(x, 0);
   secure_wipe(nullptr, 10);
+}
+
+// A callee's frame, left as it returned: the marker at its deepest end, below
+// what the memory scan's own calls reach.
+__attribute__((noinline)) void leave_on_stack(const std::vector<std::uint8_t>& marker) {
+  volatile std::uint8_t frame[48 * 1024];
+  for (std::size_t i = 0; i < marker.size(); ++i) frame[i] = marker[i];
+  for (std::size_t i = marker.size(); i < sizeof frame; i += 4096) frame[i] = 0;
+}
+
+TEST(WipeStackBelow, RemovesWhatReturnedCallsLeftOnTheStack) {
+  SKIP_UNLESS_SCANNABLE();
+  Marker m;
+  leave_on_stack(m.bytes);
+  ASSERT_FALSE(m.elsewhere().empty()) << "the returned frame should still hold the marker";
+  leave_on_stack(m.bytes);
+  wipe_stack_below();
+  EXPECT_TRUE(m.elsewhere().empty());
 }
 
 }  // namespace
