@@ -1,7 +1,6 @@
 // Start-up, the event loop and shutdown of the key manager.
 #include "serve.h"
 
-#include <cstdio>
 #include <sys/stat.h>
 
 #include <asio.hpp>

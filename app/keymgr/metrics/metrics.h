@@ -1,6 +1,7 @@
 // The key manager's Prometheus endpoint (lib/prom): keycast_keymgr_*
-// counters, gauges and latency histograms. The Asio thread calls update() every tick with what it
-// counted; the HTTP thread never reads the service's plain counters.
+// counters, gauges and latency histograms. The Asio thread calls update()
+// every tick with what it counted; the HTTP thread never reads the service's
+// plain counters.
 #pragma once
 
 #include <array>
