@@ -101,7 +101,7 @@ void Receiver::Impl::drain(Clock::time_point t) {
 }
 
 void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
-  Channel* ch = channel(p.channel_id, t);
+  Channel* ch = known_channel(p.channel_id);
   if (!ch) return;
   ch->requested.remove(p.key_id);
   if (!p.keys.empty()) {
@@ -141,12 +141,14 @@ void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
   }
 }
 
-Receiver::Impl::Channel* Receiver::Impl::channel(std::uint32_t id, Clock::time_point t) {
-  if (auto it = channels_.find(id); it != channels_.end()) return &it->second;
+Receiver::Impl::Channel* Receiver::Impl::known_channel(std::uint32_t id) {
+  const auto it = channels_.find(id);
+  return it != channels_.end() ? &it->second : nullptr;
+}
+
+Receiver::Impl::Channel* Receiver::Impl::learn_channel(std::uint32_t id) {
   if (!options_.channels.empty() || channels_.size() >= options_.max_learned_channels) return nullptr;
-  Channel& ch = channels_.try_emplace(id, options_).first->second;
-  request(ch, id, 0, t, Prompt::schedule);
-  return &ch;
+  return &channels_.try_emplace(id, options_).first->second;
 }
 
 // A datagram, possibly forged, spends the channel's budget and finds room
@@ -271,7 +273,13 @@ Outcome Receiver::Impl::process(std::span<std::uint8_t> udp_payload, std::span<s
   count(Event::received);
   KcHeader h;
   if (const auto s = pktparse::parse_header(udp_payload, h); s != pktparse::Status::ok) return drop(drop_from(s), 0);
-  Channel* ch = channel(h.channel_id, t);
+  Channel* ch = known_channel(h.channel_id);
+  if (!ch && (ch = learn_channel(h.channel_id))) {
+    // The datagram's key first: its answer releases the datagrams held, also
+    // when the sender is a key behind and current and next do not hold it.
+    if (h.type != pktparse::MsgType::key_notice) request(*ch, h.channel_id, h.key_id, t, Prompt::datagram);
+    request(*ch, h.channel_id, 0, t, Prompt::schedule);
+  }
   if (!ch) return drop(Drop::unknown_channel, h.channel_id);
   if (ch->suite && *ch->suite != h.suite) return drop(Drop::suite_unexpected, h.channel_id);
   if (h.tlvs & (KcHeader::bit(TlvType::keymgr_addr4) | KcHeader::bit(TlvType::keymgr_addr6))) check_keymgr_addr(h);

@@ -70,7 +70,10 @@ class Receiver::Impl final : public KeySink {
   // which spends the channel's budget.
   enum class Prompt : bool { schedule, datagram };
 
-  Channel* channel(std::uint32_t id, Clock::time_point now);
+  Channel* known_channel(std::uint32_t id);
+  // A channel first seen in a datagram, when the receiver learns channels and
+  // has room for one more; null otherwise. Its keys are not asked for yet.
+  Channel* learn_channel(std::uint32_t id);
   void drain(Clock::time_point now);
   void apply(Prepared& p, Clock::time_point now);
   void request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point now, Prompt by);
