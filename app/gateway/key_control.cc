@@ -256,8 +256,19 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
       made = client_->generate(k.ch->id, kmproto::Which::current, static_cast<std::uint8_t>(k.cfg->suite),
                                key_length(*k.cfg), k.cfg->lifetime_ms);
     }
-    if (made) got = take(k, {*made}, clock_.now_ms());
-    else failed = made.error();
+    if (made) {
+      got = take(k, {*made}, clock_.now_ms());
+    } else if (auto lost = fetcher_.request_key(k.ch->id, k.current->key_id + 1)) {
+      // Made, and its answer lost: the master stored it, and a replica got
+      // it, before it died (a replica makes no keys: not_master). Receivers
+      // get it as the channel's next or current key, and would let this one
+      // expire while the workers kept it (degraded).
+      log_line(channel_name(k.ch->id) + ": key " + std::to_string(lost->key_id) +
+               " was made at the key manager, its answer lost: taken as next");
+      got = take(k, {*lost}, clock_.now_ms());
+    } else {
+      failed = made.error();
+    }
   } else {
     auto keys = fetcher_.request_keys(k.ch->id);
     if (keys) got = take(k, *keys, clock_.now_ms());
