@@ -48,8 +48,7 @@ using Bytes = std::vector<std::uint8_t>;
 constexpr std::uint8_t kTtl = 16;
 
 // The lab key manager plus channel 5 (aes128-ctr) for the IPv6 input.
-std::string keymgr_config(std::uint32_t lifetime_ms) {
-  keymgr::test::ConfigOptions o;
+std::string keymgr_config(std::uint32_t lifetime_ms, keymgr::test::ConfigOptions o = {}) {
   o.lifetime_ms = lifetime_ms;
   std::string s = keymgr::test::lab_config(o);
   const std::string gw = "channels = [1, 2, 3, 4]\nfeeds";
@@ -563,6 +562,78 @@ TEST_F(GatewayLab, KeysRollOnAfterTheGatewayMissedKeysOfTheKeyManager) {
         << after << "\n--- keymgr:\n" << km_->log();
     EXPECT_NE(after.find(name + "switched from key"), std::string::npos) << after;
   }
+}
+
+// Channel 4's next key made at the master, and its KEY_GENERATE answer lost:
+// the master dies before answering, after the replica got the key. The
+// replica makes no keys (not_master), and serves that one to receivers as the
+// channel's key; the gateway asks for it by id and switches to it, instead of
+// keeping its ended key (degraded) that receivers let expire. Here the key is
+// made by a KEY_GENERATE of the test, with the gateway stopped (SIGSTOP).
+TEST_F(GatewayLab, GatewayOriginNextKeyWhoseAnswerWasLostIsTakenFromTheReplica) {
+  if (channel_ids().size() != 5) GTEST_SKIP() << "channel 4 (origin gateway) not served";
+  constexpr std::uint32_t kLife = 2000;
+  const std::uint16_t mport = keymgr::test::free_port();
+  std::filesystem::create_directories(file("km"));
+  std::filesystem::create_directories(file("replica"));
+  auto master = KeymgrProcess::start(
+      file("km"), keymgr::test::with_port(keymgr_config(kLife), mport) +
+                      "\n[[peer]]\nid = \"replica1\"\nrole = \"replica\"\ntoken = \"replica1-lab-token\"\n"
+                      "channels = [1, 2, 3, 4, 5]\n");
+  ASSERT_TRUE(master);
+  keymgr::test::ConfigOptions r;
+  r.server_extra = "role = \"replica\"\nmaster = \"127.0.0.1:" + std::to_string(mport) +
+                   "\"\nreplica_peer_id = \"replica1\"\nreplica_token = \"replica1-lab-token\"\n";
+  auto replica = KeymgrProcess::start(file("replica"), keymgr_config(kLife, r));
+  ASSERT_TRUE(replica);
+
+  std::string config = gateway_config(mport, kLife, 5000);
+  const std::string one = "endpoints = [\"127.0.0.1:" + std::to_string(mport) + "\"]";
+  config.replace(config.find(one), one.size(),
+                 "endpoints = [\"127.0.0.1:" + std::to_string(mport) + "\", \"127.0.0.1:" +
+                     std::to_string(replica->port()) + "\"]");
+  write_pcap(file("in.pcap"), make_input(4).frames);
+  const std::vector<std::string> vdevs = {endless_input_vdev(file("in.pcap")), "net_null0"};
+  GatewayChild gw(args(config, vdevs, 0));
+  // Just switched: its next key is asked for at half the key's life, 1 s on.
+  const std::regex switched("channel 4: switched from key \\d+ to (\\d+)");
+  std::smatch m;
+  ASSERT_TRUE(gw.wait_for("channel 4: switched from key", milliseconds(20000))) << gw.output();
+  ASSERT_EQ(::kill(gw.pid(), SIGSTOP), 0);
+  const std::string before = gw.output();
+  ASSERT_TRUE(std::regex_search(before, m, switched)) << before;
+  const std::uint32_t current = static_cast<std::uint32_t>(std::stoul(m[1]));
+
+  kmclient::ClientConfig c;
+  c.endpoints.push_back({"127.0.0.1", mport});
+  c.peer_id = "gw1";
+  c.auth_token = "gw1-lab-token";
+  c.role = kmproto::Role::gateway;
+  kmclient::KeymgrClient gw1(c);
+  const auto made = gw1.generate(4, kmproto::Which::next, static_cast<std::uint8_t>(pktparse::Suite::xor_inv), 64, kLife);
+  ASSERT_TRUE(made) << made.error().message;
+  ASSERT_EQ(made->key_id, current + 1);
+  c.endpoints = {{"127.0.0.1", replica->port()}};
+  kmclient::KeymgrClient at_replica(c);
+  bool replicated = false;
+  for (int i = 0; i < 100 && !replicated; ++i) {
+    replicated = static_cast<bool>(at_replica.request_key(4, current + 1));
+    if (!replicated) std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_TRUE(replicated) << replica->log();
+  master->stop(SIGKILL);
+  master.reset();
+  ASSERT_EQ(::kill(gw.pid(), SIGCONT), 0);
+
+  const std::string next = "channel 4: switched from key " + std::to_string(current) + " to " +
+                           std::to_string(current + 1);
+  EXPECT_TRUE(gw.wait_for(next, milliseconds(10000))) << gw.output().substr(before.size());
+  const GatewayRun run = gw.finish(SIGTERM, milliseconds(20000));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("channel 4: key " + std::to_string(current + 1) +
+                            " was made at the key manager, its answer lost: taken as next"),
+            std::string::npos)
+      << run.output.substr(before.size());
 }
 
 // The key manager hangs (stopped: the kernel still takes connections, nothing
