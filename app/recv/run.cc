@@ -328,10 +328,11 @@ int Loop::run() {
     if (code == kExitOk && !done) code = release_held(done);
     if (code == kExitOk) code = judge(rx_->take_failures(), plan_.keymgr.peer_id);
     say_hold_drops(rx_->take_hold_drops());
-    update_metrics(Clock::now());
-    if (Clock::now() - stack_wiped_ >= kStackWipePeriod) {
+    const Clock::time_point now = Clock::now();
+    update_metrics(now);
+    if (now - stack_wiped_ >= kStackWipePeriod) {
       secmem::wipe_stack_below();  // what descrambling left (lib/keycast's thread wipes its own)
-      stack_wiped_ = Clock::now();
+      stack_wiped_ = now;
     }
     if (code == kExitOk && !done && limits_.timeout_ms != 0 &&
         Clock::now() - last_packet_ > milliseconds(limits_.timeout_ms)) {

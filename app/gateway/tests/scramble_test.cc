@@ -577,13 +577,11 @@ TEST_F(GatewayLab, GatewayOriginNextKeyWhoseAnswerWasLostIsTakenFromTheReplica) 
   std::filesystem::create_directories(file("km"));
   std::filesystem::create_directories(file("replica"));
   auto master = KeymgrProcess::start(
-      file("km"), keymgr::test::with_port(keymgr_config(kLife), mport) +
-                      "\n[[peer]]\nid = \"replica1\"\nrole = \"replica\"\ntoken = \"replica1-lab-token\"\n"
-                      "channels = [1, 2, 3, 4, 5]\n");
+      file("km"),
+      keymgr::test::with_port(keymgr_config(kLife), mport) + keymgr::test::replica_peer("[1, 2, 3, 4, 5]"));
   ASSERT_TRUE(master);
   keymgr::test::ConfigOptions r;
-  r.server_extra = "role = \"replica\"\nmaster = \"127.0.0.1:" + std::to_string(mport) +
-                   "\"\nreplica_peer_id = \"replica1\"\nreplica_token = \"replica1-lab-token\"\n";
+  r.server_extra = keymgr::test::replica_of(mport);
   auto replica = KeymgrProcess::start(file("replica"), keymgr_config(kLife, r));
   ASSERT_TRUE(replica);
 

@@ -46,16 +46,27 @@ inline std::string with_port(std::string config, std::uint16_t port) {
   return config;
 }
 
+// The [[peer]] by which a master knows its replica1, entitled to channels
+// (a TOML array).
+inline std::string replica_peer(const std::string& channels = "[1, 2, 3, 4]") {
+  return "\n[[peer]]\nid = \"replica1\"\nrole = \"replica\"\ntoken = \"replica1-lab-token\"\nchannels = " + channels +
+         "\n";
+}
+
+// The [server] lines that make a config replica1 of the master on master_port.
+inline std::string replica_of(std::uint16_t master_port) {
+  return "role = \"replica\"\nmaster = \"127.0.0.1:" + std::to_string(master_port) +
+         "\"\nreplica_peer_id = \"replica1\"\nreplica_token = \"replica1-lab-token\"\n";
+}
+
 // A master (config/keymgr-lab.toml style) that knows the replica1 peer.
 inline std::string master_config(std::uint16_t port, const ConfigOptions& o) {
-  return with_port(lab_config(o), port) +
-         "\n[[peer]]\nid = \"replica1\"\nrole = \"replica\"\ntoken = \"replica1-lab-token\"\nchannels = [1, 2, 3, 4]\n";
+  return with_port(lab_config(o), port) + replica_peer();
 }
 
 // Its replica (config/keymgr-replica-lab.toml style), on port 0.
 inline std::string replica_config(std::uint16_t master_port, ConfigOptions o) {
-  o.server_extra += "role = \"replica\"\nmaster = \"127.0.0.1:" + std::to_string(master_port) +
-                    "\"\nreplica_peer_id = \"replica1\"\nreplica_token = \"replica1-lab-token\"\n";
+  o.server_extra += replica_of(master_port);
   return lab_config(o);
 }
 
