@@ -43,7 +43,6 @@ void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 constexpr unsigned kEventRingSize = 1024;
 constexpr unsigned kInboxSize = 4096;  // datagrams handed to a worker by the others
 constexpr auto kControlPeriod = std::chrono::milliseconds(2);
-constexpr std::uint64_t kStackWipePeriodMs = 100;
 constexpr std::uint64_t kObservePeriodMs = 100;  // telemetry key snapshot, Prometheus update
 
 
@@ -297,15 +296,12 @@ int serve(const GatewayConfig& config, const RunOptions& options) {
       for (const auto& slot : slots)
         while (rte_ring_sc_dequeue_elem(slot->events.get(), &e, sizeof e) == 0) control.handle(e);
     };
-    std::uint64_t stack_wiped_ms = 0;
+    secmem::StackWipeTimer stack_wipe(std::chrono::milliseconds(100));  // what key fetches and preparations left
     while (!g_stop.load(std::memory_order_relaxed)) {
       drain_events();
       if (config.mode == Mode::scramble) control.observe_usage(channel_stats.get());
       control.tick();
-      if (clock.now_ms() - stack_wiped_ms >= kStackWipePeriodMs) {
-        secmem::wipe_stack_below();  // what the key fetches and preparations called above left
-        stack_wiped_ms = clock.now_ms();
-      }
+      stack_wipe.due();
       if (seq) {
         std::uint64_t next_seq = 0;
         for (std::size_t i = 0; i < channels->size(); ++i)

@@ -33,7 +33,6 @@ using std::chrono::milliseconds;
 constexpr std::size_t kMaxDatagram = 65536;
 constexpr int kBatchesPerWake = 4;
 constexpr int kWakeMs = 5;  // the longest wait for datagrams before timers run
-constexpr auto kStackWipePeriod = std::chrono::milliseconds(100);
 constexpr auto kMetricsEvery = milliseconds(100);
 
 int complain(int code, const std::string& message) {
@@ -122,7 +121,8 @@ class Loop {
   AppCounters app_;
   std::uint64_t cleared_ = 0;
   Clock::time_point last_packet_;
-  Clock::time_point stack_wiped_{};
+  // What descrambling left on this thread's stack (lib/keycast's key thread wipes its own).
+  secmem::StackWipeTimer stack_wipe_{milliseconds(100)};
   std::optional<Clock::time_point> first_datagram_;
   Clock::time_point hold_lines_since_{};  // the hold-drop lines' rate limit
   unsigned hold_lines_ = 0;
@@ -328,12 +328,8 @@ int Loop::run() {
     if (code == kExitOk && !done) code = release_held(done);
     if (code == kExitOk) code = judge(rx_->take_failures(), plan_.keymgr.peer_id);
     say_hold_drops(rx_->take_hold_drops());
-    const Clock::time_point now = Clock::now();
-    update_metrics(now);
-    if (now - stack_wiped_ >= kStackWipePeriod) {
-      secmem::wipe_stack_below();  // what descrambling left (lib/keycast's thread wipes its own)
-      stack_wiped_ = now;
-    }
+    update_metrics(Clock::now());
+    stack_wipe_.due();
     if (code == kExitOk && !done && limits_.timeout_ms != 0 &&
         Clock::now() - last_packet_ > milliseconds(limits_.timeout_ms)) {
       std::string joins;
