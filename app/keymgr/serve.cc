@@ -19,6 +19,7 @@
 #include "server/listener.h"
 #include "service/key_service.h"
 #include "secmem/wipe.h"
+#include "served_role.h"
 #include "shm/shm_publisher.h"
 #include "store/kek.h"
 #include "store/store_open.h"
@@ -109,6 +110,7 @@ int serve(const std::string& config_file, const std::string& state_dir) {
     return 1;
   }
   KekWatch kek_watch(kek_file, say);
+  if (!take_role(opened->store, config->server.role, state_dir, unix_ms(), say)) return 1;
 
   asio::io_context io;
   KeyService service(*config, opened->store, unix_ms);

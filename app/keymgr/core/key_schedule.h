@@ -19,9 +19,9 @@ struct KeyTimes {
 
 // Indices into the span given to classify(); nullopt where there is none.
 struct ChannelView {
-  std::optional<std::size_t> current;   // latest key that has started and not ended
+  std::optional<std::size_t> current;   // newest key that has started and not ended
   std::optional<std::size_t> next;      // the key after current, not started yet
-  std::optional<std::size_t> previous;  // the key before current, within grace of the switch; in a gap, the last started
+  std::optional<std::size_t> previous;  // the started key before current, within grace of the switch; in a gap, the last started
 };
 
 // keys: a channel's live keys in rising key_id order.
@@ -50,6 +50,18 @@ Due key_due(std::span<const KeyTimes> keys, const ChannelView& v, std::uint64_t 
 // as they are (for timers). now_ms when something is due already.
 std::uint64_t next_due_ms(std::span<const KeyTimes> keys, const ChannelView& v, std::uint64_t now_ms,
                           double threshold_x) noexcept;
+
+// After a replica's store was promoted to a master's at promoted_ms: the id
+// of the key that then starts at once on a channel whose newest key
+// (`newest`, as stored) came from the old master, superseding `in_use`, the
+// key senders use. The old master may have made keys this store never
+// received: the next one, made ahead of newest's end, and one per lifetime
+// after that end until promoted_ms (it can have lived no longer), plus
+// kPromotionMargin for keys made out of turn (a gateway's KEY_GENERATE of a
+// current key, a usage budget spent early). Ids from the one returned on are
+// this master's alone; its parity differs from in_use's, as a switch's does.
+inline constexpr std::uint32_t kPromotionMargin = 2;
+std::uint32_t first_id_after_promotion(const KeyTimes& newest, std::uint32_t in_use, std::uint64_t promoted_ms) noexcept;
 
 // Remaining effective time of a key at now (0 once ended); for a key not yet
 // started, its whole lifetime (keymgr-protocol.md key_record.remaining_ms).

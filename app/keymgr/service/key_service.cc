@@ -39,9 +39,27 @@ bool KeyService::load(std::string* why) {
   std::vector<std::uint32_t> ids;
   for (const auto& c : config_.channels) ids.push_back(c.id);
   const auto r = live_.load(store_, ids);
-  if (!r && why) *why = r.message();
+  if (!r) {
+    if (why) *why = r.message();
+    return false;
+  }
+  const auto promotion = store_.promotion();
+  if (!promotion) {
+    if (why) *why = promotion.message();
+    return false;
+  }
+  promotion_ = *promotion;
+  for (const auto& c : config_.channels) {
+    if (!promotion_) break;
+    const auto newest = newest_stored(c.id);
+    if (!newest) {
+      if (why) *why = newest.message();
+      return false;
+    }
+    if (*newest && (*newest)->version <= promotion_->version) promoted_over_.insert(c.id);
+  }
   durable_version_ = store_version();
-  return r.ok();
+  return true;
 }
 
 After KeyService::error(secmem::Bytes& out, ErrorCode code, const std::string& text, After after) {
@@ -277,13 +295,39 @@ bool KeyService::store_key(const ChannelConfig& ch, std::uint32_t key_id, std::u
   return true;
 }
 
+store::Result<std::optional<store::KeyRow>> KeyService::newest_stored(std::uint32_t channel_id) {
+  const auto max_id = store_.max_key_id(channel_id);
+  if (!max_id) return max_id.failure();
+  if (*max_id == 0) return std::optional<store::KeyRow>{};
+  auto row = store_.get_key(channel_id, *max_id);
+  if (!row) return row.failure();
+  return std::optional<store::KeyRow>{std::move(*row)};
+}
+
+store::Result<std::uint32_t> KeyService::id_to_make(const ChannelConfig& ch) {
+  const auto newest = newest_stored(ch.id);
+  if (!newest) return newest.failure();
+  const std::uint32_t max_id = *newest ? (*newest)->key.key_id : 0;
+  if (!promoted_over_.contains(ch.id)) return max_id + 1;
+  const auto times = live_.times(ch.id);
+  const ChannelView v = classify(times, clock_(), config_.server.grace_ms);
+  const auto in_use = v.current ? v.current : v.previous;
+  const store::StoredKey& k = (*newest)->key;
+  const std::uint32_t first = first_id_after_promotion({max_id, k.not_before_ms, k.lifetime_ms},
+                                                       in_use ? times[*in_use].key_id : max_id, promotion_->at_ms);
+  log_line(channel_text(ch.id) + ": first key since this key manager was promoted: id " + std::to_string(first) +
+           ", current at once, past " + std::to_string(max_id) + " (the old master's last here) and any that one "
+           "may have made unseen");
+  return first;
+}
+
 bool KeyService::make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, secmem::Bytes* out) {
   secmem::Bytes scratch;
   secmem::Bytes& err = out ? *out : scratch;
-  const auto max_id = store_.max_key_id(ch.id);
-  if (!max_id) {
+  const auto key_id = id_to_make(ch);
+  if (!key_id) {
     ++counters_.store_failures;
-    log_line("store: " + max_id.message());
+    log_line("store: " + key_id.message());
     error(err, ErrorCode::unavailable, "key store cannot be read");
     return false;
   }
@@ -293,10 +337,10 @@ bool KeyService::make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, 
     error(err, ErrorCode::internal, "random generator failed");
     return false;
   }
-  const std::uint32_t key_id = *max_id + 1;
-  if (!store_key(ch, key_id, not_before_ms, m.view(), err)) return false;
+  if (!store_key(ch, *key_id, not_before_ms, m.view(), err)) return false;
+  promoted_over_.erase(ch.id);
   ++counters_.keys_made;
-  log_line(channel_text(ch.id) + ": made key " + std::to_string(key_id) + " (" +
+  log_line(channel_text(ch.id) + ": made key " + std::to_string(*key_id) + " (" +
            std::string(pktparse::suite_name(ch.suite)) + "), current from " + std::to_string(not_before_ms));
   return true;
 }
@@ -326,6 +370,10 @@ After KeyService::key_generate(Peer& peer, const kmproto::Frame& f, secmem::Byte
     if (!make_key(*ch, now, &out)) return After::keep_open;
   } else if (!v.next) {
     if (!v.current) return error(out, ErrorCode::unknown_key, "no current key on " + channel_text(channel_id));
+    if (promoted_over_.contains(channel_id))  // a next key could take an id the old master gave another
+      return error(out, ErrorCode::unknown_key,
+                   "no current key of this key manager's own on " + channel_text(channel_id) +
+                       " since it was promoted: ask for a current one");
     if (!make_key(*ch, live_.of(channel_id)[*v.current].times.end_ms(), &out)) return After::keep_open;
   }
   v = view();
@@ -539,6 +587,7 @@ std::uint64_t KeyService::tick() {
   const std::uint64_t now = clock_();
   for (const ChannelConfig& ch : config_.channels) {
     if (config_.server.role == ServerRole::master && ch.origin == KeyOrigin::keymgr) {
+      if (promoted_over_.contains(ch.id)) (void)make_key(ch, now, nullptr);
       for (int round = 0; round < 2; ++round) {
         const auto times = live_.times(ch.id);
         const ChannelView v = classify(times, now, config_.server.grace_ms);
@@ -606,6 +655,18 @@ After KeyService::subscribe(Peer& peer, const kmproto::Frame& f, secmem::Bytes& 
   const PeerConfig* pc = config_.find_peer(peer.peer_id);
   if (pc->role != PeerRole::replica && pc->role != PeerRole::gateway)
     return error(out, ErrorCode::not_entitled, "peer " + peer.peer_id + " may not subscribe");
+  // Versions a master delivered are on its disk: a replica ahead of it
+  // copied another store (this one restored from an older copy, or a new
+  // one in its place), and what it holds under an id may differ from ours.
+  // (A gateway may be ahead of a replica it failed over to: it only waits.)
+  if (const std::uint64_t ours = store_version(); pc->role == PeerRole::replica && since > ours) {
+    log_peer("refused SUBSCRIBE from " + peer.peer_id + ": since_version " + std::to_string(since) +
+             " is past this store's " + std::to_string(ours));
+    return error(out, ErrorCode::bad_message,
+                 "since_version " + std::to_string(since) + " is past this key manager's version " +
+                     std::to_string(ours) + ": the replica's store is not a copy of this one",
+                 After::close);
+  }
   Subscriber s{peer.connection_id, peer.sink, {}, since};
   if (pc->role == PeerRole::gateway) s.channels = pc->channels;
   kmproto::FrameBuilder b(out);

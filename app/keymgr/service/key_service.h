@@ -37,7 +37,8 @@ class KeyService : public RequestHandler {
  public:
   KeyService(const KeymgrConfig& config, store::KeyStore& store, Clock clock);
 
-  // Loads the live keys from the store; false (and why in *why) if it cannot.
+  // Loads the live keys (and a promotion: first_id_after_promotion) from the
+  // store; false (and why in *why) if it cannot.
   bool load(std::string* why);
   // Makes due keys (master, origin keymgr), expires old ones and flushes
   // batched accounting. Returns the Unix ms by which it wants to run again.
@@ -130,6 +131,11 @@ class KeyService : public RequestHandler {
   // Stores a key and adds it to the live keys; false with an ERROR written.
   bool store_key(const ChannelConfig& ch, std::uint32_t key_id, std::uint64_t not_before_ms,
                  std::span<const std::uint8_t> material, secmem::Bytes& out);
+  // The id of the channel's next key made here: after the newest stored,
+  // or after a promotion past the ids the old master may have made.
+  store::Result<std::uint32_t> id_to_make(const ChannelConfig& ch);
+  // The channel's newest key in the store (expired or not), if it has one.
+  store::Result<std::optional<store::KeyRow>> newest_stored(std::uint32_t channel_id);
   // Makes a fresh key (OpenSSL DRBG) for the channel starting at not_before_ms.
   bool make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, secmem::Bytes* out);
   // Every store write's outcome: a failure is counted each time but logged
@@ -159,6 +165,10 @@ class KeyService : public RequestHandler {
   store::KeyStore& store_;
   Clock clock_;
   LiveKeys live_;
+  std::optional<store::Promotion> promotion_;  // this store was a replica's until then
+  // Channels whose newest key is the old master's: the first key made for
+  // one starts at once, with first_id_after_promotion's id.
+  std::set<std::uint32_t> promoted_over_;
   RateLimiter limiter_;
   // Accounting not yet in the store, merged in memory: request counts per
   // (hour, peer, channel), and each (peer, channel, key) fetch once.

@@ -51,6 +51,17 @@ struct Pruned {
   std::size_t rows() const noexcept { return keys + usage + requests + fetch_runs; }
 };
 
+// The role a store was served in: a replica's store copies its master's
+// keys, a master's may hold keys no other has.
+enum class ServedAs : std::uint8_t { master, replica };
+
+// A replica's store first served as a master: when, and the replication
+// version it had then (every key row at or below it came from the old master).
+struct Promotion {
+  std::uint64_t at_ms = 0;
+  std::uint64_t version = 0;
+};
+
 struct KeyRow {
   StoredKey key;
   std::uint64_t version = 0;
@@ -92,6 +103,16 @@ class KeyStore {
   // applied); so is a key that prune() deleted here (absent, below a deleted
   // id: only the version is taken).
   Result<void> apply_replicated(const KeyRow& row);
+
+  // meta.served_as: the role the store was last served in; nullopt for a
+  // store never served since that was recorded (an older key manager's).
+  Result<std::optional<ServedAs>> served_as();
+  // Records the role it is served in now. From replica to master it also
+  // records the promotion (now_ms and the current version), in one
+  // transaction; a later promotion replaces an earlier one.
+  Result<void> record_served_as(ServedAs role, std::uint64_t now_ms);
+  // The store's last promotion, if it had one.
+  Result<std::optional<Promotion>> promotion();
 
   Result<void> record_fetch(const std::string& peer_id, std::uint32_t channel_id,
                             std::uint32_t key_id, std::uint64_t now_ms);

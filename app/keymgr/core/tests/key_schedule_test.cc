@@ -103,5 +103,51 @@ TEST(Remaining, CountsDownAndWholeLifetimeForFutureKeys) {
   EXPECT_EQ(remaining_ms(k, 120000), 0u);
 }
 
+// Key 10 runs 100 s to 110 s (10 s keys). The first id is past the highest
+// the old master may have made by the promotion + kPromotionMargin (2), of
+// the other parity than the key in use.
+TEST(Promotion, SkipsTheIdsTheOldMasterMayHaveMadeUntilThePromotion) {
+  static_assert(kPromotionMargin == 2);
+  const KeyTimes newest{10, 100000, 10000};
+  // Before newest ended only key 11 (made ahead of the switch) may exist:
+  // 11 + 2 + 1 = 14, odd because 10 is in use.
+  EXPECT_EQ(first_id_after_promotion(newest, 10, 105000), 15u);
+  EXPECT_EQ(first_id_after_promotion(newest, 10, 110000), 15u);
+  EXPECT_EQ(first_id_after_promotion(newest, 9, 105000), 14u);  // 10 was next, 9 in use
+  // 11 current from 110 s; 12 made ahead of 120 s, 13 of 130 s.
+  EXPECT_EQ(first_id_after_promotion(newest, 10, 110001), 15u);
+  EXPECT_EQ(first_id_after_promotion(newest, 10, 119999), 15u);
+  EXPECT_EQ(first_id_after_promotion(newest, 10, 120000), 17u);
+  EXPECT_EQ(first_id_after_promotion(newest, 10, 125000), 17u);
+  // An hour later, and ids near the end of the range.
+  EXPECT_EQ(first_id_after_promotion(newest, 10, 110000 + 3600000), 11u + 361 + 3);
+  EXPECT_EQ(first_id_after_promotion({0xFFFFFFF0u, 100000, 10000}, 0xFFFFFFF0u, 110000 + 3600000), 0xFFFFFFFFu);
+  // A key without a lifetime (rotated by usage): the margin only.
+  EXPECT_EQ(first_id_after_promotion({10, 100000, 0}, 10, 200000), 15u);
+}
+
+// Key 1 current, 2 next from 110 s; key 5 made current at 105 s (a
+// promotion, a gateway's new current key) supersedes both: 2 never becomes
+// current, 1 stays previous for the grace, 2 is served until the grace after
+// 5 started, then expires.
+TEST(Classify, AKeyMadeCurrentAtOnceSupersedesAnOlderNextOne) {
+  std::vector<KeyTimes> keys = chain(100000, 2);
+  keys.push_back({5, 105000, kLife});
+  ChannelView v = classify(keys, 105500, kGrace);
+  EXPECT_EQ(v.current, 2u);
+  EXPECT_FALSE(v.next);
+  EXPECT_EQ(v.previous, 0u);
+  EXPECT_TRUE(served_by_id(keys, 1, v, 105500, kGrace));
+  v = classify(keys, 111000, kGrace);  // past key 2's start
+  EXPECT_EQ(v.current, 2u);
+  EXPECT_FALSE(v.previous);
+  EXPECT_FALSE(served_by_id(keys, 1, v, 111000, kGrace));
+  EXPECT_EQ(keys_to_expire(keys, v, 111000, kGrace), (std::vector<std::uint32_t>{1, 2}));
+  v = classify(keys, 106000, kGrace);  // grace after 5's start: 2, not started, superseded
+  EXPECT_TRUE(served_by_id(keys, 1, v, 106000, kGrace));
+  v = classify(keys, 107000, kGrace);
+  EXPECT_FALSE(served_by_id(keys, 1, v, 107000, kGrace));
+}
+
 }  // namespace
 }  // namespace keymgr
