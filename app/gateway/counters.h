@@ -41,7 +41,7 @@ namespace gateway {
   X(hold_overflow, "datagrams of a full hold queue (dropped)")                    \
   X(hold_timeout, "held datagrams older than hold_ms (dropped)")                  \
   X(key_too_old, "datagrams or notices under a key older than the previous one (dropped, not fetched)") \
-  X(key_too_far_ahead, "datagrams or notices under a key beyond the newest by more than 16 (dropped, not fetched)") \
+  X(key_too_far_ahead, "datagrams or notices under a key beyond the newest by more than 16, not among the current keys (dropped)") \
   X(key_requests_rate_limited, "keys not asked for: the channel's fetch budget was spent") \
   X(replayed, "GCM datagrams whose (key, seq) was already delivered (dropped)")  \
   X(replay_too_old, "GCM datagrams 1024 or more seqs behind the newest delivered (dropped)") \

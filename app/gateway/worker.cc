@@ -429,27 +429,41 @@ class Worker {
     if (d.h.type == pktparse::MsgType::key_notice) {
       ctx_.counters->add(Counter::notices_received);
       if (find_key(st.keys, d.h.next_key_id)) return rte_pktmbuf_free(m);
-      if (refused(st, d.h.next_key_id, refusal)) return refuse(m, *d.c, st, refusal, now_ms);
+      if (refused(st, d.h.next_key_id, refusal)) {
+        if (refusal != Counter::key_too_far_ahead || !resyncing(*d.c, st, now_ms)) return drop(m, refusal);
+        return rte_pktmbuf_free(m);  // catching up, as for a datagram
+      }
       need_key(*d.c, st, d.h.next_key_id, now_ms);
       return rte_pktmbuf_free(m);
     }
     pktparse::PreparedKey* key = find_key(st.keys, d.h.key_id);
-    if (!key && refused(st, d.h.key_id, refusal)) return refuse(m, *d.c, st, refusal, now_ms);
+    bool far_ahead = false;
+    if (!key && refused(st, d.h.key_id, refusal)) {
+      if (refusal != Counter::key_too_far_ahead || !resyncing(*d.c, st, now_ms)) return drop(m, refusal);
+      far_ahead = true;
+    }
     if (key && !st.hold_count) return open(m, d, st, *key);
 
     if (st.hold_count == st.hold_cap) return drop(m, Counter::hold_overflow);
     st.held[(st.hold_head + st.hold_count) % st.hold_cap] = {m, now_tsc};
     ++st.hold_count;
     ctx_.counters->add(Counter::held);
-    if (!key) need_key(*d.c, st, d.h.key_id, now_ms);
+    if (!key && !far_ahead) need_key(*d.c, st, d.h.key_id, now_ms);
   }
 
   // A key far ahead may mean this gateway's keys fell behind (its input idle
-  // through key changes): the key manager, not the datagram, says which keys
-  // are current (key id 0), at the datagram's fetch budget.
-  void refuse(rte_mbuf* m, const Channel& c, ChannelState& st, Counter why, std::uint64_t now_ms) {
-    if (why == Counter::key_too_far_ahead) need_key(c, st, 0, now_ms);
-    drop(m, why);
+  // through key changes) or the key manager's ids jumped (a replica promoted
+  // to master skips those its old master may have made): the key manager,
+  // not the datagram, says which keys are current (key id 0), at the
+  // datagram's fetch budget. True while that question is out and this
+  // gateway's keys are stale (the newest has ended): the datagram is held
+  // for the answer (hold_ms), and dropped as too far ahead if the keys it
+  // brings do not take it. With a live key such an id is forged or broken:
+  // dropped at once, it holds up none of the channel's good datagrams.
+  bool resyncing(const Channel& c, ChannelState& st, std::uint64_t now_ms) {
+    need_key(c, st, 0, now_ms);
+    const bool stale = !st.keys->has_next() && now_ms >= st.keys->current_end_ms;
+    return stale && st.pending_key_id == 0 && now_ms < st.pending_until_ms;
   }
 
   // Asks the control thread for a key (0: which keys are current), at most kFetchBurst at once and
@@ -486,7 +500,9 @@ class Worker {
         --st.hold_count;
         if (!parsed) continue;
         if (!key) {
-          drop(h.m, Counter::hold_timeout);
+          Counter why = Counter::hold_timeout;
+          (void)refused(st, d.h.key_id, why);  // far ahead still: not among the keys the resync brought
+          drop(h.m, why);
           continue;
         }
         ctx_.counters->add(Counter::released);

@@ -368,7 +368,7 @@ def remove_dpdk_runtime(prefix):
 
 # Gateway counters that are outcomes, not drops or faults (app/gateway/counters.h).
 GATEWAY_OUTCOMES = {"rx", "tx", "scrambled", "descrambled", "notices_sent", "notices_received",
-                    "unknown_key_requests", "held", "released",
+                    "unknown_key_requests", "key_resyncs", "held", "released",
                     "key_requests_rate_limited"}  # a fetch not asked for, as keycast-recv's: losses show as hold_*
 # keycast-recv counters that are outcomes (lib/keycast receiver.h, app/recv report.cc).
 RECV_OUTCOMES = {"socket_datagrams", "received", "descrambled", "held", "released", "notices",

@@ -18,7 +18,7 @@ using std::chrono::milliseconds;
 
 namespace {
 constexpr std::size_t kMaxRecordsKept = 64;  // failures, and hold drops, between two takes
-constexpr std::chrono::milliseconds kIdRetry{10};  // between fetches by id of a key datagrams are held for
+constexpr std::chrono::milliseconds kHeldRetry{10};  // after a failed fetch by id, before the next a datagram prompts
 constexpr const char* kEventNames[] = {
 #define KEYCAST_EVENT_NAME(name, text) #name,
     KEYCAST_EVENT_LIST(KEYCAST_EVENT_NAME)
@@ -116,11 +116,12 @@ void Receiver::Impl::apply(Prepared& p, Clock::time_point t) {
   }
   if (p.error) {
     count(Event::fetch_failures);
-    // A failed fetch of current and next waits retry_after; a key held
-    // datagrams wait for is asked for again soon (their hold_timeout is short),
-    // and given up at once only on a definite answer.
+    // A failed scheduled fetch of current and next waits retry_after; a key
+    // held datagrams wait for is asked for again soon (their hold_timeout is
+    // short), and given up at once only on a definite answer; catch-ups of
+    // current and next for far-ahead datagrams are bounded by the budget.
     if (p.key_id == 0) ch->retry_not_before = t + options_.retry_after;
-    else ch->id_retry_not_before = t + kIdRetry;
+    else ch->held_retry_not_before = t + kHeldRetry;
     if (!ch->slots.current()) ch->failed = true;
     if (p.key_id != 0 && *p.error != FetchError::unreachable && !ch->slots.holds(p.key_id)) {
       const auto n = ch->hold.remove_key(p.key_id);
@@ -155,7 +156,7 @@ Receiver::Impl::Channel* Receiver::Impl::learn_channel(std::uint32_t id) {
 // among the few fetches in flight, or its fetch is refused and counted.
 void Receiver::Impl::request(Channel& ch, std::uint32_t channel_id, std::uint32_t key_id, Clock::time_point t,
                              Prompt by) {
-  if (ch.requested.has(key_id) || t < (key_id == 0 ? ch.retry_not_before : ch.id_retry_not_before)) return;
+  if (ch.requested.has(key_id) || t < (by == Prompt::schedule ? ch.retry_not_before : ch.held_retry_not_before)) return;
   if (by == Prompt::datagram && !ch.budget.take(t)) {
     count(Event::key_requests_rate_limited);
     return;
@@ -228,9 +229,29 @@ Outcome Receiver::Impl::hold(Channel& ch, const KcHeader& h, std::span<const std
   return {Outcome::Kind::held, Drop::ok, h.channel_id};
 }
 
-// A key id the channel will not use nor fetch. One far ahead may mean this
-// receiver fell behind (asleep through key changes): the key manager, not
-// the datagram, says which keys are current, at the datagram's budget.
+// A key id far ahead of the keys held: this receiver fell behind (asleep
+// through key changes), or the key manager's ids jumped (a replica promoted
+// to master skips the ids its old master may have made). Not fetched by id:
+// the key manager, not the datagram, says which keys are current, at the
+// datagram's budget. While the channel's keys are stale (no next, the
+// current one ended) the datagram waits for that answer, refused if it does
+// not bring its key. With a live key such an id is forged or broken:
+// refused at once, it holds up none of the channel's good datagrams.
+Outcome Receiver::Impl::hold_far_ahead(Channel& ch, const KcHeader& h, std::span<const std::uint8_t> datagram,
+                                       Clock::time_point t) {
+  request(ch, h.channel_id, 0, t, Prompt::datagram);
+  if (!stale(ch, t) || !ch.requested.has(0)) return refuse(ch, detail::KeySlots::Select::too_far_ahead, h.channel_id, t);
+  if (!ch.hold.push(datagram, h.key_id, t)) return drop(Drop::hold_overflow, h.channel_id);
+  count(Event::held);
+  return {Outcome::Kind::held, Drop::ok, h.channel_id};
+}
+
+bool Receiver::Impl::stale(const Channel& ch, Clock::time_point t) noexcept {
+  return !ch.slots.next() && (!ch.slots.current() || ch.slots.current_end() <= t);
+}
+
+// A key id the channel will not use nor fetch (one far ahead: not brought by
+// the current keys, see hold_far_ahead; those are asked for again).
 Outcome Receiver::Impl::refuse(Channel& ch, detail::KeySlots::Select why, std::uint32_t channel_id,
                                Clock::time_point t) {
   using Select = detail::KeySlots::Select;
@@ -289,15 +310,16 @@ Outcome Receiver::Impl::process(std::span<std::uint8_t> udp_payload, std::span<s
     count(Event::notices);
     const auto sel = ch->slots.select(h.next_key_id, t, slot);
     if (sel == Select::unknown) request(*ch, h.channel_id, h.next_key_id, t, Prompt::datagram);
-    if (sel == Select::too_old || sel == Select::expired || sel == Select::too_far_ahead) {
+    if (sel == Select::too_far_ahead && stale(*ch, t)) {  // catching up, as for a datagram (hold_far_ahead)
+      request(*ch, h.channel_id, 0, t, Prompt::datagram);
+    } else if (sel == Select::too_old || sel == Select::expired || sel == Select::too_far_ahead) {
       return refuse(*ch, sel, h.channel_id, t);
     }
     return {Outcome::Kind::notice, Drop::ok, h.channel_id};
   }
   const auto sel = ch->slots.select(h.key_id, t, slot);
-  if (sel == Select::too_old || sel == Select::expired || sel == Select::too_far_ahead) {
-    return refuse(*ch, sel, h.channel_id, t);
-  }
+  if (sel == Select::too_far_ahead) return hold_far_ahead(*ch, h, udp_payload, t);
+  if (sel == Select::too_old || sel == Select::expired) return refuse(*ch, sel, h.channel_id, t);
   // Behind held datagrams of the same channel, to keep the order.
   if (sel == Select::unknown || !ch->hold.empty()) return hold(*ch, h, udp_payload, t);
 
@@ -346,6 +368,9 @@ std::size_t Receiver::Impl::poll_released(const ReleaseFn& fn) {
         request(ch, id, f.key_id, t, Prompt::datagram);
         break;
       }
+      // Far ahead: waits while the current keys are on their way.
+      if (sel == detail::KeySlots::Select::too_far_ahead && ch.requested.has(0) && t - f.arrived < options_.hold_timeout)
+        break;
       if (sel == detail::KeySlots::Select::unknown) {
         drop(Drop::hold_timeout, id);
         note_hold_drop(ch, id, f.key_id);

@@ -61,8 +61,8 @@ class Receiver::Impl final : public KeySink {
     std::optional<pktparse::Suite> suite;
     InFlight requested;  // fetches not answered yet
     std::optional<Clock::time_point> fetch_at;  // when to ask for current and next
-    Clock::time_point retry_not_before{};     // current-and-next fetches, after a failure
-    Clock::time_point id_retry_not_before{};  // fetches by id for held datagrams, after a failure
+    Clock::time_point retry_not_before{};       // scheduled current-and-next fetches, after a failure
+    Clock::time_point held_retry_not_before{};  // fetches datagrams prompt, after a failed one by id
     bool failed = false;
     bool end_from_wire = false;  // current key's end set from KEY_REMAINING_MS
   };
@@ -82,6 +82,11 @@ class Receiver::Impl final : public KeySink {
   void after_switch(Channel& ch, Clock::time_point now);
   void check_keymgr_addr(const pktparse::KcHeader& h);
   Outcome hold(Channel& ch, const pktparse::KcHeader& h, std::span<const std::uint8_t> datagram, Clock::time_point now);
+  // No next key held and the current one ended (or none): the sender may be
+  // far ahead of what this channel knows.
+  static bool stale(const Channel& ch, Clock::time_point t) noexcept;
+  Outcome hold_far_ahead(Channel& ch, const pktparse::KcHeader& h, std::span<const std::uint8_t> datagram,
+                         Clock::time_point t);
   Outcome refuse(Channel& ch, detail::KeySlots::Select why, std::uint32_t channel_id, Clock::time_point now);
   Drop open(Channel& ch, detail::SlotKey& slot, bool is_next, const pktparse::KcHeader& h,
             std::span<std::uint8_t> datagram, std::span<std::uint8_t>& clear, Clock::time_point now);

@@ -423,8 +423,9 @@ TEST_F(Rx, HeldDatagramsKeepAskingForTheirKeyThroughAnOutage) {
 }
 
 // Forged KEY_NOTICEs and DATA naming ids far ahead or far in the past: not
-// fetched, dropped and counted. A far-ahead id only prompts a fetch of
-// current and next (how a receiver that fell behind catches up).
+// fetched, dropped and counted, holding up nothing while the key is live. A
+// far-ahead id only prompts a fetch of current and next (how a receiver that
+// fell behind catches up).
 TEST_F(Rx, IdsFarAheadOrFarBehindAreNotFetched) {
   make();
   give_current(10);
@@ -444,17 +445,44 @@ TEST_F(Rx, IdsFarAheadOrFarBehindAreNotFetched) {
   EXPECT_EQ(feed(datagram(1, 10, 3), 3).kind, Kind::clear);  // never redirected
 }
 
-// A receiver that slept through many key changes: the sender's ids are far
-// ahead; the catch-up fetch of current and next brings it back.
+// A receiver that slept through many key changes, or whose key manager's ids
+// jumped (a promoted replica): its key ended, the sender's ids are far ahead;
+// the catch-up fetch of current and next brings it back, and the datagrams
+// that waited for it are delivered, in order. While its key was live, one
+// was dropped at once.
 TEST_F(Rx, FarAheadIdsCatchUpThroughCurrentAndNext) {
   make();
-  give_current_and_next(10);
-  EXPECT_EQ(feed(datagram(1, 40, 1), 1).reason, Drop::key_too_far_ahead);
-  EXPECT_EQ(requests(1, 0), 2u);
+  give_current(10, 1000);
+  EXPECT_EQ(feed(datagram(1, 40, 1), 1).reason, Drop::key_too_far_ahead);  // the catch-up in flight since
+  give_current(10, 500);  // the key manager's word: 10 is still current
+  now_ += 2s;  // 10 ended, no next came
+  EXPECT_EQ(feed(datagram(1, 40, 1), 1).kind, Kind::held);
+  EXPECT_EQ(feed(datagram(1, 40, 2), 2).kind, Kind::held);
+  EXPECT_EQ(requests(1, 0), 3u);
   EXPECT_EQ(requests(1, 40), 0u);
   give_current_and_next(40);
-  EXPECT_EQ(feed(datagram(1, 40, 2), 2).kind, Kind::clear);
-  EXPECT_EQ(feed(datagram(1, 41, 3), 3).kind, Kind::clear);
+  EXPECT_EQ(release(), (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_EQ(feed(datagram(1, 40, 3), 3).kind, Kind::clear);
+  EXPECT_EQ(feed(datagram(1, 41, 4), 4).kind, Kind::clear);
+  EXPECT_EQ(rx_->counters()[Drop::key_too_far_ahead], 1u);
+}
+
+// Far ahead with no catch-up possible (the channel's token bucket spent):
+// dropped at once, not held for an answer that will not come. Held for one
+// that fails (key manager unreachable): dropped then.
+TEST_F(Rx, FarAheadIdsAreDroppedWhenNoCatchUpIsOnItsWay) {
+  ReceiverOptions o;
+  o.key_request_burst = 1;
+  o.key_requests_per_second = 1;
+  make(std::move(o));
+  give_current(10, 1000);
+  now_ += 2s;  // 10 ended, no next came
+  EXPECT_EQ(feed(datagram(1, 40, 1), 1).kind, Kind::held);
+  fail(1, 0, FetchError::unreachable);
+  EXPECT_TRUE(release().empty());
+  EXPECT_EQ(rx_->counters()[Drop::key_too_far_ahead], 1u);
+  EXPECT_EQ(feed(datagram(1, 40, 2), 2).reason, Drop::key_too_far_ahead);  // no fetch can go now: no hold
+  EXPECT_EQ(requests(1, 0), 2u);
 }
 
 // A flood of notices with distinct ids inside the window: fetches capped by

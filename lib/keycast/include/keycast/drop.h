@@ -18,7 +18,7 @@ namespace keycast {
   X(key_unavailable, "key manager could not supply the key")                             \
   X(hold_overflow, "hold queue full while waiting for a key")                            \
   X(hold_timeout, "held longer than the hold timeout while waiting for a key")            \
-  X(key_too_far_ahead, "key_id more than key_window beyond the newest key held")         \
+  X(key_too_far_ahead, "key_id beyond key_window of the newest key held, not among the current keys")  \
   X(replayed, "GCM datagram whose key_id and seq were already delivered")                \
   X(replay_too_old, "GCM seq further behind the newest of its key than the replay window")
 

@@ -19,7 +19,9 @@
 //   (without one, than the key just before current), not more than key_window
 //   beyond the newest key held (key_too_old, key_too_far_ahead). A far-ahead
 //   id instead prompts a fetch of current and next, so a receiver that fell
-//   behind catches up on the key manager's word, not the datagram's.
+//   behind (or whose key manager's ids jumped: a promoted replica) catches up
+//   on the key manager's word, not the datagram's; the datagram is held for
+//   that answer and dropped if it does not bring its key.
 // - Fetches a datagram prompts (by id, on a KEY_NOTICE, for held datagrams,
 //   the catch-up above) spend a per-channel token bucket, at most a few in
 //   flight; refused ones count as key_requests_rate_limited. Scheduled
