@@ -102,16 +102,20 @@ def say(line=""):
 # ------------------------------------------------------------------ configs
 
 def keymgr_config(role, peers):
+    """role: master, replica, or promoted (the replica's address and state,
+    served as a master)."""
     lines = ["[server]"]
     if role == "master":
         lines += ['listen = "127.0.0.1:7700"', 'role = "master"', 'metrics_listen = "127.0.0.1:9700"']
+    elif role == "promoted":
+        lines += ['listen = "127.0.0.1:7701"', 'role = "master"', 'metrics_listen = "127.0.0.1:9701"']
     else:
         lines += ['listen = "127.0.0.1:7701"', 'role = "replica"', 'master = "127.0.0.1:7700"',
                   'replica_peer_id = "replica1"', 'replica_token = "replica1-lab-token"',
                   'metrics_listen = "127.0.0.1:9701"']
     lines += ["lab = true", 'kek_file = "kek"', ""]
     for pid, role_, chans, feeds in peers:
-        if role == "replica" and pid == "replica1":
+        if role != "master" and pid == "replica1":
             continue
         lines += ["[[peer]]", f'id = "{pid}"', f'role = "{role_}"', f'token = "{pid}-lab-token"',
                   f"channels = {chans}"]
@@ -400,8 +404,11 @@ class Suite:
 
     def start_keymgr(self, role, restart=False):
         cfg = self.path(f"keymgr-{role}.toml")
-        state = self.path(f"state-{role}")
-        if not restart:
+        state = self.path(f"state-{'replica' if role == 'promoted' else role}")
+        if role == "promoted":
+            with open(cfg, "w") as f:
+                f.write(keymgr_config(role, self.peers()))
+        elif not restart:
             with open(cfg, "w") as f:
                 f.write(keymgr_config(role, self.peers()))
             r = subprocess.run([self.bin["keymgr"], "init", "--config", cfg, "--state-dir", state],
@@ -508,6 +515,7 @@ class Suite:
                 # ended: later, nobody serves the key the degraded scrambler
                 # still uses (see README.md).
                 timeline.append((16.8, "join", (8, self.rng.choice(list(CHANNELS)))))
+            timeline.append((20.0, "promote", None))
         duration = 24.0 if (self.on("failover") or self.on("restart")) else 9.0
         timeline.sort(key=lambda e: e[0])
 
@@ -544,6 +552,12 @@ class Suite:
                 self.master.send(signal.SIGKILL)
                 self.master.wait(5)
                 self.note("kill -9 keycast-keymgr master, for good: the replica serves")
+            elif what == "promote":
+                self.replica.send(signal.SIGTERM)
+                self.replica.wait(5)
+                self.promoted_at = time.monotonic()
+                self.replica = self.start_keymgr("promoted")
+                self.note("keycast-keymgr replica promoted: restarted from its state as a master")
         delay = self.t0 + duration - time.monotonic()
         if delay > 0:
             time.sleep(delay)
@@ -732,8 +746,27 @@ class Suite:
             say(f"        degraded interval: scrambler degraded_switches {d}; "
                 + ", ".join(f"{t:.2f} s {w}" for t, w in self.events if w.startswith("kill") or w.endswith("restarted")))
             c(d > 0, "the scrambler counted its degraded key ends", "degraded_switches 0")
+        if self.on("failover"):
+            self.check_promotion()
         if self.on("accounts"):
             self.check_accounts()
+
+    def check_promotion(self):
+        """After the replica's promotion keys roll again on every channel, the
+        first of them past any id the dead master had made (the key manager
+        logs which, core/key_schedule.h first_id_after_promotion)."""
+        log = self.replica.text()
+        for ch in CHANNELS:
+            wire = self.observer.data[ch]
+            before = max((k for k, _, t in wire if t < self.promoted_at), default=0)
+            new = sorted({k for k, _, t in wire if t >= self.promoted_at and k > before})
+            m = re.search(rf"channel {ch}: first key since this key manager was promoted: id (\d+)", log)
+            first = int(m.group(1)) if m else None
+            self.check(len(new) >= 5 and first and new[0] >= first,
+                       f"channel {ch}: keys roll again after the promotion: {len(new)} new keys on the wire from "
+                       f"{new[0] if new else '-'}, none below the promoted key manager's first {first} "
+                       f"(the last before: {before})",
+                       f"new keys {new[:6]}, the promoted key manager's first {first}")
 
     def check_independent(self):
         """Every DATA datagram on the wire decoded by tests/continuity/independent.py
@@ -898,7 +931,7 @@ class Suite:
                 # answer arrived: the receiver saw a failure, or its client
                 # asked the other key manager (up to one request per channel
                 # in flight per kill).
-                kills = self.on("restart") + self.on("failover")
+                kills = self.on("restart") + 2 * self.on("failover")  # the replica's stop at its promotion too
                 most = answers + failures + kills * len(CHANNELS)
                 ok = answers <= req <= most
                 want = f"between its {answers} answered fetches and {most} (failed or in flight at a kill)"
