@@ -305,10 +305,14 @@ store::Result<std::optional<store::KeyRow>> KeyService::newest_stored(std::uint3
 }
 
 store::Result<std::uint32_t> KeyService::id_to_make(const ChannelConfig& ch) {
+  if (!promoted_over_.contains(ch.id)) {
+    const auto max_id = store_.max_key_id(ch.id);
+    if (!max_id) return max_id;
+    return *max_id + 1;
+  }
   const auto newest = newest_stored(ch.id);
   if (!newest) return newest.failure();
-  const std::uint32_t max_id = *newest ? (*newest)->key.key_id : 0;
-  if (!promoted_over_.contains(ch.id)) return max_id + 1;
+  const std::uint32_t max_id = (*newest)->key.key_id;  // the channel has keys: it is in promoted_over_
   const auto times = live_.times(ch.id);
   const ChannelView v = classify(times, clock_(), config_.server.grace_ms);
   const auto in_use = v.current ? v.current : v.previous;
@@ -458,6 +462,7 @@ void KeyService::rotate_by_usage(const ChannelConfig& ch, std::uint32_t key_id, 
                                  std::uint64_t bytes) {
   if (config_.server.role != ServerRole::master || ch.origin != KeyOrigin::keymgr) return;
   if (ch.rotate_bytes == 0 && ch.rotate_datagrams == 0) return;
+  if (promoted_over_.contains(ch.id)) return;  // tick() makes its first key, current at once
   const std::uint64_t now = clock_();
   const auto times = live_.times(ch.id);
   const ChannelView v = classify(times, now, config_.server.grace_ms);
