@@ -51,13 +51,33 @@ std::uint32_t wait_for_key_above(std::uint16_t port, std::uint32_t above, std::c
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-TEST(Promotion, PromotedReplicaServesTheOldKeysAndMakesItsOwnPastAnyTheOldMasterMayHaveMade) {
-  TempDir mdir, rdir;
-  const std::uint16_t mport = free_port();
-  auto master = KeymgrProcess::start(mdir.path(), master_config(mport, options(3000)));
-  ASSERT_TRUE(master);
-  auto replica = KeymgrProcess::start(rdir.path(), replica_config(mport, options(3000)));
-  ASSERT_TRUE(replica);
+// A master and its replica1, channels of lifetime_ms; promote() kills the
+// master and serves the replica's state directory as a master.
+class ReplicaPromotion : public ::testing::Test {
+ protected:
+  void start_pair(std::uint32_t lifetime_ms) {
+    lifetime_ms_ = lifetime_ms;
+    const std::uint16_t mport = free_port();
+    master = KeymgrProcess::start(mdir_.path(), master_config(mport, options(lifetime_ms)));
+    ASSERT_TRUE(master);
+    replica = KeymgrProcess::start(rdir_.path(), replica_config(mport, options(lifetime_ms)));
+    ASSERT_TRUE(replica);
+  }
+  std::unique_ptr<KeymgrProcess> promote() {
+    master->stop(SIGKILL);
+    replica->stop(SIGTERM);
+    return KeymgrProcess::start(rdir_.path(), master_config(free_port(), options(lifetime_ms_)), replica->state_dir());
+  }
+
+  std::unique_ptr<KeymgrProcess> master, replica;
+
+ private:
+  TempDir mdir_, rdir_;
+  std::uint32_t lifetime_ms_ = 0;
+};
+
+TEST_F(ReplicaPromotion, PromotedReplicaServesTheOldKeysAndMakesItsOwnPastAnyTheOldMasterMayHaveMade) {
+  ASSERT_NO_FATAL_FAILURE(start_pair(3000));
   // Until the replica serves a next key the master made: then it has all it will get.
   std::uint32_t last_of_master = 0;
   for (int i = 0; i < 200 && served_ids(replica->port()).size() < 2; ++i) std::this_thread::sleep_for(20ms);
@@ -65,9 +85,7 @@ TEST(Promotion, PromotedReplicaServesTheOldKeysAndMakesItsOwnPastAnyTheOldMaster
   ASSERT_EQ(served_ids(replica->port()).size(), 2u) << replica->log();
   ASSERT_EQ(newest(served_ids(master->port())), last_of_master);
 
-  master->stop(SIGKILL);
-  replica->stop(SIGTERM);
-  auto promoted = KeymgrProcess::start(rdir.path(), master_config(free_port(), options(3000)), replica->state_dir());
+  auto promoted = promote();
   ASSERT_TRUE(promoted);
   EXPECT_TRUE(has(promoted->log(), "promoted: ")) << promoted->log();
 
@@ -93,7 +111,7 @@ TEST(Promotion, PromotedReplicaServesTheOldKeysAndMakesItsOwnPastAnyTheOldMaster
   // Served as a master again: no second promotion.
   const auto dir = promoted->state_dir();
   promoted->stop(SIGTERM);
-  promoted = KeymgrProcess::start(rdir.path(), master_config(free_port(), options(3000)), dir);
+  promoted = KeymgrProcess::start(dir.parent_path(), master_config(free_port(), options(3000)), dir);
   ASSERT_TRUE(promoted);
   EXPECT_FALSE(has(promoted->log(), "promoted: ")) << promoted->log();
 }
@@ -111,13 +129,8 @@ std::optional<OwnedFrame> generate(TestClient& gw, kmproto::Which which, std::ui
 // A gateway-origin channel whose current key the old master made: a next key
 // is refused (it could take an id the old master gave another), which makes
 // gateways ask for a current one, made past the old master's ids.
-TEST(Promotion, AGatewayOriginChannelGetsACurrentKeyOfItsOwnAfterThePromotion) {
-  TempDir mdir, rdir;
-  const std::uint16_t mport = free_port();
-  auto master = KeymgrProcess::start(mdir.path(), master_config(mport, options(60000)));
-  ASSERT_TRUE(master);
-  auto replica = KeymgrProcess::start(rdir.path(), replica_config(mport, options(60000)));
-  ASSERT_TRUE(replica);
+TEST_F(ReplicaPromotion, AGatewayOriginChannelGetsACurrentKeyOfItsOwnAfterThePromotion) {
+  ASSERT_NO_FATAL_FAILURE(start_pair(60000));
   {
     TestClient gw(master->port());
     ASSERT_TRUE(gw.hello(1, "gw1", "gw1-lab-token"));
@@ -135,9 +148,7 @@ TEST(Promotion, AGatewayOriginChannelGetsACurrentKeyOfItsOwnAfterThePromotion) {
     }();
   }
   ASSERT_TRUE(copied) << replica->log();
-  master->stop(SIGKILL);
-  replica->stop(SIGTERM);
-  auto promoted = KeymgrProcess::start(rdir.path(), master_config(free_port(), options(60000)), replica->state_dir());
+  auto promoted = promote();
   ASSERT_TRUE(promoted);
 
   TestClient gw(promoted->port());
@@ -156,7 +167,7 @@ TEST(Promotion, AGatewayOriginChannelGetsACurrentKeyOfItsOwnAfterThePromotion) {
   EXPECT_EQ(after->key_records().at(0).key_id, current->key_records().at(0).key_id + 1);
 }
 
-TEST(Promotion, AStoreAMasterServedIsRefusedToAReplica) {
+TEST(ReplicaPromotionRefused, AStoreAMasterServedIsRefusedToAReplica) {
   TempDir mdir, rdir;
   auto master = KeymgrProcess::start(mdir.path(), lab_config(options(3000)) + replica_peer());
   ASSERT_TRUE(master);
@@ -170,7 +181,7 @@ TEST(Promotion, AStoreAMasterServedIsRefusedToAReplica) {
       << out;
 }
 
-TEST(Promotion, AReplicaAheadOfItsMasterIsRefusedByIt) {
+TEST(ReplicaPromotionRefused, AReplicaAheadOfItsMasterIsRefusedByIt) {
   TempDir mdir, mdir2, rdir;
   const std::uint16_t mport = free_port();
   auto master = KeymgrProcess::start(mdir.path(), master_config(mport, options(300)));
