@@ -317,12 +317,8 @@ store::Result<std::uint32_t> KeyService::id_to_make(const ChannelConfig& ch) {
   const ChannelView v = classify(times, clock_(), config_.server.grace_ms);
   const auto in_use = v.current ? v.current : v.previous;
   const store::StoredKey& k = (*newest)->key;
-  const std::uint32_t first = first_id_after_promotion({max_id, k.not_before_ms, k.lifetime_ms},
-                                                       in_use ? times[*in_use].key_id : max_id, promotion_->at_ms);
-  log_line(channel_text(ch.id) + ": first key since this key manager was promoted: id " + std::to_string(first) +
-           ", current at once, past " + std::to_string(max_id) + " (the old master's last here) and any that one "
-           "may have made unseen");
-  return first;
+  return first_id_after_promotion({max_id, k.not_before_ms, k.lifetime_ms}, in_use ? times[*in_use].key_id : max_id,
+                                  promotion_->at_ms);
 }
 
 bool KeyService::make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, secmem::Bytes* out) {
@@ -342,7 +338,9 @@ bool KeyService::make_key(const ChannelConfig& ch, std::uint64_t not_before_ms, 
     return false;
   }
   if (!store_key(ch, *key_id, not_before_ms, m.view(), err)) return false;
-  promoted_over_.erase(ch.id);
+  if (promoted_over_.erase(ch.id))
+    log_line(channel_text(ch.id) + ": first key since this key manager was promoted: id " + std::to_string(*key_id) +
+             ", current at once, past any the old master may have made unseen");
   ++counters_.keys_made;
   log_line(channel_text(ch.id) + ": made key " + std::to_string(*key_id) + " (" +
            std::string(pktparse::suite_name(ch.suite)) + "), current from " + std::to_string(not_before_ms));
