@@ -21,6 +21,13 @@ bool take_role(store::KeyStore& store, ServerRole role, const std::string& state
     say(r.message());
     return false;
   }
+  if (!*last && now == store::ServedAs::master) {
+    const auto version = store.current_version();
+    if (version && *version > 0)
+      say(state_dir + " has no record of the role it was served in (a store of a key manager from before that "
+          "was recorded): taken as a master's. Had a replica served it, this start cannot skip the ids its old "
+          "master may have made: stop now, serve it once as that replica, then promote it");
+  }
   if (*last == store::ServedAs::replica && now == store::ServedAs::master) {
     const auto version = store.current_version();
     say("promoted: " + state_dir + " was a replica's, at version " + (version ? std::to_string(*version) : "?") +

@@ -4,6 +4,7 @@
 // replica, and a replica ahead of its master is refused by that master.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <thread>
@@ -167,7 +168,29 @@ TEST_F(ReplicaPromotion, AGatewayOriginChannelGetsACurrentKeyOfItsOwnAfterThePro
   EXPECT_EQ(after->key_records().at(0).key_id, current->key_records().at(0).key_id + 1);
 }
 
-TEST(ReplicaPromotionRefused, AStoreAMasterServedIsRefusedToAReplica) {
+// A store from before the role was recorded, with keys, served as a master:
+// taken as a master's, and the operator told what to do had it been a
+// replica's.
+TEST(ServedRole, AStoreWithoutItsRoleServedAsMasterSaysWhatThatMeans) {
+  TempDir dir;
+  auto master = KeymgrProcess::start(dir.path(), lab_config(options(3000)));
+  ASSERT_TRUE(master);
+  const auto state = master->state_dir();
+  master->stop(SIGTERM);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((state / "keys.db").c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "DELETE FROM meta WHERE name = 'served_as'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  master = KeymgrProcess::start(dir.path(), lab_config(options(3000)), state);
+  ASSERT_TRUE(master);
+  EXPECT_TRUE(has(master->log(), state.string() + " has no record of the role it was served in")) << master->log();
+  master->stop(SIGTERM);
+  master = KeymgrProcess::start(dir.path(), lab_config(options(3000)), state);  // recorded now
+  ASSERT_TRUE(master);
+  EXPECT_FALSE(has(master->log(), "has no record of the role")) << master->log();
+}
+
+TEST(ServedRole, AStoreAMasterServedIsRefusedToAReplica) {
   TempDir mdir, rdir;
   auto master = KeymgrProcess::start(mdir.path(), lab_config(options(3000)) + replica_peer());
   ASSERT_TRUE(master);
@@ -181,7 +204,7 @@ TEST(ReplicaPromotionRefused, AStoreAMasterServedIsRefusedToAReplica) {
       << out;
 }
 
-TEST(ReplicaPromotionRefused, AReplicaAheadOfItsMasterIsRefusedByIt) {
+TEST(ServedRole, AReplicaAheadOfItsMasterIsRefusedByIt) {
   TempDir mdir, mdir2, rdir;
   const std::uint16_t mport = free_port();
   auto master = KeymgrProcess::start(mdir.path(), master_config(mport, options(300)));
