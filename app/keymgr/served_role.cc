@@ -25,8 +25,9 @@ bool take_role(store::KeyStore& store, ServerRole role, const std::string& state
     const auto version = store.current_version();
     if (version && *version > 0)
       say(state_dir + " has no record of the role it was served in (a store of a key manager from before that "
-          "was recorded): taken as a master's. Had a replica served it, this start cannot skip the ids its old "
-          "master may have made: stop now, serve it once as that replica, then promote it");
+          "was recorded): taken as a master's, and recorded so. Had a replica served it, the keys made here do not "
+          "skip the ids its old master may have made (a replica's store is promoted safely once it has been served "
+          "as that replica by this version)");
   }
   if (*last == store::ServedAs::replica && now == store::ServedAs::master) {
     const auto version = store.current_version();

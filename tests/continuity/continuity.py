@@ -405,12 +405,10 @@ class Suite:
     def start_keymgr(self, role, restart=False):
         cfg = self.path(f"keymgr-{role}.toml")
         state = self.path(f"state-{'replica' if role == 'promoted' else role}")
-        if role == "promoted":
+        if not restart:
             with open(cfg, "w") as f:
                 f.write(keymgr_config(role, self.peers()))
-        elif not restart:
-            with open(cfg, "w") as f:
-                f.write(keymgr_config(role, self.peers()))
+        if not restart and role != "promoted":  # a promoted replica keeps its state and KEK
             r = subprocess.run([self.bin["keymgr"], "init", "--config", cfg, "--state-dir", state],
                                capture_output=True, text=True)
             if r.returncode != 0:

@@ -22,6 +22,8 @@ struct ChannelView {
   std::optional<std::size_t> current;   // newest key that has started and not ended
   std::optional<std::size_t> next;      // the key after current, not started yet
   std::optional<std::size_t> previous;  // the started key before current, within grace of the switch; in a gap, the last started
+  // The key senders use: current, or in a gap the last started (degraded).
+  std::optional<std::size_t> in_use() const noexcept { return current ? current : previous; }
 };
 
 // keys: a channel's live keys in rising key_id order.

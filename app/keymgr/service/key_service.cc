@@ -192,7 +192,7 @@ After KeyService::key_request(Peer& peer, const kmproto::Frame& f, secmem::Bytes
   const auto& keys = live_.of(channel_id);
   // In a gap the last key to have started is the one senders use (degraded):
   // receivers get it as current, so that they hold on to it.
-  const std::optional<std::size_t> in_use = v.current ? v.current : v.previous;
+  const std::optional<std::size_t> in_use = v.in_use();
   kmproto::FrameBuilder b(out);
   std::uint32_t served[2];
   std::size_t n_served = 0;
@@ -315,7 +315,7 @@ store::Result<std::uint32_t> KeyService::id_to_make(const ChannelConfig& ch) {
   const std::uint32_t max_id = (*newest)->key.key_id;  // the channel has keys: it is in promoted_over_
   const auto times = live_.times(ch.id);
   const ChannelView v = classify(times, clock_(), config_.server.grace_ms);
-  const auto in_use = v.current ? v.current : v.previous;
+  const auto in_use = v.in_use();
   const store::StoredKey& k = (*newest)->key;
   return first_id_after_promotion({max_id, k.not_before_ms, k.lifetime_ms}, in_use ? times[*in_use].key_id : max_id,
                                   promotion_->at_ms);

@@ -23,6 +23,7 @@ TEST(Classify, CurrentNextPrevious) {
   EXPECT_EQ(v.current, 1u);
   EXPECT_EQ(v.next, 2u);
   EXPECT_EQ(v.previous, 0u);
+  EXPECT_EQ(v.in_use(), 1u);
   v = classify(keys, 112500, kGrace);  // grace over
   EXPECT_EQ(v.current, 1u);
   EXPECT_FALSE(v.previous);
@@ -41,6 +42,7 @@ TEST(Classify, GapLeavesNoCurrentAndKeepsTheLastKey) {
   const ChannelView v = classify(keys, 111000, kGrace);
   EXPECT_FALSE(v.current);
   EXPECT_EQ(v.previous, 0u);
+  EXPECT_EQ(v.in_use(), 0u);  // what degraded senders use
   const ChannelView later = classify(keys, 500000, kGrace);
   EXPECT_EQ(later.previous, 0u);
   EXPECT_TRUE(keys_to_expire(keys, later, 500000, kGrace).empty());
