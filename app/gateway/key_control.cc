@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "keycast/key_placement.h"
+#include "key_by_id.h"
 #include "log_line.h"
 #include "pktparse/status.h"
 
@@ -175,17 +175,15 @@ bool KeyControl::take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& rec
       k.next_end_ms = r.state == kmproto::KeyState::current ? now_ms + r.remaining_ms : k.current_end_ms + r.lifetime_ms;
       learned = true;
     }
-    // The key manager's current key is beyond ours + 1: keys after ours
-    // ended there while this gateway could not reach it (cut off, or
-    // stopped, for longer than a key's life), or a promoted key manager
-    // skipped their ids. Nothing follows ours any more, so its current key
-    // is next, switched to when ours ends (at once if it has).
+    // The key manager made keys after ours and they ended there while this
+    // gateway could not reach it (cut off, or stopped, for longer than a
+    // key's life): nothing follows ours any more, so its current key is next,
+    // switched to when ours ends (at once if it has).
     if (!k.next && ahead) {
       const std::uint32_t ours = k.current->key_id;
       log_line(channel_name(k.ch->id) + ": the key manager's current key is " + std::to_string(ahead->key_id) +
                "; keys " + std::to_string(ours + 1) + ".." + std::to_string(ahead->key_id - 1) +
-               " ended there while this gateway was away, or a promoted key manager skipped them, so it follows key " +
-               std::to_string(ours));
+               " ended there unseen, so it follows key " + std::to_string(ours));
       k.next = *ahead;
       k.next_end_ms = now_ms + ahead->remaining_ms;
       learned = true;
@@ -339,17 +337,17 @@ void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint6
   auto id_of = [](const std::optional<kmproto::KeyRecord>& x) -> std::optional<std::uint32_t> {
     return x ? std::optional<std::uint32_t>(x->key_id) : std::nullopt;
   };
-  switch (keycast::place_key(r.key_id, k.current->key_id, id_of(k.next), id_of(k.previous))) {
-    case keycast::KeyPlace::held:
+  switch (place_by_id(r.key_id, k.current->key_id, id_of(k.next), id_of(k.previous))) {
+    case ByIdPlace::held:
       return;
-    case keycast::KeyPlace::too_old:  // the workers refuse such ids; a retired key stays retired
+    case ByIdPlace::too_old:  // the workers refuse such ids; a retired key stays retired
       log_line(channel_name(k.ch->id) + ": key " + std::to_string(r.key_id) + " is older than the previous key: ignored");
       return;
-    case keycast::KeyPlace::next:
+    case ByIdPlace::next:
       k.next = r;
       k.next_end_ms = k.current_end_ms + r.lifetime_ms;
       break;
-    case keycast::KeyPlace::step_forward:
+    case ByIdPlace::step_forward:
       k.previous = std::move(k.current);
       k.previous_until_ms = now_ms + kGraceMs;
       k.current = std::move(k.next);
@@ -357,7 +355,7 @@ void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint6
       k.next = r;
       k.next_end_ms = k.current_end_ms + r.lifetime_ms;
       break;
-    case keycast::KeyPlace::new_current:  // the input moved past our keys
+    case ByIdPlace::new_current:  // the input moved past our keys
       k.previous = std::move(k.current);
       k.previous_until_ms = now_ms + kGraceMs;
       k.current = r;
@@ -366,7 +364,7 @@ void KeyControl::install(ChannelKeys& k, const kmproto::KeyRecord& r, std::uint6
       else k.next.reset();
       schedule_next_try(k, now_ms);
       break;
-    case keycast::KeyPlace::previous:  // late datagrams of an older key
+    case ByIdPlace::previous:  // late datagrams of an older key
       k.previous = r;
       k.previous_until_ms = now_ms + kGraceMs;
       break;

@@ -1,10 +1,7 @@
 // Key selection and placement for one channel (see key_slots.h).
 #include "key_slots.h"
 
-#include <optional>
 #include <utility>
-
-#include "keycast/key_placement.h"
 
 namespace keycast::detail {
 
@@ -70,30 +67,19 @@ void KeySlots::install(SlotKey k, KeyRole role, Clock::time_point now, std::chro
     }
     return;
   }
-  const auto id_of = [](const SlotKey& s) { return s.key ? std::optional<std::uint32_t>(s.id()) : std::nullopt; };
-  switch (place_key(id, cur_.id(), id_of(next_), id_of(prev_))) {
-    case KeyPlace::held:
-    case KeyPlace::too_old:
-      return;
-    case KeyPlace::previous:
-      prev_ = std::move(k);
-      prev_until_ = now + grace_;
-      return;
-    case KeyPlace::next:
-      next_ = std::move(k);
-      return;
-    case KeyPlace::step_forward:  // keys went by that we never used: the old next current
+  if (id > cur_.id()) {
+    if (next_.key && id > next_.id()) {
+      // Keys went by that we never used: step forward, the old next current.
       retire_current(now);
       cur_ = std::move(next_);
       cur_end_ = now;
-      next_ = std::move(k);
-      return;
-    case KeyPlace::new_current:  // the sender moved past our keys
-      retire_current(now);
-      cur_end_ = k.received + std::chrono::milliseconds(k.remaining_ms);
-      cur_ = std::move(k);
-      if (next_.key && next_.id() != id + 1) next_ = SlotKey{};
-      return;
+    }
+    next_ = std::move(k);
+    return;
+  }
+  if (!prev_.key || id > prev_.id()) {
+    prev_ = std::move(k);
+    prev_until_ = now + grace_;
   }
 }
 

@@ -46,8 +46,7 @@ class KeySlots {
   void switch_to_next(Clock::time_point now);
 
   // Places a fetched key: by the key manager's label while there is no
-  // current key, else by id as keycast/key_placement.h says. Duplicates and
-  // keys older than the one before current are ignored.
+  // current key, else by id relative to current. Duplicates are ignored.
   void install(SlotKey k, KeyRole role, Clock::time_point now, std::chrono::milliseconds grace);
 
   // Wipes the previous key once its grace is over.

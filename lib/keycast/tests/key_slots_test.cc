@@ -134,40 +134,6 @@ TEST_F(Slots, PlacesByIdOnceCurrentExists) {
   EXPECT_EQ(slots.next()->id(), 12u);
 }
 
-// The sender moved past our keys (a receiver idle through key changes, a
-// promoted key manager's ids jumping): the key becomes current at once, with
-// its own end, and a next that does not follow it goes.
-TEST_F(Slots, AKeyBeyondCurrentPlusOneWithNoNextBelowItBecomesCurrent) {
-  slots.install(slot(14, t), KeyRole::next, t, 2s);  // placed by label: no current yet
-  slots.install(slot(10, t), KeyRole::current, t, 2s);
-  slots.install(slot(12, t, 3000), KeyRole::current, t, 2s);  // below next: current, 14 dropped
-  EXPECT_EQ(slots.previous()->id(), 10u);
-  EXPECT_EQ(slots.current()->id(), 12u);
-  EXPECT_EQ(slots.next(), nullptr);
-  EXPECT_EQ(slots.current_end(), t + 3000ms);
-  slots.install(slot(13, t), KeyRole::next, t, 2s);
-  slots.install(slot(20, t + 1s, 5000), KeyRole::current, t + 1s, 2s);  // beyond next: step forward
-  EXPECT_EQ(slots.current()->id(), 13u);
-  EXPECT_EQ(slots.next()->id(), 20u);
-
-  KeySlots jumped;  // a promoted key manager's current and next, 108 and 109, after 83
-  jumped.install(slot(83, t), KeyRole::current, t, 2s);
-  jumped.install(slot(108, t, 4000), KeyRole::current, t, 2s);
-  jumped.install(slot(109, t), KeyRole::next, t, 2s);
-  EXPECT_EQ(jumped.previous()->id(), 83u);
-  EXPECT_EQ(jumped.current()->id(), 108u);
-  EXPECT_EQ(jumped.next()->id(), 109u);
-  EXPECT_EQ(jumped.current_end(), t + 4000ms) << "its own end, not the old key's";
-}
-
-TEST_F(Slots, KeysOlderThanTheOneBeforeCurrentAreNotPlaced) {
-  slots.install(slot(10, t), KeyRole::current, t, 2s);
-  slots.install(slot(8, t), KeyRole::previous, t, 2s);
-  EXPECT_EQ(slots.previous(), nullptr);
-  slots.install(slot(9, t), KeyRole::previous, t, 2s);
-  EXPECT_EQ(slots.previous()->id(), 9u);
-}
-
 TEST_F(Slots, NextBeforeAnyCurrent) {
   slots.install(slot(11, t), KeyRole::next, t, 2s);
   EXPECT_EQ(slots.current(), nullptr);

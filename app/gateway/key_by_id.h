@@ -1,0 +1,26 @@
+// Where a key a descrambling channel fetched by id goes among its previous,
+// current and next keys (KeyControl::install), decided from the ids alone.
+// The control thread learns of the input's switches only through the
+// worker's events, so a key beyond next (a lagging input catching up, its
+// notices naming keys ahead) steps forward and keeps next rather than
+// replacing both, which the input may still use.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace gateway {
+
+enum class ByIdPlace : std::uint8_t {
+  held,          // it is previous, current or next already
+  too_old,       // older than the key before current: the workers refuse it
+  previous,      // the key before current (late datagrams)
+  next,          // current + 1
+  step_forward,  // beyond next: previous <- current <- next, it is next
+  new_current,   // beyond current + 1 with no next below it: current; next kept if it follows
+};
+
+ByIdPlace place_by_id(std::uint32_t key_id, std::uint32_t current, std::optional<std::uint32_t> next,
+                      std::optional<std::uint32_t> previous) noexcept;
+
+}  // namespace gateway
