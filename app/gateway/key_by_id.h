@@ -3,7 +3,12 @@
 // The control thread learns of the input's switches only through the
 // worker's events, so a key beyond next (a lagging input catching up, its
 // notices naming keys ahead) steps forward and keeps next rather than
-// replacing both, which the input may still use.
+// replacing both, which the input may still use. Only keys the input
+// prompted come here (by id, or the key manager's current and next for a
+// datagram far ahead); the fetches of the control thread's own schedule go
+// through KeyControl::take. The receiver library, whose fetches all go one
+// way, prompted or not, keeps a key beyond current + 1 as next until a
+// datagram uses it (lib/keycast src/key_slots.cc).
 #pragma once
 
 #include <cstdint>

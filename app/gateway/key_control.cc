@@ -175,15 +175,17 @@ bool KeyControl::take(ChannelKeys& k, const std::vector<kmproto::KeyRecord>& rec
       k.next_end_ms = r.state == kmproto::KeyState::current ? now_ms + r.remaining_ms : k.current_end_ms + r.lifetime_ms;
       learned = true;
     }
-    // The key manager made keys after ours and they ended there while this
-    // gateway could not reach it (cut off, or stopped, for longer than a
-    // key's life): nothing follows ours any more, so its current key is next,
-    // switched to when ours ends (at once if it has).
+    // The key manager's current key is beyond ours + 1: keys after ours
+    // ended there while this gateway could not reach it (cut off, or
+    // stopped, for longer than a key's life), or a promoted key manager
+    // skipped their ids. Nothing follows ours any more, so its current key
+    // is next, switched to when ours ends (once announced if it has).
     if (!k.next && ahead) {
       const std::uint32_t ours = k.current->key_id;
       log_line(channel_name(k.ch->id) + ": the key manager's current key is " + std::to_string(ahead->key_id) +
                "; keys " + std::to_string(ours + 1) + ".." + std::to_string(ahead->key_id - 1) +
-               " ended there unseen, so it follows key " + std::to_string(ours));
+               " ended there while this gateway was away, or a promoted key manager skipped them, so it follows key " +
+               std::to_string(ours));
       k.next = *ahead;
       k.next_end_ms = now_ms + ahead->remaining_ms;
       learned = true;
@@ -251,7 +253,8 @@ void KeyControl::fetch_next(ChannelKeys& k, std::uint64_t now_ms) {
       // The key manager's current key ended before a next one was asked of
       // it (the key manager stalled or restarted, this thread was late): no
       // next can follow it, so a new current one, which the workers switch
-      // to at once (they keep the old key meanwhile, degraded).
+      // to once their notices announced it (they keep the old key meanwhile,
+      // degraded).
       log_line(channel_name(k.ch->id) + ": the key manager has no current key: asking it for a new one");
       made = client_->generate(k.ch->id, kmproto::Which::current, static_cast<std::uint8_t>(k.cfg->suite),
                                key_length(*k.cfg), k.cfg->lifetime_ms);
@@ -407,7 +410,8 @@ void KeyControl::handle(const Event& e) {
   }
   if (e.kind == Event::Kind::degraded) {
     log_line(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) +
-             " reached its end with no next key: kept in use (degraded) until the next key arrives");
+             " reached its end with no next key: kept in use (degraded) until the next key arrives, then for "
+             "three notice intervals while notices announce it");
     k.next_try_ms = clock_.now_ms();
     return;
   }

@@ -51,6 +51,10 @@ constexpr std::uint64_t kNeedRepeatMs = 1000;
 // prompt this many fetches at once, then so many a second, per channel.
 constexpr std::int32_t kKeyWindow = 16;
 constexpr double kFetchBurst = 16, kFetchPerSecond = 20;
+// Scramble: a next key that comes after the current one ended (degraded) is
+// announced by this many notices before the switch, as one that came in time
+// is, so that receivers fetch it before its first datagram.
+constexpr std::uint64_t kNoticesBeforeLateSwitch = 3;
 
 struct Held {
   rte_mbuf* m;
@@ -68,6 +72,7 @@ struct ChannelState {
   std::uint64_t seq = 0;
   std::uint32_t active_key_id = 0;  // the key this worker scrambles with; 0 before the first
   bool degraded = false;            // active key past its end, no next key yet
+  std::uint64_t late_switch_ms = 0; // degraded: the switch to the next key that came, once announced
   pktparse::PreparedKey* key = nullptr;  // valid for this iteration only (QSBR)
   std::uint32_t remaining_ms = 0;
   std::uint64_t packets = 0, bytes = 0;  // under active_key_id
@@ -239,7 +244,8 @@ class Worker {
   }
 
   // Which key of the channel's published set is ours, the switch at its
-  // end, and the notices while a next key exists.
+  // end (for a next key that came after it, once announced), and the
+  // notices while a next key exists.
   void update_keys(const Channel& c) {
     const std::uint64_t now_ms = now_ms_;
     ChannelState& st = state_[c.index];
@@ -272,6 +278,9 @@ class Worker {
       return;  // only keys older than ours: nothing usable (no_key per datagram)
     }
 
+    if (next && st.degraded && !st.late_switch_ms)
+      st.late_switch_ms = now_ms + kNoticesBeforeLateSwitch * c.notice_interval_ms;
+    if (st.late_switch_ms) end_ms = st.late_switch_ms;
     if (now_ms >= end_ms) {
       if (next) {
         post({Event::Kind::switched, c.id, st.active_key_id, next->key_id(), st.packets, st.bytes});
@@ -300,6 +309,7 @@ class Worker {
     st.active_key_id = key_id;
     st.packets = st.bytes = 0;
     st.degraded = false;
+    st.late_switch_ms = 0;
   }
 
   void scramble(rte_mbuf* m) {

@@ -134,6 +134,27 @@ TEST_F(Slots, PlacesByIdOnceCurrentExists) {
   EXPECT_EQ(slots.next()->id(), 12u);
 }
 
+// The key manager's current key, fetched by the receiver itself while its
+// own current key has ended (the key manager away, then back with ids
+// skipped), is not yet the sender's: it waits as next, and the current key
+// stays current until a datagram under the new one comes. (Made current at
+// once, it retired the sender's key, which the sender may use for longer than
+// the grace: continuity's rxjoin8 lost datagrams that way. The descrambling
+// gateway places keys it fetched by id, for a datagram or notice of the
+// input, as app/gateway/key_by_id.h says.)
+TEST_F(Slots, AKeyBeyondCurrentPlusOneWaitsAsNextUntilADatagramUsesIt) {
+  slots.install(slot(83, t, 0), KeyRole::current, t, 2s);
+  slots.install(slot(110, t), KeyRole::current, t + 1s, 2s);
+  EXPECT_EQ(slots.current()->id(), 83u);
+  EXPECT_EQ(slots.next()->id(), 110u);
+  t += 5s;  // longer than the grace: the sender is still on 83
+  EXPECT_EQ(sel(83), Select::found);
+  EXPECT_FALSE(switched);
+  EXPECT_EQ(sel(110), Select::found);
+  EXPECT_TRUE(switched);
+  EXPECT_EQ(slots.previous()->id(), 83u);
+}
+
 TEST_F(Slots, NextBeforeAnyCurrent) {
   slots.install(slot(11, t), KeyRole::next, t, 2s);
   EXPECT_EQ(slots.current(), nullptr);
