@@ -53,7 +53,8 @@ constexpr std::int32_t kKeyWindow = 16;
 constexpr double kFetchBurst = 16, kFetchPerSecond = 20;
 // Scramble: a next key that comes after the current one ended (degraded) is
 // announced by this many notices before the switch, as one that came in time
-// is, so that receivers fetch it before its first datagram.
+// is, so that receivers fetch it before its first datagram (fewer where the
+// late key has less than twice that time left).
 constexpr std::uint64_t kNoticesBeforeLateSwitch = 3;
 
 struct Held {
@@ -278,8 +279,13 @@ class Worker {
       return;  // only keys older than ours: nothing usable (no_key per datagram)
     }
 
-    if (next && st.degraded && !st.late_switch_ms)
-      st.late_switch_ms = now_ms + kNoticesBeforeLateSwitch * c.notice_interval_ms;
+    if (next && st.degraded && !st.late_switch_ms) {
+      // Never more than half of what is left of the late key: it may be
+      // near its end already, and the key manager then serves the one
+      // after it as current.
+      const std::uint64_t left = next_end_ms > now_ms ? next_end_ms - now_ms : 0;
+      st.late_switch_ms = now_ms + std::min(kNoticesBeforeLateSwitch * c.notice_interval_ms, left / 2);
+    }
     if (st.late_switch_ms) end_ms = st.late_switch_ms;
     if (now_ms >= end_ms) {
       if (next) {
