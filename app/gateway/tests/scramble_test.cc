@@ -265,6 +265,30 @@ class GatewayLab : public ::testing::Test {
     if (idle_exit_ms) a.insert(a.end(), {"--idle-exit", std::to_string(idle_exit_ms)});
     return a;
   }
+  // The key manager (keys of lifetime_ms) and a gateway whose input is a
+  // net_tap port that `tap` sends into and whose output is out1.pcap, its
+  // interface (named after tag) watched; null, with a failure, if the
+  // gateway did not start.
+  std::unique_ptr<GatewayChild> start_fed_through(TapCapture& tap, const std::string& tag, std::uint32_t lifetime_ms,
+                                                  std::uint32_t idle_exit_ms) {
+    start_keymgr(lifetime_ms);
+    if (!km_) return nullptr;
+    write_pcap(file("empty.pcap"), {});
+    const std::string iface = TapCapture::iface_name(tag);
+    const std::vector<std::string> vdevs = {
+        "net_tap0,iface=" + iface,
+        "net_pcap0,rx_pcap=" + file("empty.pcap").string() + ",tx_pcap=" + file("out1.pcap").string()};
+    auto gw = std::make_unique<GatewayChild>(args(gateway_config(km_->port(), lifetime_ms, 5000), vdevs, idle_exit_ms));
+    if (!gw->wait_for("port 0 checks UDP checksums (RX offload)", milliseconds(20000))) {
+      ADD_FAILURE() << gw->output();
+      return nullptr;
+    }
+    tap.watch(iface);
+    // The kernel's own IPv6 frames (router solicitations) would hold off --idle-exit.
+    std::ofstream("/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6") << "1\n";
+    return gw;
+  }
+
 
   std::vector<std::string> pcap_pipe() {
     write_pcap(file("empty.pcap"), {});
@@ -349,17 +373,9 @@ TEST_F(GatewayLab, UdpChecksumsLeftToAPortThatOffersThem) {
 TEST_F(GatewayLab, DropsDatagramsWhoseUdpChecksumTheInputPortFindsWrong) {
   if (!TapCapture::usable()) GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
   TapCapture tap;
-  start_keymgr(10000);
-  write_pcap(file("empty.pcap"), {});
-  const std::string iface = TapCapture::iface_name("in");
-  const std::vector<std::string> vdevs = {
-      "net_tap0,iface=" + iface,
-      "net_pcap0,rx_pcap=" + file("empty.pcap").string() + ",tx_pcap=" + file("out1.pcap").string()};
-  GatewayChild gw(args(gateway_config(km_->port(), 10000, 5000), vdevs, 1000));
-  ASSERT_TRUE(gw.wait_for("port 0 checks UDP checksums (RX offload)", milliseconds(20000))) << gw.output();
-  tap.watch(iface);
-  // The kernel's own IPv6 frames (router solicitations) would hold off --idle-exit.
-  std::ofstream("/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6") << "1\n";
+  auto started = start_fed_through(tap, "in", 10000, 1000);
+  ASSERT_TRUE(started);
+  GatewayChild& gw = *started;
 
   std::map<std::uint32_t, std::vector<Bytes>> expected;
   std::size_t wrong = 0;
@@ -574,16 +590,9 @@ TEST_F(GatewayLab, KeysRollOnAfterTheGatewayMissedKeysOfTheKeyManager) {
 TEST_F(GatewayLab, ANextKeyThatCameLateIsAnnouncedBeforeTheSwitch) {
   if (!TapCapture::usable()) GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
   TapCapture tap;
-  start_keymgr(1000);
-  write_pcap(file("empty.pcap"), {});
-  const std::string iface = TapCapture::iface_name("lt");
-  const std::vector<std::string> vdevs = {
-      "net_tap0,iface=" + iface,
-      "net_pcap0,rx_pcap=" + file("empty.pcap").string() + ",tx_pcap=" + file("out1.pcap").string()};
-  GatewayChild gw(args(gateway_config(km_->port(), 1000, 5000), vdevs, 0));
-  ASSERT_TRUE(gw.wait_for("port 0 checks UDP checksums (RX offload)", milliseconds(20000))) << gw.output();
-  tap.watch(iface);
-  std::ofstream("/proc/sys/net/ipv6/conf/" + iface + "/disable_ipv6") << "1\n";
+  auto started = start_fed_through(tap, "lt", 1000, 0);
+  ASSERT_TRUE(started);
+  GatewayChild& gw = *started;
   std::atomic<bool> stop{false};
   std::thread sender([&] {
     for (std::uint32_t i = 0; !stop; ++i) {
