@@ -411,7 +411,7 @@ void KeyControl::handle(const Event& e) {
   if (e.kind == Event::Kind::degraded) {
     log_line(channel_name(e.channel_id) + ": key " + std::to_string(e.key_id) +
              " reached its end with no next key: kept in use (degraded) until the next key arrives, then for "
-             "three notice intervals while notices announce it");
+             "up to three notice intervals while notices announce it");
     k.next_try_ms = clock_.now_ms();
     return;
   }
