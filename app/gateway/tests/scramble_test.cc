@@ -590,7 +590,8 @@ TEST_F(GatewayLab, KeysRollOnAfterTheGatewayMissedKeysOfTheKeyManager) {
 TEST_F(GatewayLab, ANextKeyThatCameLateIsAnnouncedBeforeTheSwitch) {
   if (!TapCapture::usable()) GTEST_SKIP() << "needs root and /dev/net/tun for net_tap";
   TapCapture tap;
-  auto started = start_fed_through(tap, "lt", 1000, 0);
+  // 2 s keys: what is left of the late key leaves room for the three notices.
+  auto started = start_fed_through(tap, "lt", 2000, 0);
   ASSERT_TRUE(started);
   GatewayChild& gw = *started;
   std::atomic<bool> stop{false};
@@ -601,7 +602,7 @@ TEST_F(GatewayLab, ANextKeyThatCameLateIsAnnouncedBeforeTheSwitch) {
     }
   });
   const bool switched = gw.wait_for("channel 1: switched from key", milliseconds(20000));
-  const std::string after = switched ? output_after_stopping(gw, km_->pid(), milliseconds(1600)) : "";
+  const std::string after = switched ? output_after_stopping(gw, km_->pid(), milliseconds(2600)) : "";
   stop = true;
   sender.join();
   const GatewayRun run = gw.finish(SIGTERM, milliseconds(20000));
