@@ -5,7 +5,8 @@
 //
 // Scramble: once per iteration, before the burst, each channel's key
 // (switching to the next key at the current one's end, on this worker's own
-// clock) and its KEY_NOTICEs.
+// clock; to one that came after that end, once its notices announced it) and
+// its KEY_NOTICEs.
 // Descramble: the key is chosen by the datagram's key_id among the KeySet's
 // previous/current/next; a datagram with another key_id waits in the
 // channel's hold queue (preallocated) while the control thread fetches that
